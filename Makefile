@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh machine (Python 3.11+, pip, Node.js and npm):
+#   make run    start the bot on the embedded default (SQLite under ./var, the example directory)
+#   make test   lint, type-check and run the whole test suite
+# Both create the virtualenv and install the pinned tools on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# CI runs on a machine with PostgreSQL on 127.0.0.1:5432; the storage contract tests run there too.
+ifeq ($(CI),true)
+export CHATOPS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+endif
+
+.PHONY: run test lint typecheck pytest install lock clean
+
+run: $(STAMP)
+	$(BIN)/chatops serve
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest
+
+install: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Re-resolve the pinned versions after changing pyproject.toml's dependencies.
+lock:
+	$(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Channel-neutral chat-ops SLA bot: app factory, settings, CLI and router."""
