@@ -1,2 +1,127 @@
-def main() -> None:
-    raise SystemExit("not yet")
+"""`chatops`: serve, migrate, check, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from storage.errors import ConfigurationError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 3978  # the Bot Framework convention
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `chatops` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        code = args.run(args)
+    except ConfigurationError as exc:
+        print("chatops: configuration problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        code = 1
+    raise SystemExit(code)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatops", description="Chat-ops SLA bot for Microsoft Teams and Cisco Webex."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot's HTTP service")
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"bind address (default {DEFAULT_HOST})"
+    )
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply the database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    check = commands.add_parser("check", help="validate the settings and the directory file")
+    check.set_defaults(run=_check)
+
+    manifest = commands.add_parser("manifest", help="write the Teams app package (zip)")
+    manifest.add_argument("--app-id", required=True, help="the bot's Microsoft app id (GUID)")
+    manifest.add_argument("--domain", required=True, help="public host name of the bot")
+    manifest.add_argument(
+        "-o", "--output", type=Path, default=None, help="zip path (default ./var/manifest.zip)"
+    )
+    manifest.set_defaults(run=_manifest)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from bot.settings import check_bind_address, load_settings
+
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    check_bind_address(settings, args.host)
+    app = create_app(settings)
+    logging.getLogger(__name__).info(
+        "serving on http://%s:%d (Teams: POST /api/messages)", args.host, args.port
+    )
+    web.run_app(app, host=args.host, port=args.port, print=None, shutdown_timeout=15)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from bot.settings import load_settings
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def _check(_args: argparse.Namespace) -> int:
+    from bot.settings import load_settings
+    from storage.directory import load_directory
+
+    problems: list[str] = []
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        problems += exc.problems
+        settings = None
+    if settings is not None:
+        try:
+            load_directory(settings.directory_path)
+        except ConfigurationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigurationError(problems)
+    assert settings is not None
+    print(f"settings: ok; directory {settings.directory_path}: ok")
+    return 0
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from manifest import ManifestError, build_app_package
+
+    output = args.output or Path("var") / "manifest.zip"
+    try:
+        path = build_app_package(app_id=args.app_id, domain=args.domain, output=output)
+    except ManifestError as exc:
+        raise ConfigurationError([f"manifest: {exc}"]) from None
+    print(f"wrote {path}")
+    return 0
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )

@@ -1,0 +1,121 @@
+"""The channel-neutral message model: what adapters translate to and from.
+
+Nothing here knows about Teams or Webex wire formats. The router, the dialogs and the storage
+only ever see these types; each adapter converts at the edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+ConversationKind = Literal["personal", "group", "channel"]
+
+
+class Channel(StrEnum):
+    """The chat systems the bot lives in."""
+
+    TEAMS = "teams"
+    WEBEX = "webex"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Where a message came from or goes to.
+
+    `thread_id` names a thread inside a channel or space (Teams: the root message id of a
+    channel thread; Webex: the parent message id).
+    """
+
+    channel: Channel
+    conversation_id: str
+    kind: ConversationKind = "personal"
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who the channel says sent a message; identity is resolved later from the directory."""
+
+    user_id: str
+    name: str = ""
+    email: str | None = None
+    aad_object_id: str | None = None
+    tenant_id: str | None = None
+    webex_org_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """A file attached to an incoming message, downloadable by the adapter that saw it."""
+
+    name: str
+    url: str
+    content_type: str = "application/octet-stream"
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message (or card submit) from a person to the bot."""
+
+    channel: Channel
+    event_id: str
+    conversation: ConversationRef
+    sender: Sender
+    text: str = ""
+    value: Mapping[str, object] | None = None
+    locale: str | None = None
+    files: tuple[FileRef, ...] = ()
+    received_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A label and its value, shown as a two-column row on a card."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitAction:
+    """A button that sends `data` back to the bot as a card submit."""
+
+    title: str
+    data: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenUrlAction:
+    """A button that opens a link."""
+
+    title: str
+    url: str
+
+
+Action = SubmitAction | OpenUrlAction
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A card every channel can render: a title, paragraphs, facts and buttons."""
+
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message from the bot: markdown text (always, as the fallback) and optionally a card."""
+
+    conversation: ConversationRef
+    text: str
+    card: Card | None = None
+    reply_to: str | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)

@@ -1,0 +1,59 @@
+"""What an adapter needs from the core, as a protocol: the bot wires the implementation.
+
+Adapters never import storage or the router; they are handed a `CorePort`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from adapters.model import Channel, ConversationRef, Incoming, Outgoing
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An accepted event whose processing has not finished (e.g. after a crash)."""
+
+    event_id: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+class CorePort(Protocol):
+    """The core, as seen from a channel adapter."""
+
+    async def accept(
+        self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
+    ) -> int | None:
+        """Persist an inbound event; None when it was delivered before (a retry)."""
+
+    async def remember_conversation(
+        self, conversation: ConversationRef, *, user_id: str | None, reference: dict[str, Any]
+    ) -> None:
+        """Store or refresh what is needed to write into this conversation later."""
+
+    async def handle(self, incoming: Incoming) -> list[Outgoing]:
+        """Run the router on one message and return the answers."""
+
+    async def begin(self, event_id: int) -> int:
+        """Count a processing attempt; returns how many attempts there have been."""
+
+    async def finish(self, event_id: int, *, error: str | None = None) -> None:
+        """Mark an event processed (or failed for good, with a short reason)."""
+
+    async def pending(self, channel: Channel) -> Sequence[PendingEvent]:
+        """Accepted events of this channel not yet finished, oldest first."""
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run work in a tracked background task that shutdown waits for or cancels."""
+
+    def observe_turn(self, channel: Channel, seconds: float) -> None:
+        """Record how long a turn took, from acceptance to sent answers."""
+
+    def count_error(self, where: str) -> None:
+        """Count a failure that was handled (logged and answered politely)."""
+
+    def count_duplicate(self, channel: Channel) -> None:
+        """Count an inbound event delivered again and ignored."""

@@ -1,0 +1,242 @@
+"""The Microsoft Teams channel: `POST /api/messages`, replies, retries.
+
+Flow of a message: check the body, authenticate the JWT, store the conversation reference,
+persist the activity (a retry of the same activity stops here), answer 200 at once, then
+process it in a tracked background task that sends a typing indicator and the answers through
+`continue_conversation`. Because processing only needs the stored activity, events left
+unfinished by a crash are resumed at the next start the same way.
+
+Card actions that arrive as `adaptiveCard/action` invokes are answered inline: Teams waits for
+the invoke's body (and gives up after about 5 seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
+from adapters.http import json_error, read_json_object
+from adapters.model import Channel, Outgoing
+from adapters.ports import CorePort
+from adapters.retry import RetryPolicy, with_retries
+from adapters.teams.auth import TeamsCredentials, authenticate, build_authentication
+from adapters.teams.translate import (
+    TEAMS_CARD_VERSION,
+    conversation_of,
+    to_activity,
+    to_incoming,
+)
+from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
+
+log = logging.getLogger(__name__)
+
+# Bot Framework guidance: retry throttling and gateway errors; everything else is final.
+_TRANSIENT_STATUS = frozenset({412, 429, 500, 502, 503, 504})
+_PERMANENT_STATUS = frozenset({400, 401, 403, 404})
+_PROCESSED_TYPES = frozenset({ActivityTypes.message, ActivityTypes.invoke})
+_REMEMBERED_TYPES = _PROCESSED_TYPES | {ActivityTypes.conversation_update}
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+MAX_ATTEMPTS = 5
+
+
+class TeamsAdapter:
+    """Receives Teams activities and sends the bot's answers back."""
+
+    def __init__(
+        self,
+        *,
+        credentials: TeamsCredentials,
+        core: CorePort,
+        max_body_bytes: int,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._core = core
+        self._max_body_bytes = max_body_bytes
+        self._retry = retry or RetryPolicy()
+        self._authentication = build_authentication(
+            credentials, credentials_factory=credentials_factory
+        )
+        self._adapter = CloudAdapter(self._authentication)
+
+    async def handle_request(self, request: web.Request) -> web.Response:
+        """The `POST /api/messages` handler."""
+        body = await read_json_object(request, max_bytes=self._max_body_bytes)
+        activity = _deserialize(body)
+        if activity is None:
+            return json_error(400, "not a Bot Framework activity")
+        auth_header = request.headers.get("Authorization", "")
+        if await authenticate(self._authentication, activity, auth_header) is None:
+            return json_error(401, "unauthorized")
+        if activity.type not in _REMEMBERED_TYPES:
+            return web.Response(status=200)
+        await self._remember(activity, body)
+        if activity.type not in _PROCESSED_TYPES:
+            return web.Response(status=200)
+        event_id = await self._core.accept(
+            channel=Channel.TEAMS, dedupe_key=_dedupe_key(activity, body), payload=body
+        )
+        if event_id is None:
+            self._core.count_duplicate(Channel.TEAMS)
+            return web.Response(status=200)
+        if activity.type == ActivityTypes.invoke:
+            return await self._answer_invoke(event_id, activity)
+        self._core.spawn(self.process(event_id, body), name=f"teams-event-{event_id}")
+        return web.Response(status=200)
+
+    async def resume_pending(self) -> int:
+        """Process events a previous run accepted but did not finish; returns how many."""
+        pending = await self._core.pending(Channel.TEAMS)
+        for event in pending:
+            self._core.spawn(
+                self.process(event.event_id, event.payload), name=f"teams-event-{event.event_id}"
+            )
+        return len(pending)
+
+    async def process(self, event_id: int, payload: dict[str, Any]) -> None:
+        """Answer one stored message activity: typing indicator, router, replies."""
+        started = time.perf_counter()
+        attempts = await self._core.begin(event_id)
+        if attempts > MAX_ATTEMPTS:
+            await self._core.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
+            return
+        activity = Activity().deserialize(payload)
+        try:
+            await self._continue(activity, lambda turn: self._reply(turn, activity))
+        except PermanentChannelError as exc:
+            log.warning("Teams refused the answer to event %s for good: %s", event_id, exc)
+            self._core.count_error("teams-send")
+            await self._core.finish(event_id, error=str(exc))
+            return
+        except ChannelError as exc:
+            # Left pending: the next start resumes it; Teams itself will not resend it.
+            log.warning("could not answer Teams event %s yet: %s", event_id, exc)
+            self._core.count_error("teams-send")
+            return
+        await self._core.finish(event_id)
+        self._core.observe_turn(Channel.TEAMS, time.perf_counter() - started)
+
+    async def _reply(self, turn: TurnContext, activity: Activity) -> None:
+        await self._send_typing(turn)
+        for answer in await self._core.handle(to_incoming(activity)):
+            await self._send(turn, to_activity(answer))
+
+    async def _answer_invoke(self, event_id: int, activity: Activity) -> web.Response:
+        if activity.name != CARD_ACTION_INVOKE:
+            await self._core.finish(event_id)
+            return web.json_response({})
+        answers = await self._core.handle(to_incoming(activity))
+        await self._core.finish(event_id)
+        first, rest = (answers[0], answers[1:]) if answers else (None, [])
+        if rest:
+            self._core.spawn(self._send_later(activity, rest), name=f"teams-invoke-{event_id}")
+        return web.json_response(invoke_body(first))
+
+    async def _send_later(self, activity: Activity, answers: list[Outgoing]) -> None:
+        async def send_all(turn: TurnContext) -> None:
+            for answer in answers:
+                await self._send(turn, to_activity(answer))
+
+        try:
+            await self._continue(activity, send_all)
+        except ChannelError as exc:
+            log.warning("could not send follow-up answers to a card action: %s", exc)
+            self._core.count_error("teams-send")
+
+    async def _continue(
+        self, activity: Activity, logic: Callable[[TurnContext], Awaitable[None]]
+    ) -> None:
+        reference = TurnContext.get_conversation_reference(activity)
+        await self._adapter.continue_conversation(reference, logic, self._credentials.app_id)
+
+    async def _send_typing(self, turn: TurnContext) -> None:
+        try:
+            await turn.send_activity(Activity(type=ActivityTypes.typing))
+        except Exception as exc:
+            log.debug("typing indicator not sent: %s", type(exc).__name__)
+
+    async def _send(self, turn: TurnContext, activity: Activity) -> None:
+        async def attempt() -> None:
+            try:
+                await turn.send_activity(activity)
+            except ChannelError:
+                raise
+            except Exception as exc:
+                raise classify_send_error(exc) from exc
+
+        await with_retries(attempt, policy=self._retry, what="Teams send")
+
+    async def _remember(self, activity: Activity, body: dict[str, Any]) -> None:
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        await self._core.remember_conversation(
+            conversation_of(activity),
+            user_id=activity.from_property.id if activity.from_property else None,
+            reference=reference,
+        )
+
+
+def invoke_body(answer: Outgoing | None) -> dict[str, Any]:
+    """The Universal Actions response: a refreshed card, or a message Teams shows briefly."""
+    if answer is not None and answer.card is not None:
+        card = render_adaptive_card(answer.card, version=TEAMS_CARD_VERSION)
+        return {"statusCode": 200, "type": ADAPTIVE_CARD_CONTENT_TYPE, "value": card}
+    text = answer.text if answer is not None else ""
+    return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
+
+
+def classify_send_error(exc: Exception) -> ChannelError:
+    """Map a connector failure to transient (retry) or permanent (surface) by HTTP status."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    reason = f"{type(exc).__name__} (HTTP {status})" if status else type(exc).__name__
+    if status in _PERMANENT_STATUS:
+        return PermanentChannelError(reason)
+    if status in _TRANSIENT_STATUS or status is None:
+        return TransientChannelError(reason, retry_after=_retry_after(response))
+    return PermanentChannelError(reason)
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _deserialize(body: dict[str, Any]) -> Activity | None:
+    """A typed activity, or None when the body lacks what every activity has."""
+    if not isinstance(body.get("type"), str):
+        return None
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:
+        return None
+    conversation_ok = activity.conversation is not None and isinstance(
+        activity.conversation.id, str
+    )
+    if activity.type in _REMEMBERED_TYPES and not (
+        conversation_ok and activity.service_url and activity.from_property is not None
+    ):
+        return None
+    return activity
+
+
+def _dedupe_key(activity: Activity, body: dict[str, Any]) -> str:
+    if activity.id:
+        return f"{activity.conversation.id}|{activity.id}"[:700]
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return f"{activity.conversation.id[:600]}|sha256:{digest}"

@@ -1,0 +1,131 @@
+"""Bot Framework activities ⇄ the neutral message model."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from botbuilder.core import CardFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes
+
+from adapters.cards import render_adaptive_card
+from adapters.model import (
+    Channel,
+    ConversationKind,
+    ConversationRef,
+    FileRef,
+    Incoming,
+    Outgoing,
+    Sender,
+)
+
+TEAMS_CARD_VERSION = "1.5"
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+_KINDS: Mapping[str, ConversationKind] = {
+    "personal": "personal",
+    "groupChat": "group",
+    "channel": "channel",
+}
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def conversation_of(activity: Activity) -> ConversationRef:
+    """The neutral conversation an activity belongs to (channel threads keep their root id)."""
+    conversation = activity.conversation
+    kind = _KINDS.get(conversation.conversation_type or "personal", "personal")
+    _, _, thread = conversation.id.partition(";messageid=")
+    return ConversationRef(
+        channel=Channel.TEAMS,
+        conversation_id=conversation.id,
+        kind=kind,
+        thread_id=thread or None,
+    )
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The Microsoft 365 tenant the sender belongs to."""
+    if activity.conversation and activity.conversation.tenant_id:
+        return str(activity.conversation.tenant_id)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    found = tenant.get("id") if tenant else None
+    return str(found) if found else None
+
+
+def to_incoming(activity: Activity) -> Incoming:
+    """The neutral message for a message activity or a card action."""
+    conversation = conversation_of(activity)
+    sender = activity.from_property
+    return Incoming(
+        channel=Channel.TEAMS,
+        event_id=activity.id or "",
+        conversation=conversation,
+        sender=Sender(
+            user_id=sender.id,
+            name=sender.name or "",
+            aad_object_id=sender.aad_object_id,
+            tenant_id=tenant_of(activity),
+        ),
+        text=_plain_text(activity, conversation.kind),
+        value=card_value(activity),
+        locale=activity.locale,
+        files=_files(activity),
+        received_at=activity.timestamp,
+    )
+
+
+def card_value(activity: Activity) -> Mapping[str, object] | None:
+    """What a card sent: Action.Submit's merged inputs, or Action.Execute's data."""
+    value = activity.value
+    if not isinstance(value, dict):
+        return None
+    if activity.type == ActivityTypes.invoke:
+        action = value.get("action")
+        data = action.get("data") if isinstance(action, dict) else None
+        return data if isinstance(data, dict) else None
+    return value
+
+
+def _plain_text(activity: Activity, kind: ConversationKind) -> str:
+    """The message text without the bot's @mention and without markup."""
+    if kind != "personal" and activity.recipient is not None:
+        TurnContext.remove_recipient_mention(activity)
+    text = html.unescape(_TAGS.sub(" ", activity.text or ""))
+    return " ".join(text.split())
+
+
+def _files(activity: Activity) -> tuple[FileRef, ...]:
+    files = []
+    for attachment in activity.attachments or []:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        if attachment.content_type == FILE_DOWNLOAD_INFO and content.get("downloadUrl"):
+            files.append(
+                FileRef(
+                    name=attachment.name or "file",
+                    url=str(content["downloadUrl"]),
+                    content_type=str(content.get("fileType") or "application/octet-stream"),
+                )
+            )
+    return tuple(files)
+
+
+def to_activity(outgoing: Outgoing) -> Activity:
+    """A message activity: the card when there is one (text as its summary), else markdown."""
+    if outgoing.card is None:
+        return Activity(
+            type=ActivityTypes.message, text=outgoing.text, text_format=TextFormatTypes.markdown
+        )
+    card = render_adaptive_card(outgoing.card, version=TEAMS_CARD_VERSION)
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[adaptive_card_attachment(card)],
+        summary=outgoing.card.title,
+    )
+
+
+def adaptive_card_attachment(card: dict[str, Any]) -> Attachment:
+    """Wrap Adaptive Card JSON as a Bot Framework attachment."""
+    attachment: Attachment = CardFactory.adaptive_card(card)
+    return attachment

@@ -1,0 +1,189 @@
+"""The app factory: everything the service holds is built here and kept on typed app keys."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from adapters.teams import TeamsAdapter, TeamsCredentials
+from bot.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.pipeline import Core
+from bot.router import Clock, Router
+from bot.settings import Settings
+from bot.tasks import TaskTracker
+from dialogs.commands import foundation_commands
+from storage.db import Database
+from storage.directory import Directory, load_directory
+from storage.errors import DatabaseUnavailable
+from storage.migrate import upgrade_database
+from storage.repositories import Store
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Seams for tests and embedding: a fixed clock, stub outbound Teams credentials."""
+
+    clock: Clock | None = None
+    teams_credentials_factory: object | None = None
+
+
+SETTINGS = web.AppKey("settings", Settings)
+DIRECTORY = web.AppKey("directory", Directory)
+METRICS = web.AppKey("metrics", Metrics)
+TASKS = web.AppKey("tasks", TaskTracker)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+OVERRIDES = web.AppKey("overrides", Overrides)
+DATABASE = web.AppKey("database", Database)
+STORE = web.AppKey("store", Store)
+CORE = web.AppKey("core", Core)
+TEAMS = web.AppKey("teams", TeamsAdapter)
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    directory: Directory | None = None,
+    overrides: Overrides | None = None,
+) -> web.Application:
+    """Build the service. Resources open in `cleanup_ctx` when the app starts."""
+    app = web.Application(
+        middlewares=[_metrics_middleware, _error_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[DIRECTORY] = directory or load_directory(settings.directory_path)
+    app[METRICS] = Metrics()
+    app[TASKS] = TaskTracker()
+    app[OVERRIDES] = overrides or Overrides()
+    app[CLOCK] = app[OVERRIDES].clock or utc_now
+    app.cleanup_ctx.extend([_database, _core, _teams])
+    app.router.add_post("/api/messages", _teams_messages, name="teams")
+    app.router.add_get("/healthz", _healthz, name="healthz")
+    app.router.add_get("/metrics", _metrics, name="metrics")
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    database = Database(settings.effective_database_url)
+    if database.dialect == "sqlite":
+        # The embedded default migrates itself; PostgreSQL is migrated by `chatops migrate`.
+        await upgrade_database(database)
+    app[DATABASE] = database
+    app[STORE] = Store(database)
+    await app[STORE].customers.sync(customers=app[DIRECTORY].customers, now=app[CLOCK]())
+    yield
+    await database.dispose()
+
+
+async def _core(app: web.Application) -> AsyncIterator[None]:
+    commands = foundation_commands()
+    router = Router(
+        directory=app[DIRECTORY],
+        store=app[STORE],
+        clock=app[CLOCK],
+        commands=commands,
+        metrics=app[METRICS],
+    )
+    app[CORE] = Core(
+        store=app[STORE],
+        router=router,
+        directory=app[DIRECTORY],
+        tasks=app[TASKS],
+        metrics=app[METRICS],
+        clock=app[CLOCK],
+        started_at=app[CLOCK](),
+    )
+    yield
+    await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
+
+
+async def _teams(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    adapter = TeamsAdapter(
+        credentials=TeamsCredentials(
+            app_id=settings.microsoft_app_id,
+            app_password=settings.microsoft_app_password.get_secret_value(),
+            app_type=settings.microsoft_app_type,
+            tenant_id=settings.microsoft_app_tenant_id,
+        ),
+        core=app[CORE],
+        max_body_bytes=settings.max_body_bytes,
+        credentials_factory=app[OVERRIDES].teams_credentials_factory,
+    )
+    app[TEAMS] = adapter
+    resumed = await adapter.resume_pending()
+    if resumed:
+        log.info("resuming %d Teams event(s) left unfinished by the previous run", resumed)
+    yield
+
+
+async def _teams_messages(request: web.Request) -> web.StreamResponse:
+    return await request.app[TEAMS].handle_request(request)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    if await request.app[DATABASE].ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response({"status": "database unavailable"}, status=503)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    metrics = request.app[METRICS]
+    route = request.match_info.route.name or "unmatched"
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.requests.labels(route=route, method=request.method, status=str(status)).inc()
+        metrics.request_seconds.labels(route=route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The HTTP error boundary: clients get a reason, never a stack trace or a secret."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except DatabaseUnavailable:
+        request.app[METRICS].errors.labels(where="database").inc()
+        log.warning("database unavailable while handling %s %s", request.method, request.path)
+        return web.json_response(
+            {"error": "temporarily unavailable, retry later"},
+            status=503,
+            headers={"Retry-After": "5"},
+        )
+    except Exception:
+        request.app[METRICS].errors.labels(where="http").inc()
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return web.json_response({"error": "internal error"}, status=500)

@@ -1,0 +1,188 @@
+"""Settings from the environment, validated once at start-up.
+
+Secrets (the Teams app password, the Webex token and webhook secret) are `SecretStr`, so they
+never appear in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DIRECTORY = Path("chatops.toml")
+EXAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "chatops.example.toml"
+WEBEX_PUBLIC_API = "https://webexapis.com/v1/"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str = Field(default="", validation_alias=_env("CHATOPS_DATABASE_URL"))
+    directory: Path = Field(default=DEFAULT_DIRECTORY, validation_alias=_env("CHATOPS_DIRECTORY"))
+    data_dir: Path = Field(default=Path("var"), validation_alias=_env("CHATOPS_DATA_DIR"))
+    public_url: str = Field(default="", validation_alias=_env("CHATOPS_PUBLIC_URL"))
+    log_level: str = Field(default="INFO", validation_alias=_env("CHATOPS_LOG_LEVEL"))
+    max_body_bytes: int = Field(
+        default=256 * 1024, gt=0, validation_alias=_env("CHATOPS_MAX_BODY_BYTES")
+    )
+
+    microsoft_app_id: str = Field(default="", validation_alias=_env("MICROSOFT_APP_ID"))
+    microsoft_app_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("MICROSOFT_APP_PASSWORD")
+    )
+    microsoft_app_type: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = Field(
+        default="SingleTenant", validation_alias=_env("MICROSOFT_APP_TYPE")
+    )
+    microsoft_app_tenant_id: str = Field(
+        default="", validation_alias=_env("MICROSOFT_APP_TENANT_ID")
+    )
+
+    webex_bot_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("WEBEX_BOT_TOKEN")
+    )
+    webex_webhook_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("WEBEX_WEBHOOK_SECRET")
+    )
+    webex_api_url: str = Field(default=WEBEX_PUBLIC_API, validation_alias=_env("WEBEX_API_URL"))
+
+    @field_validator("database_url", "public_url", "microsoft_app_id", "microsoft_app_tenant_id")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                "(the service talks to its database asynchronously)"
+            )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @field_validator("webex_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # The Webex SDK joins relative paths onto base_url and needs the trailing slash.
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'chatops.sqlite3').resolve()}"
+
+    @property
+    def directory_path(self) -> Path:
+        """The directory file to load: the configured one, else the shipped example."""
+        if self.directory == DEFAULT_DIRECTORY and not DEFAULT_DIRECTORY.exists():
+            return EXAMPLE_DIRECTORY
+        return self.directory
+
+    @property
+    def teams_auth_enabled(self) -> bool:
+        """An empty app id turns Bot Framework authentication off (local development only)."""
+        return bool(self.microsoft_app_id)
+
+    @property
+    def files_dir(self) -> Path:
+        """Where logfiles are stored, content-addressed."""
+        return self.data_dir / "files"
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment; raise `ConfigurationError` listing every problem."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, source="environment")) from None
+    problems = consistency_problems(settings)
+    if problems:
+        raise ConfigurationError(problems)
+    return settings
+
+
+def consistency_problems(settings: Settings) -> list[str]:
+    """Settings that are each valid but do not make sense together."""
+    problems = []
+    password = settings.microsoft_app_password.get_secret_value()
+    if settings.microsoft_app_id and settings.microsoft_app_type != "UserAssignedMSI":
+        if not password:
+            problems.append(
+                "environment: MICROSOFT_APP_PASSWORD: required when MICROSOFT_APP_ID is set"
+            )
+        if settings.microsoft_app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
+            problems.append("environment: MICROSOFT_APP_TENANT_ID: required for a SingleTenant app")
+    if password and not settings.microsoft_app_id:
+        problems.append("environment: MICROSOFT_APP_ID: required when a password is set")
+    if (
+        settings.webex_bot_token.get_secret_value()
+        and not settings.webex_webhook_secret.get_secret_value()
+    ):
+        problems.append(
+            "environment: WEBEX_WEBHOOK_SECRET: required when WEBEX_BOT_TOKEN is set "
+            "(every webhook's signature is checked)"
+        )
+    return problems
+
+
+def describe_validation_error(exc: ValidationError, *, source: str) -> list[str]:
+    """One line per problem, with the field path and the message, never the offending value."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        path = ".".join(str(part) for part in error["loc"]) or "(root)"
+        problems.append(f"{source}: {path}: {error['msg']}")
+    return problems
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind_address(settings: Settings, host: str) -> None:
+    """Refuse to serve unauthenticated Teams traffic on a reachable interface."""
+    if settings.teams_auth_enabled:
+        return
+    if not is_loopback(host):
+        raise ConfigurationError(
+            [
+                f"MICROSOFT_APP_ID is empty, which turns Teams authentication off; "
+                f"that is only allowed on a loopback address, not on {host!r}. "
+                "Set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) or bind to 127.0.0.1."
+            ]
+        )
+    log.warning(
+        "Teams authentication is OFF (MICROSOFT_APP_ID is empty): accepting unsigned requests "
+        "on %s for local development only",
+        host,
+    )

@@ -1,0 +1,53 @@
+"""What a dialog or command is given: who is speaking, what they said, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from adapters.model import Card, Incoming, Outgoing
+from storage.directory import Customer, Role, StaffMember
+
+Language = Literal["de", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A person resolved through the directory: their role and, for contacts, their customer."""
+
+    user_id: str
+    name: str
+    role: Role
+    language: Language
+    customer: Customer | None = None
+    staff: StaffMember | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Engineers and managers work for the provider."""
+        return self.role in (Role.ENGINEER, Role.MANAGER)
+
+    def may(self, role: Role) -> bool:
+        """True when this person holds `role` (staff may hold several)."""
+        if self.staff is not None:
+            return role in self.staff.roles
+        return role is self.role
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One incoming message from a known person, at a moment in time."""
+
+    incoming: Incoming
+    actor: Actor
+    now: datetime
+
+    def reply(self, text: str, *, card: Card | None = None) -> Outgoing:
+        """An answer into the conversation (and thread) the message came from."""
+        return Outgoing(
+            conversation=self.incoming.conversation,
+            text=text,
+            card=card,
+            reply_to=self.incoming.event_id,
+        )

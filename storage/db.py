@@ -1,0 +1,89 @@
+"""The async database: engine, sessions and a health probe.
+
+SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is for production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from storage.errors import DatabaseUnavailable
+
+
+class Database:
+    """One engine and its session factory, opened at start-up and disposed at shutdown."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = _create_engine(url, echo=echo)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction that commits on success and rolls back on error."""
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError, OSError) as exc:
+            if _is_connection_problem(exc):
+                raise DatabaseUnavailable(type(exc).__name__) from exc
+            raise
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (OperationalError, DBAPIError, OSError):
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=10
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers work while a writer commits; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _is_connection_problem(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return True
+    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, OperationalError)

@@ -1,0 +1,387 @@
+"""The directory: who is who, under which contract, and where the bot talks to them.
+
+It is a TOML file (`CHATOPS_DIRECTORY`, default `chatops.toml`, falling back to the shipped
+`chatops.example.toml`). It never holds secrets. Loading validates everything at once and
+reports every problem with its field path, so `chatops check` can list them all.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time, timedelta
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from storage.errors import ConfigurationError
+
+_DURATION = re.compile(r"^\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*$")
+_WINDOW = re.compile(r"^(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})$")
+_CLOSED_DAY = re.compile(r"^(?:\d{4}-)?\d{2}-\d{2}$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Role(StrEnum):
+    """What a person may do; staff roles come from the directory, contacts from their org."""
+
+    CONTACT = "contact"
+    ENGINEER = "engineer"
+    MANAGER = "manager"
+
+
+class Product(StrEnum):
+    """Products the provider supports (stable ids used in cards and the directory)."""
+
+    WEBEX_CALLING = "webex-calling"
+    WEBEX_CONTACT_CENTER = "webex-contact-center"
+    MICROSOFT_CALLING = "microsoft-calling"
+    LUWARE_ATTENDANT_CONSOLE = "luware-attendant-console"
+    LUWARE_RECORDING = "luware-recording"
+    LUWARE_CONTACT_CENTER = "luware-contact-center"
+    OTHER = "other"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`4h`, `90m`, `1h30m` → timedelta; raises ValueError on anything else or zero."""
+    match = _DURATION.match(text)
+    if not match or not (match["h"] or match["m"]):
+        raise ValueError(f"{text!r} is not a duration like 4h, 90m or 1h30m")
+    duration = timedelta(hours=int(match["h"] or 0), minutes=int(match["m"] or 0))
+    if not duration:
+        raise ValueError("a duration must be longer than zero")
+    return duration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Strict):
+    """One opening window on a weekday, in the service time's local time."""
+
+    start: time
+    end: time
+
+
+def _parse_window(text: str) -> Window:
+    match = _WINDOW.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a window like 08:00-17:00")
+    start, end = time.fromisoformat(match["start"]), time.fromisoformat(match["end"])
+    if end <= start:
+        raise ValueError(f"window {text!r} ends before it starts")
+    return Window(start=start, end=end)
+
+
+class HolidaySource(_Strict):
+    """Public holidays from the `holidays` package."""
+
+    country: str = "AT"
+    subdivision: str | None = None
+    categories: tuple[str, ...] = ("public",)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        import holidays
+
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"{value!r} is not a country the holidays package knows")
+        return value
+
+
+class ServiceTime(_Strict):
+    """A service-time class: weekly windows in a timezone, minus holidays and closed days."""
+
+    name: str = ""
+    timezone: str = "Europe/Vienna"
+    always_open: bool = False
+    windows: dict[str, tuple[Window, ...]] = Field(default_factory=dict)
+    holidays: HolidaySource | None = None
+    closed_days: tuple[str, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"{value!r} is not an IANA timezone")
+        return value
+
+    @field_validator("windows", mode="before")
+    @classmethod
+    def _parse_windows(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        parsed: dict[str, list[object]] = {}
+        for day, spans in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown weekday {day!r}; use one of {', '.join(WEEKDAYS)}")
+            items = [spans] if isinstance(spans, str) else spans
+            parsed[day] = [_parse_window(s) if isinstance(s, str) else s for s in items]
+        return parsed
+
+    @field_validator("closed_days")
+    @classmethod
+    def _closed_day_format(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            if not _CLOSED_DAY.match(day):
+                raise ValueError(f"{day!r} is neither MM-DD (every year) nor YYYY-MM-DD")
+        return value
+
+    @model_validator(mode="after")
+    def _has_opening(self) -> ServiceTime:
+        if not self.always_open and not any(self.windows.values()):
+            raise ValueError("needs windows, or always_open = true for 24x7")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The timezone the windows are laid out in."""
+        try:
+            return ZoneInfo(self.timezone)
+        except ZoneInfoNotFoundError as exc:  # pragma: no cover - validated above
+            raise ConfigurationError([f"unknown timezone {self.timezone}"]) from exc
+
+
+class Contract(_Strict):
+    """A support contract: which service time, which targets, which products."""
+
+    name: str
+    version: str = ""
+    service_time: str
+    reaction: str = "4h"
+    resolution: str | None = None
+    warnings: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 75, 90)
+    products: tuple[Product, ...] = tuple(p for p in Product if p is not Product.OTHER)
+
+    @field_validator("reaction", "resolution")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def reaction_time(self) -> timedelta:
+        """The reaction target in business time."""
+        return parse_duration(self.reaction)
+
+
+class TeamsChannel(_Strict):
+    """A Teams channel by team and channel id (the channel id starts with `19:`)."""
+
+    team_id: str
+    channel_id: str
+
+
+class WebexSpace(_Strict):
+    """A Webex space by room id."""
+
+    room_id: str
+
+
+class ChannelTarget(_Strict):
+    """Where a named channel (engineers, managers) lives in each chat system."""
+
+    teams: TeamsChannel | None = None
+    webex: WebexSpace | None = None
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> ChannelTarget:
+        if self.teams is None and self.webex is None:
+            raise ValueError("needs a teams or a webex target (or both)")
+        return self
+
+
+class ContractOverrides(_Strict):
+    """Per-customer deviations from the contract ("unless agreed otherwise")."""
+
+    service_time: str | None = None
+    reaction: str | None = None
+    resolution: str | None = None
+
+    @field_validator("reaction", "resolution")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+
+class Customer(_Strict):
+    """A customer organisation and how the bot recognises its contacts."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: str
+    contract: str
+    language: Literal["de", "en"] = "de"
+    teams_tenant_ids: tuple[str, ...] = ()
+    webex_org_ids: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+    channels: dict[str, str] = Field(default_factory=dict)
+    overrides: ContractOverrides = ContractOverrides()
+
+    @field_validator("email_domains")
+    @classmethod
+    def _lower_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(domain.lower().lstrip("@") for domain in value)
+
+
+class StaffMember(_Strict):
+    """Someone at the provider: an engineer, a manager, or both."""
+
+    name: str
+    email: str
+    roles: tuple[Literal[Role.ENGINEER, Role.MANAGER], ...]
+    teams_aad_object_ids: tuple[str, ...] = ()
+    webex_person_ids: tuple[str, ...] = ()
+    language: Literal["de", "en"] = "en"
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value.lower()
+
+    @field_validator("roles")
+    @classmethod
+    def _some_role(cls, value: tuple[Role, ...]) -> tuple[Role, ...]:
+        if not value:
+            raise ValueError("staff need at least one role: engineer or manager")
+        return value
+
+
+class Provider(_Strict):
+    """The managed-service provider running the bot."""
+
+    name: str = "Support"
+    default_channels: dict[str, str] = Field(default_factory=dict)
+
+
+class Directory(_Strict):
+    """The whole directory file."""
+
+    provider: Provider = Provider()
+    service_times: dict[str, ServiceTime]
+    contracts: dict[str, Contract]
+    channels: dict[str, ChannelTarget] = Field(default_factory=dict)
+    customers: tuple[Customer, ...] = ()
+    staff: tuple[StaffMember, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Directory:
+        problems = list(self._dangling_references())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _dangling_references(self) -> list[str]:
+        problems: list[str] = []
+        for key, contract in self.contracts.items():
+            if contract.service_time not in self.service_times:
+                problems.append(
+                    f"contracts.{key}.service_time: unknown service time {contract.service_time!r}"
+                )
+        for index, customer in enumerate(self.customers):
+            where = f"customers.{index}"
+            if customer.contract not in self.contracts:
+                problems.append(f"{where}.contract: unknown contract {customer.contract!r}")
+            override = customer.overrides.service_time
+            if override is not None and override not in self.service_times:
+                problems.append(f"{where}.overrides.service_time: unknown {override!r}")
+            for purpose, channel in customer.channels.items():
+                if channel not in self.channels:
+                    problems.append(f"{where}.channels.{purpose}: unknown channel {channel!r}")
+        for purpose, channel in self.provider.default_channels.items():
+            if channel not in self.channels:
+                problems.append(f"provider.default_channels.{purpose}: unknown channel {channel!r}")
+        problems.extend(self._duplicates())
+        return problems
+
+    def _duplicates(self) -> list[str]:
+        problems: list[str] = []
+        seen: dict[str, str] = {}
+        for index, customer in enumerate(self.customers):
+            claims = [("key", customer.key)]
+            claims += [("teams tenant", t) for t in customer.teams_tenant_ids]
+            claims += [("webex org", o) for o in customer.webex_org_ids]
+            claims += [("e-mail domain", d) for d in customer.email_domains]
+            for kind, value in claims:
+                token = f"{kind} {value}"
+                if token in seen:
+                    problems.append(f"customers.{index}: {token} is already used by {seen[token]}")
+                seen[token] = customer.key
+        return problems
+
+    @cached_property
+    def _customers_by_key(self) -> dict[str, Customer]:
+        return {customer.key: customer for customer in self.customers}
+
+    def customer(self, key: str) -> Customer | None:
+        """The customer with this key, if any."""
+        return self._customers_by_key.get(key)
+
+    def customer_for_tenant(self, tenant_id: str) -> Customer | None:
+        """The customer whose Microsoft 365 tenant this is."""
+        return next((c for c in self.customers if tenant_id in c.teams_tenant_ids), None)
+
+    def customer_for_webex_org(self, org_id: str) -> Customer | None:
+        """The customer whose Webex organisation this is."""
+        return next((c for c in self.customers if org_id in c.webex_org_ids), None)
+
+    def customer_for_email(self, email: str) -> Customer | None:
+        """The customer owning the e-mail address's domain."""
+        domain = email.rpartition("@")[2].lower()
+        return next((c for c in self.customers if domain and domain in c.email_domains), None)
+
+    def staff_by_email(self, email: str) -> StaffMember | None:
+        """The staff member with this e-mail address."""
+        wanted = email.lower()
+        return next((s for s in self.staff if s.email == wanted), None)
+
+    def staff_by_aad_object_id(self, object_id: str) -> StaffMember | None:
+        """The staff member with this Entra ID (Azure AD) object id."""
+        return next((s for s in self.staff if object_id in s.teams_aad_object_ids), None)
+
+    def staff_by_webex_person(self, person_id: str) -> StaffMember | None:
+        """The staff member with this Webex person id."""
+        return next((s for s in self.staff if person_id in s.webex_person_ids), None)
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and validate a directory file; raise `ConfigurationError` listing every problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError([f"{path}: directory file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError([f"{path}: not valid TOML: {exc}"]) from None
+    try:
+        return Directory.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc, path)) from None
+
+
+def _describe(exc: ValidationError, path: Path) -> list[str]:
+    problems: list[str] = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if location:
+            problems.append(f"{path}: {location}: {message}")
+        else:  # cross-reference problems already carry their own paths
+            problems.extend(f"{path}: {item}" for item in message.split("; "))
+    return problems

@@ -1,0 +1,324 @@
+"""Repositories: the only code that writes SQL. Functions take keyword arguments only.
+
+Writes that must be idempotent across replicas (inbound de-duplication, upserts) rest on unique
+constraints and `INSERT … ON CONFLICT`, never on read-then-write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.directory import Customer
+from storage.errors import ConcurrencyConflict
+from storage.models import (
+    ContactRow,
+    ConversationReferenceRow,
+    CustomerRow,
+    DialogStateRow,
+    InboundEventRow,
+    InboundStatus,
+)
+
+
+def _insert(database: Database, model: type[Any]) -> Any:
+    """A dialect-specific INSERT that supports ON CONFLICT (both backends have it)."""
+    table: Table = model.__table__
+    dialect_insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
+    statement: Insert = dialect_insert(table)
+    return statement
+
+
+class Customers:
+    """Customers known to the bot, kept in step with the directory."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def sync(self, *, customers: Iterable[Customer], now: datetime) -> None:
+        """Insert new customers and refresh the names of known ones; never deletes."""
+        rows = [
+            {"key": c.key, "name": c.name, "first_seen": now, "updated_at": now} for c in customers
+        ]
+        if not rows:
+            return
+        statement = _insert(self._db, CustomerRow).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+    async def keys(self) -> list[str]:
+        """Every customer key in the database."""
+        async with self._db.session() as session:
+            return list((await session.scalars(select(CustomerRow.key))).all())
+
+
+class Contacts:
+    """People who have written to the bot."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def touch(
+        self,
+        *,
+        channel: str,
+        user_id: str,
+        role: str,
+        customer_key: str | None,
+        name: str,
+        email: str | None,
+        aad_object_id: str | None,
+        now: datetime,
+    ) -> None:
+        """Record that this person wrote now, creating or refreshing their row."""
+        values = {
+            "channel": channel,
+            "user_id": user_id,
+            "role": role,
+            "customer_key": customer_key,
+            "name": name,
+            "email": email,
+            "aad_object_id": aad_object_id,
+            "first_seen": now,
+            "last_seen": now,
+        }
+        statement = _insert(self._db, ContactRow).values(values)
+        refreshed = {k: statement.excluded[k] for k in values if k not in ("first_seen",)}
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel", "user_id"], set_=refreshed
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+    async def get(self, *, channel: str, user_id: str) -> ContactRow | None:
+        """The contact row for this channel user, if they have written before."""
+        async with self._db.session() as session:
+            query = select(ContactRow).where(
+                col(ContactRow.channel) == channel, col(ContactRow.user_id) == user_id
+            )
+            return (await session.scalars(query)).one_or_none()
+
+
+class ConversationReferences:
+    """Where the bot can write later: refreshed on every incoming activity."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def save(
+        self,
+        *,
+        channel: str,
+        conversation_id: str,
+        kind: str,
+        user_id: str | None,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Store or refresh the reference (a changed serviceUrl replaces the old one)."""
+        values = {
+            "channel": channel,
+            "conversation_id": conversation_id,
+            "kind": kind,
+            "user_id": user_id,
+            "reference": reference,
+            "updated_at": now,
+        }
+        statement = _insert(self._db, ConversationReferenceRow).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel", "conversation_id"],
+            set_={k: statement.excluded[k] for k in ("kind", "user_id", "reference", "updated_at")},
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+    async def get(self, *, channel: str, conversation_id: str) -> ConversationReferenceRow | None:
+        """The stored reference for a conversation."""
+        async with self._db.session() as session:
+            query = select(ConversationReferenceRow).where(
+                col(ConversationReferenceRow.channel) == channel,
+                col(ConversationReferenceRow.conversation_id) == conversation_id,
+            )
+            return (await session.scalars(query)).one_or_none()
+
+
+class Inbox:
+    """Inbound events: persisted before the webhook is acknowledged, processed once."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def accept(
+        self, *, channel: str, dedupe_key: str, payload: dict[str, Any], now: datetime
+    ) -> int | None:
+        """Store a new event and return its id, or None when it was delivered before."""
+        statement = (
+            _insert(self._db, InboundEventRow)
+            .values(
+                channel=channel,
+                dedupe_key=dedupe_key,
+                payload=payload,
+                status=InboundStatus.PENDING,
+                attempts=0,
+                received_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
+            .returning(InboundEventRow.id)
+        )
+        async with self._db.session() as session:
+            inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
+        return inserted
+
+    async def get(self, *, event_id: int) -> InboundEventRow | None:
+        """One event by id."""
+        async with self._db.session() as session:
+            return await session.get(InboundEventRow, event_id)
+
+    async def start_attempt(self, *, event_id: int) -> None:
+        """Count an attempt before processing, so a poison event is eventually given up."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundEventRow)
+                .where(col(InboundEventRow.id) == event_id)
+                .values(attempts=col(InboundEventRow.attempts) + 1)
+            )
+
+    async def finish(self, *, event_id: int, now: datetime, error: str | None = None) -> None:
+        """Mark an event done, or failed with a short reason (never a stack trace)."""
+        status = InboundStatus.DONE if error is None else InboundStatus.FAILED
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundEventRow)
+                .where(col(InboundEventRow.id) == event_id)
+                .values(status=status, processed_at=now, error=error and error[:500])
+            )
+
+    async def pending(
+        self, *, channel: str, received_before: datetime, limit: int = 100
+    ) -> Sequence[InboundEventRow]:
+        """Events accepted before `received_before` but not finished, oldest first."""
+        async with self._db.session() as session:
+            query = (
+                select(InboundEventRow)
+                .where(
+                    col(InboundEventRow.channel) == channel,
+                    col(InboundEventRow.status) == InboundStatus.PENDING,
+                    col(InboundEventRow.received_at) < received_before,
+                )
+                .order_by(col(InboundEventRow.id))
+                .limit(limit)
+            )
+            return (await session.scalars(query)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class DialogKey:
+    """Dialog state belongs to one person in one conversation on one channel."""
+
+    channel: str
+    conversation_id: str
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogState:
+    """A snapshot of a dialog's state; `version` 0 means nothing is stored yet."""
+
+    dialog: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+
+class DialogStates:
+    """Dialog state with optimistic concurrency: a stale write raises ConcurrencyConflict."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def load(self, key: DialogKey) -> DialogState:
+        """The stored state, or an empty one at version 0."""
+        async with self._db.session() as session:
+            row = (await session.scalars(select(DialogStateRow).where(_matches(key)))).first()
+        if row is None:
+            return DialogState()
+        return DialogState(dialog=row.dialog, state=dict(row.state), version=row.version)
+
+    async def save(
+        self,
+        key: DialogKey,
+        *,
+        dialog: str | None,
+        state: dict[str, Any],
+        expected: int,
+        now: datetime,
+    ) -> DialogState:
+        """Write the state if it is still at version `expected`; return the new snapshot."""
+        async with self._db.session() as session:
+            if expected == 0:
+                written = await self._insert_first(session, key, dialog, state, now)
+            else:
+                result = await session.execute(
+                    update(DialogStateRow)
+                    .where(_matches(key), col(DialogStateRow.version) == expected)
+                    .values(dialog=dialog, state=state, version=expected + 1, updated_at=now)
+                )
+                written = getattr(result, "rowcount", 0) == 1
+        if not written:
+            raise ConcurrencyConflict(f"dialog state changed since version {expected}")
+        return DialogState(dialog=dialog, state=state, version=expected + 1)
+
+    async def _insert_first(
+        self,
+        session: Any,
+        key: DialogKey,
+        dialog: str | None,
+        state: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        statement = (
+            _insert(self._db, DialogStateRow)
+            .values(
+                channel=key.channel,
+                conversation_id=key.conversation_id,
+                user_id=key.user_id,
+                dialog=dialog,
+                state=state,
+                version=1,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "conversation_id", "user_id"])
+        )
+        result = await session.execute(statement)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _matches(key: DialogKey) -> Any:
+    return and_(
+        col(DialogStateRow.channel) == key.channel,
+        col(DialogStateRow.conversation_id) == key.conversation_id,
+        col(DialogStateRow.user_id) == key.user_id,
+    )
+
+
+class Store:
+    """Every repository over one database, built once in the app factory."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.customers = Customers(database)
+        self.contacts = Contacts(database)
+        self.conversations = ConversationReferences(database)
+        self.inbox = Inbox(database)
+        self.dialog_states = DialogStates(database)
