@@ -1,0 +1,78 @@
+"""Dialog transcripts without HTTP: say something as someone, read what the bot answers."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+from adapters.model import Channel, ConversationRef, Incoming, Outgoing, Sender
+from bot.metrics import Metrics
+from bot.router import Router
+from dialogs.commands import foundation_commands
+from storage.directory import Directory
+from storage.repositories import Store
+
+FIXED_NOW = datetime(2026, 1, 7, 14, 30, tzinfo=UTC)
+
+
+def customer_contact(directory: Directory, name: str = "Clara Contact") -> Sender:
+    """A person from the demo customer's Microsoft 365 tenant."""
+    tenant = directory.customers[0].teams_tenant_ids[0]
+    return Sender(user_id=f"29:{name}", name=name, aad_object_id=f"aad-{name}", tenant_id=tenant)
+
+
+def staff_member(directory: Directory, role: str) -> Sender:
+    """The example directory's first engineer-only or manager person, as Teams shows them."""
+    person = next(s for s in directory.staff if (role == "manager") == ("manager" in s.roles))
+    return Sender(
+        user_id=f"29:{person.name}",
+        name=person.name,
+        aad_object_id=person.teams_aad_object_ids[0],
+        tenant_id="provider-tenant",
+    )
+
+
+def stranger() -> Sender:
+    """Somebody from a tenant the directory does not know."""
+    return Sender(user_id="29:stranger", name="Sam Stranger", tenant_id="unknown-tenant")
+
+
+class Transcript:
+    """Drives the router the way an adapter would, one message at a time."""
+
+    def __init__(self, directory: Directory, store: Store) -> None:
+        self.router = Router(
+            directory=directory,
+            store=store,
+            clock=lambda: FIXED_NOW,
+            commands=foundation_commands(),
+            metrics=Metrics(),
+        )
+        self._ids = itertools.count(1)
+
+    async def say(
+        self,
+        text: str,
+        *,
+        sender: Sender,
+        kind: str = "personal",
+        value: dict[str, object] | None = None,
+        locale: str | None = "en-US",
+    ) -> list[Outgoing]:
+        """Send `text` (or a card submit `value`) and return the bot's answers."""
+        conversation = ConversationRef(
+            channel=Channel.TEAMS,
+            conversation_id=f"{kind}:{sender.user_id}",
+            kind=kind,  # type: ignore[arg-type]
+        )
+        incoming = Incoming(
+            channel=Channel.TEAMS,
+            event_id=str(next(self._ids)),
+            conversation=conversation,
+            sender=sender,
+            text=text,
+            value=value,
+            locale=locale,
+            received_at=FIXED_NOW,
+        )
+        return await self.router.handle(incoming)
