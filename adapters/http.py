@@ -7,6 +7,21 @@ from typing import Any
 
 from aiohttp import web
 
+from storage.errors import ChatOpsError
+
+
+class RequestRejected(ChatOpsError):
+    """The request is malformed: answer `status` with `reason`, store nothing."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+    def response(self) -> web.Response:
+        """The 4xx answer for the caller."""
+        return json_error(self.status, self.reason)
+
 
 def json_error(status: int, message: str) -> web.Response:
     """A small JSON error body: a reason for the caller, never internals."""
@@ -14,30 +29,24 @@ def json_error(status: int, message: str) -> web.Response:
 
 
 async def read_json_object(request: web.Request, *, max_bytes: int) -> dict[str, Any]:
-    """The body as a JSON object, or an HTTP error: 415 wrong type, 413 too big, 400 not JSON.
-
-    Raises `web.HTTPException` subclasses that carry a JSON reason.
-    """
+    """The body as a JSON object; `RequestRejected` with 415, 413 or 400 otherwise."""
     if request.content_type != "application/json":
-        raise _http(web.HTTPUnsupportedMediaType, "expected Content-Type: application/json")
+        raise RequestRejected(415, "expected Content-Type: application/json")
+    too_large = RequestRejected(413, f"body larger than {max_bytes} bytes")
     if request.content_length is not None and request.content_length > max_bytes:
-        raise _http(web.HTTPRequestEntityTooLarge, f"body larger than {max_bytes} bytes")
+        raise too_large
     body = await request.content.read(max_bytes + 1)
     if len(body) > max_bytes:
-        raise _http(web.HTTPRequestEntityTooLarge, f"body larger than {max_bytes} bytes")
+        raise too_large
     return parse_json_object(body)
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """Decode a UTF-8 JSON object or raise 400."""
+    """Decode a UTF-8 JSON object or raise `RequestRejected` (400)."""
     try:
         parsed = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise _http(web.HTTPBadRequest, "body is not valid UTF-8 JSON") from None
+        raise RequestRejected(400, "body is not valid UTF-8 JSON") from None
     if not isinstance(parsed, dict):
-        raise _http(web.HTTPBadRequest, "body must be a JSON object")
+        raise RequestRejected(400, "body must be a JSON object")
     return parsed
-
-
-def _http(kind: type[web.HTTPException], message: str) -> web.HTTPException:
-    return kind(text=json.dumps({"error": message}), content_type="application/json")

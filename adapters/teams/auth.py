@@ -6,10 +6,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     BotFrameworkAuthentication,
-    ConfigurationBotFrameworkAuthentication,
     PasswordServiceClientCredentialFactory,
     ServiceClientCredentialsFactory,
 )

@@ -26,7 +26,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
-from adapters.http import json_error, read_json_object
+from adapters.http import RequestRejected, json_error, read_json_object
 from adapters.model import Channel, Outgoing
 from adapters.ports import CorePort
 from adapters.retry import RetryPolicy, with_retries
@@ -73,7 +73,10 @@ class TeamsAdapter:
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """The `POST /api/messages` handler."""
-        body = await read_json_object(request, max_bytes=self._max_body_bytes)
+        try:
+            body = await read_json_object(request, max_bytes=self._max_body_bytes)
+        except RequestRejected as rejected:
+            return rejected.response()
         activity = _deserialize(body)
         if activity is None:
             return json_error(400, "not a Bot Framework activity")
@@ -159,7 +162,14 @@ class TeamsAdapter:
         self, activity: Activity, logic: Callable[[TurnContext], Awaitable[None]]
     ) -> None:
         reference = TurnContext.get_conversation_reference(activity)
-        await self._adapter.continue_conversation(reference, logic, self._credentials.app_id)
+
+        async def as_reply(turn: TurnContext) -> None:
+            # The SDK gives a continuation a fresh id; answers should point at the message
+            # they answer (replyToId), as they would in a synchronous turn.
+            turn.activity.id = activity.id
+            await logic(turn)
+
+        await self._adapter.continue_conversation(reference, as_reply, self._credentials.app_id)
 
     async def _send_typing(self, turn: TurnContext) -> None:
         try:

@@ -1,0 +1,254 @@
+"""`POST /api/messages` over real HTTP, with a fake Bot Connector receiving the answers.
+
+Authentication is off here (empty app id, as in local development); real token validation is
+tested in test_teams_auth.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import STORE, TASKS, create_app
+from bot.settings import Settings
+from storage.directory import Directory
+from tests.activities import channel_mention, personal_message
+from tests.fakes import FakeBotConnector
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
+Bot = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture
+async def bot(aiohttp_client: ClientFactory, settings: Settings, directory: Directory) -> Bot:
+    return await aiohttp_client(create_app(settings, directory=directory))
+
+
+async def post(bot: Bot, activity: dict[str, Any]) -> int:
+    response = await bot.post("/api/messages", json=activity)
+    return response.status
+
+
+async def settle(bot: Bot) -> None:
+    """Wait for the background work the requests started."""
+    await bot.app[TASKS].idle()
+
+
+async def test_help_in_the_personal_chat_is_answered_with_a_card(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    activity = personal_message(directory, "help", service_url=connector.url)
+
+    assert await post(bot, activity) == 200
+    [reply] = await connector.wait_for_messages(1)
+
+    assert reply.conversation_id == activity["conversation"]["id"]
+    assert reply.body["replyToId"] == activity["id"]
+    [attachment] = reply.body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert attachment["content"]["version"] == "1.5"
+    assert attachment["content"]["body"][0]["text"] == "What I can do for you"
+    # The typing indicator goes out before the answer.
+    assert connector.calls[0].body["type"] == "typing"
+
+
+async def test_a_retried_activity_is_answered_once(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    activity = personal_message(directory, "help", service_url=connector.url)
+
+    statuses = [await post(bot, activity) for _ in range(3)]
+    await settle(bot)
+
+    assert statuses == [200, 200, 200]
+    assert len(connector.messages) == 1
+    metrics = await (await bot.get("/metrics")).text()
+    assert 'chatops_duplicate_events_total{channel="teams"} 2.0' in metrics
+
+
+async def test_a_mention_in_a_channel_is_answered_in_that_thread(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    activity = channel_mention(directory, "whoami", service_url=connector.url)
+
+    assert await post(bot, activity) == 200
+    [reply] = await connector.wait_for_messages(1)
+
+    assert reply.conversation_id == activity["conversation"]["id"]
+    card = reply.body["attachments"][0]["content"]
+    assert card["body"][0]["text"] == "Who you are to me"  # the mention did not confuse parsing
+
+
+async def test_the_conversation_reference_is_kept_for_later(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    activity = personal_message(directory, "help", service_url=connector.url)
+    await post(bot, activity)
+    await settle(bot)
+
+    row = await bot.app[STORE].conversations.get(
+        channel="teams", conversation_id=activity["conversation"]["id"]
+    )
+    assert row is not None
+    assert row.reference["serviceUrl"] == connector.url
+    assert row.reference["user"]["id"] == activity["from"]["id"]
+
+
+async def test_throttling_is_retried_until_the_answer_is_delivered(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    connector.fail_next(429, {"Retry-After": "0"})
+    connector.fail_next(502)
+
+    await post(bot, personal_message(directory, "help", service_url=connector.url))
+    [reply] = await connector.wait_for_messages(1, timeout=10)
+
+    assert reply.body["attachments"]
+
+
+async def test_a_forbidden_conversation_is_given_up_not_retried(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    for _ in range(2):  # the typing indicator and the answer
+        connector.fail_next(403)
+    await post(bot, personal_message(directory, "help", service_url=connector.url))
+    await settle(bot)
+
+    assert connector.messages == []
+    assert not connector.failures  # exactly one attempt at the answer, no retry storm
+    pending = await bot.app[STORE].inbox.pending(channel="teams", received_before=_far_future())
+    assert pending == []
+
+
+async def test_a_card_action_invoke_gets_its_answer_in_the_response(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    activity = personal_message(directory, "", service_url=connector.url)
+    activity.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "run", "data": {"command": "help"}}},
+    )
+
+    response = await bot.post("/api/messages", json=activity)
+
+    assert response.status == 200
+    body = await response.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert body["value"]["body"][0]["text"] == "What I can do for you"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b"\xff\xfe\x00", "application/json", 400),
+        (b"[1, 2, 3]", "application/json", 400),
+        (b'{"type": 5}', "application/json", 400),
+        (b'{"type": "message", "text": "no conversation"}', "application/json", 400),
+        (b'{"type": "message"}', "text/plain", 415),
+        (b"x" * 300_000, "application/json", 413),
+    ],
+)
+async def test_bad_requests_get_a_clear_4xx_and_store_nothing(
+    bot: Bot, connector: FakeBotConnector, body: bytes, content_type: str, status: int
+) -> None:
+    response = await bot.post("/api/messages", data=body, headers={"Content-Type": content_type})
+
+    assert response.status == status
+    assert "error" in await response.json()
+    await settle(bot)
+    assert connector.calls == []
+    assert await bot.app[STORE].inbox.pending(channel="teams", received_before=_far_future()) == []
+
+
+async def test_unknown_activity_types_are_acknowledged_and_ignored(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    activity = personal_message(directory, "", service_url=connector.url)
+    activity["type"] = "messageReaction"
+
+    assert await post(bot, activity) == 200
+    await settle(bot)
+    assert connector.calls == []
+
+
+async def test_a_crash_in_a_command_gets_an_apology_not_a_stack_trace(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    connector: FakeBotConnector,
+    directory: Directory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*_args: object) -> list[object]:
+        raise RuntimeError("secret internals at /srv/app.py line 42")
+
+    monkeypatch.setattr("dialogs.commands.whoami_command", broken)
+    bot = await aiohttp_client(create_app(settings, directory=directory))
+
+    await post(bot, personal_message(directory, "whoami", service_url=connector.url))
+    [reply] = await connector.wait_for_messages(1)
+
+    assert "something went wrong" in reply.body["text"]
+    assert "internals" not in json.dumps(reply.body)
+
+
+async def test_health_and_metrics(bot: Bot) -> None:
+    health = await bot.get("/healthz")
+    assert health.status == 200
+    assert await health.json() == {"status": "ok"}
+
+    metrics = await bot.get("/metrics")
+    assert metrics.status == 200
+    assert metrics.content_type == "text/plain"
+    text = await metrics.text()
+    assert 'chatops_http_requests_total{method="GET",route="healthz",status="200"} 1.0' in text
+    assert "chatops_turn_seconds" in text
+
+
+async def test_unfinished_work_is_resumed_after_a_restart(
+    settings: Settings, directory: Directory, connector: FakeBotConnector
+) -> None:
+    # First run: the connector is down for every attempt, so the answer cannot be sent.
+    for _ in range(12):
+        connector.fail_next(503, {"Retry-After": "0"})
+    async with running(create_app(settings, directory=directory)) as first:
+        await post(first, personal_message(directory, "help", service_url=connector.url))
+        await settle(first)
+    assert connector.messages == []
+    connector.failures.clear()
+
+    # Second run on the same database: the accepted message is answered, once.
+    async with running(create_app(settings, directory=directory)) as second:
+        await settle(second)
+        await asyncio.sleep(0)
+        [reply] = await connector.wait_for_messages(1)
+        await settle(second)
+    assert reply.body["attachments"]
+    assert len(connector.messages) == 1
+
+
+class running:
+    """Start an app on a free port, and stop it (running its cleanup) on exit."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._client = TestClient(TestServer(app))
+
+    async def __aenter__(self) -> Bot:
+        await self._client.start_server()
+        return self._client
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self._client.close()
+
+
+def _far_future() -> datetime:
+    return datetime(2100, 1, 1, tzinfo=UTC)
