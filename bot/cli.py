@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,24 +89,25 @@ def _migrate(_args: argparse.Namespace) -> int:
 
 
 def _check(_args: argparse.Namespace) -> int:
-    from bot.settings import load_settings
+    from bot.settings import DEFAULT_DIRECTORY, Settings, load_settings
     from storage.directory import load_directory
 
     problems: list[str] = []
     try:
-        settings = load_settings()
+        directory_path = load_settings().directory_path
     except ConfigurationError as exc:
         problems += exc.problems
-        settings = None
-    if settings is not None:
-        try:
-            load_directory(settings.directory_path)
-        except ConfigurationError as exc:
-            problems += exc.problems
+        # Still check the directory file, so one run shows every problem.
+        directory_path = Settings.model_construct(
+            directory=Path(os.environ.get("CHATOPS_DIRECTORY", DEFAULT_DIRECTORY))
+        ).directory_path
+    try:
+        load_directory(directory_path)
+    except ConfigurationError as exc:
+        problems += exc.problems
     if problems:
         raise ConfigurationError(problems)
-    assert settings is not None
-    print(f"settings: ok; directory {settings.directory_path}: ok")
+    print(f"settings: ok\ndirectory {directory_path}: ok")
     return 0
 
 
