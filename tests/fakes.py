@@ -12,41 +12,44 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConnectorCall:
-    """One request the bot made to the connector."""
+    """One activity the bot posted to the connector."""
 
-    method: str
     path: str
     conversation_id: str
-    body: dict[str, Any]
+    reply_to_id: str | None
     authorization: str | None
+    body: dict[str, Any]
 
 
 @dataclass
 class FakeBotConnector:
-    """Records the bot's outbound activities; can be told to fail the next requests."""
+    """Records `POST {prefix}v3/conversations/{id}/activities[/{id}]`; can fail on request.
 
+    Teams' serviceUrls carry a path (`https://smba.trafficmanager.net/emea/`); `prefix` is it.
+    """
+
+    prefix: str = "/"
     calls: list[ConnectorCall] = field(default_factory=list)
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     server: TestServer | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _changed: asyncio.Condition | None = None
 
     def app(self) -> web.Application:
         """The aiohttp app serving the connector's conversation routes."""
         app = web.Application()
-        app.router.add_post("/v3/conversations/{conversation_id}/activities", self._post)
-        app.router.add_post(
-            "/v3/conversations/{conversation_id}/activities/{activity_id}", self._post
-        )
+        route = self.prefix + "v3/conversations/{conversation_id}/activities"
+        app.router.add_post(route, self._post)
+        app.router.add_post(route + "/{activity_id}", self._post)
         return app
 
     @property
     def url(self) -> str:
         """The serviceUrl to put into activities."""
         assert self.server is not None
-        return str(self.server.make_url("/"))
+        return str(self.server.make_url(self.prefix))
 
     def fail_next(self, status: int, headers: dict[str, str] | None = None) -> None:
         """Answer the next request with `status` instead of accepting it."""
@@ -57,29 +60,40 @@ class FakeBotConnector:
         """Accepted message activities (typing indicators left out)."""
         return [c for c in self.calls if c.body.get("type") == "message"]
 
+    async def wait_for(self, count: int, *, timeout: float = 5.0) -> list[ConnectorCall]:
+        """Every call, once at least `count` have arrived; fails the test after `timeout`."""
+        await self._wait_until(lambda: len(self.calls) >= count, timeout)
+        return list(self.calls)
+
     async def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[ConnectorCall]:
-        """Wait until at least `count` messages arrived; fail the test after `timeout`."""
-        async with asyncio.timeout(timeout):
-            while len(self.messages) < count:
-                self._arrived.clear()
-                await self._arrived.wait()
+        """The message calls, once at least `count` have arrived."""
+        await self._wait_until(lambda: len(self.messages) >= count, timeout)
         return self.messages
+
+    async def _wait_until(self, predicate: Any, timeout: float) -> None:
+        changed = self._condition()
+        async with asyncio.timeout(timeout), changed:
+            await changed.wait_for(predicate)
 
     async def _post(self, request: web.Request) -> web.Response:
         if self.failures:
             status, headers = self.failures.popleft()
-            return web.json_response(
-                {"error": {"code": "Throttled"}}, status=status, headers=headers
-            )
-        body = await request.json()
+            return web.json_response({"error": {"code": "Failed"}}, status=status, headers=headers)
         self.calls.append(
             ConnectorCall(
-                method=request.method,
                 path=request.path,
                 conversation_id=request.match_info["conversation_id"],
-                body=body,
+                reply_to_id=request.match_info.get("activity_id"),
                 authorization=request.headers.get("Authorization"),
+                body=await request.json(),
             )
         )
-        self._arrived.set()
-        return web.json_response({"id": f"reply-{next(self._ids)}"})
+        changed = self._condition()
+        async with changed:
+            changed.notify_all()
+        return web.json_response({"id": f"bot-activity-{next(self._ids)}"})
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,10 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 from botframework.connector.auth.microsoft_app_credentials import MicrosoftAppCredentials
+
+from adapters.teams import openid
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,7 @@ def build_authentication(
     credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> BotFrameworkAuthentication:
     """The SDK's authentication for this registration, with cached outbound credentials."""
+    openid.install()
     factory = credentials_factory or CachingCredentialsFactory(
         PasswordServiceClientCredentialFactory(
             credentials.app_id, credentials.app_password, credentials.tenant_id
