@@ -6,10 +6,11 @@ place, before any handler runs; a handler never sees a person who may not use it
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from adapters.model import Card, Fact, Outgoing, SubmitAction
+from dialogs.base import Dialog
 from dialogs.context import Actor, Turn
 from dialogs.texts import t
 from storage.directory import Directory, Role
@@ -23,18 +24,25 @@ class CommandContext:
 
     directory: Directory
     commands: Sequence[Command]
+    dialogs: Mapping[str, Dialog]
+
+
+async def _starts_a_dialog(_turn: Turn, _context: CommandContext, _args: str) -> list[Outgoing]:
+    raise AssertionError("the router starts the command's dialog instead")  # pragma: no cover
 
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One chat command; `roles` lists who may run it."""
+    """One chat command; `roles` lists who may run it. A command either answers at once
+    (`handler`) or starts a multi-turn `dialog`."""
 
     name: str
     summary_key: str
     roles: frozenset[Role]
-    handler: Handler
+    handler: Handler = _starts_a_dialog
     aliases: tuple[str, ...] = ()
     usage: str = ""
+    dialog: Dialog | None = None
 
     def allowed(self, actor: Actor) -> bool:
         """True when `actor` holds one of the command's roles."""

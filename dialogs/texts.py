@@ -22,6 +22,10 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Sorry, I didn't understand “{text}”. Type **help** to see what I can do.",
         "de": "Das habe ich leider nicht verstanden: „{text}“. Mit **hilfe** sehen Sie, was ich kann.",
     },
+    "cancelled": {
+        "en": "Cancelled. Nothing was saved. Type **help** to see what I can do.",
+        "de": "Abgebrochen, nichts wurde gespeichert. Mit **hilfe** sehen Sie, was ich kann.",
+    },
     "help_title": {
         "en": "What I can do for you",
         "de": "Was ich für Sie tun kann",

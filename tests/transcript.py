@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing, Sender
 from bot.metrics import Metrics
 from bot.router import Router
-from dialogs.commands import foundation_commands
+from dialogs.commands import Command, foundation_commands
 from storage.directory import Directory
 from storage.repositories import Store
 
@@ -40,12 +41,14 @@ def stranger() -> Sender:
 class Transcript:
     """Drives the router the way an adapter would, one message at a time."""
 
-    def __init__(self, directory: Directory, store: Store) -> None:
+    def __init__(
+        self, directory: Directory, store: Store, *, extra: Sequence[Command] = ()
+    ) -> None:
         self.router = Router(
             directory=directory,
             store=store,
             clock=lambda: FIXED_NOW,
-            commands=foundation_commands(),
+            commands=[*foundation_commands(), *extra],
             metrics=Metrics(),
         )
         self._ids = itertools.count(1)
@@ -58,11 +61,12 @@ class Transcript:
         kind: str = "personal",
         value: dict[str, object] | None = None,
         locale: str | None = "en-US",
+        conversation_id: str | None = None,
     ) -> list[Outgoing]:
         """Send `text` (or a card submit `value`) and return the bot's answers."""
         conversation = ConversationRef(
             channel=Channel.TEAMS,
-            conversation_id=f"{kind}:{sender.user_id}",
+            conversation_id=conversation_id or f"{kind}:{sender.user_id}",
             kind=kind,  # type: ignore[arg-type]
         )
         incoming = Incoming(

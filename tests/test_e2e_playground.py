@@ -1,0 +1,126 @@
+"""End to end with the real Microsoft 365 Agents Playground (npm, pinned in package.json).
+
+The bot runs as it does for a developer: anonymous (empty app id) on a loopback address. The
+Playground plays Teams: it posts activities to `/api/messages` and receives the bot's answers
+on its mocked Bot Connector. Its default tenant and users are the demo customer (Alex Wilber),
+the engineer (Megan Bowen) and the manager (Adele Vance) of `chatops.example.toml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.app import TASKS, create_app
+from bot.settings import EXAMPLE_DIRECTORY, Settings
+from tests.playground import DEFAULT_BINARY, BotEvent, Playground
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not DEFAULT_BINARY.exists(), reason="run `make install` for npm tools"),
+]
+ENGINEER = "user-id-1"  # Megan Bowen
+MANAGER = "user-id-2"  # Adele Vance
+
+
+@pytest.fixture
+async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
+    settings = Settings(data_dir=tmp_path / "var", directory=EXAMPLE_DIRECTORY)
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    try:
+        endpoint = str(server.make_url("/api/messages"))
+        async with Playground.start(bot_endpoint=endpoint, startup_timeout=60) as pg:
+            yield pg
+            await server.app[TASKS].idle()
+    finally:
+        await server.close()
+
+
+def card_title(event: BotEvent) -> str:
+    [card] = event.adaptive_cards()
+    title: str = card["body"][0]["text"]
+    return title
+
+
+def card_text(event: BotEvent) -> str:
+    [card] = event.adaptive_cards()
+    return " ".join(str(block.get("text", "")) for block in card["body"])
+
+
+async def test_help_in_the_personal_chat_gets_the_help_card(playground: Playground) -> None:
+    await playground.send(playground.personal_chat_id, "help")
+
+    typing = await playground.next_bot_activity(playground.personal_chat_id, include_typing=True)
+    answer = await playground.next_bot_activity(playground.personal_chat_id)
+
+    assert typing.is_typing
+    assert card_title(answer) == "What I can do for you"
+    assert "Alex Wilber" in card_text(answer)
+    assert "**customer contact** for Demo Customer GmbH" in card_text(answer)
+
+
+async def test_a_mention_in_the_team_channel_is_answered_in_that_channel(
+    playground: Playground,
+) -> None:
+    general = playground.channel_ids[0]
+
+    sent = await playground.send(general, "whoami", mention_bot=True)
+    answer = await playground.next_bot_activity(sent.conversation_id)
+
+    assert sent.conversation_id.startswith(f"{general};messageid=")
+    assert card_title(answer) == "Who you are to me"
+    [card] = answer.adaptive_cards()
+    facts = {fact["title"]: fact["value"] for fact in card["body"][1]["facts"]}
+    assert facts["Customer"] == "Demo Customer GmbH"
+    assert facts["Contract"] == "Cloud Collaboration Support Basic 3.0"
+
+
+async def test_staff_see_their_roles(playground: Playground) -> None:
+    general = playground.channel_ids[0]
+    thread = await playground.send(general, "help", mention_bot=True)
+    await playground.next_bot_activity(thread.conversation_id)
+
+    await playground.send(thread.conversation_id, "help", user_id=ENGINEER, mention_bot=True)
+    engineer = await playground.next_bot_activity(thread.conversation_id)
+    await playground.send(thread.conversation_id, "help", user_id=MANAGER, mention_bot=True)
+    manager = await playground.next_bot_activity(thread.conversation_id)
+
+    assert "Megan Bowen" in card_text(engineer)
+    assert "**engineer**" in card_text(engineer)
+    assert "Adele Vance" in card_text(manager)
+    assert "manager, engineer" in card_text(manager)
+
+
+async def test_a_help_card_button_runs_its_command(playground: Playground) -> None:
+    await playground.send(playground.personal_chat_id, "help")
+    card = await playground.next_bot_activity(playground.personal_chat_id)
+    assert card.message_id is not None
+    [whoami] = [
+        action["data"]
+        for action in card.adaptive_cards()[0]["actions"]
+        if action["title"] == "whoami"
+    ]
+
+    await playground.submit(playground.personal_chat_id, card.message_id, whoami)
+    answer = await playground.next_bot_activity(playground.personal_chat_id)
+
+    assert card_title(answer) == "Who you are to me"
+
+
+async def test_a_universal_action_is_answered_in_the_invoke_response(
+    playground: Playground,
+) -> None:
+    await playground.send(playground.personal_chat_id, "help")
+    card = await playground.next_bot_activity(playground.personal_chat_id)
+    assert card.message_id is not None
+
+    result = await playground.invoke(
+        playground.personal_chat_id, card.message_id, verb="run", data={"command": "whoami"}
+    )
+
+    assert result["type"] == "application/vnd.microsoft.card.adaptive"
+    assert result["value"]["body"][0]["text"] == "Who you are to me"
