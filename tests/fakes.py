@@ -33,6 +33,7 @@ class FakeBotConnector:
     prefix: str = "/"
     calls: list[ConnectorCall] = field(default_factory=list)
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
@@ -43,7 +44,15 @@ class FakeBotConnector:
         route = self.prefix + "v3/conversations/{conversation_id}/activities"
         app.router.add_post(route, self._post)
         app.router.add_post(route + "/{activity_id}", self._post)
+        members = self.prefix + "v3/conversations/{conversation_id}/members/{member_id}"
+        app.router.add_get(members, self._member)
         return app
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member_id"])
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        return web.json_response(member)
 
     @property
     def url(self) -> str:

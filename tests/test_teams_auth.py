@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -238,10 +239,17 @@ def _readdressed(bot: Bot) -> str:
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-async def test_a_broken_token_gets_401_and_nothing_happens(bot: Bot, case: str) -> None:
-    status, body = await bot.post(BROKEN[case](bot))
+async def test_a_broken_token_gets_401_and_nothing_happens(
+    bot: Bot, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    headers = BROKEN[case](bot)
+    with caplog.at_level(logging.DEBUG):
+        status, body = await bot.post(headers)
 
     assert (status, body) == (401, {"error": "unauthorized"})
+    token = headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if len(token) > 8:
+        assert token not in caplog.text  # a token never reaches the log
     assert len(bot.app[TASKS]) == 0
     await bot.app[TASKS].idle()
     assert bot.connector.calls == []

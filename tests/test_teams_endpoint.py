@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import STORE, TASKS, create_app
 from bot.settings import Settings
-from storage.directory import Directory
+from storage.directory import Directory, Role, StaffMember
 from tests.activities import channel_mention, personal_message
 from tests.fakes import FakeBotConnector
 
@@ -84,6 +84,30 @@ async def test_a_mention_in_a_channel_is_answered_in_that_thread(
     assert reply.conversation_id == activity["conversation"]["id"]
     card = reply.body["attachments"][0]["content"]
     assert card["body"][0]["text"] == "Who you are to me"  # the mention did not confuse parsing
+
+
+async def test_staff_are_recognised_by_the_e_mail_teams_reports(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    connector: FakeBotConnector,
+    directory: Directory,
+) -> None:
+    erika = StaffMember(name="Erika", email="erika@provider.example", roles=(Role.ENGINEER,))
+    staffed = directory.model_copy(update={"staff": (erika,)})
+    bot = await aiohttp_client(create_app(settings, directory=staffed))
+    activity = personal_message(directory, "help", service_url=connector.url, user="29:erika")
+    connector.members["29:erika"] = {
+        "id": "29:erika",
+        "name": "Erika",
+        "email": "Erika@Provider.example",
+        "userPrincipalName": "erika@provider.example",
+    }
+
+    await post(bot, activity)
+    [reply] = await connector.wait_for_messages(1)
+
+    intro = reply.body["attachments"][0]["content"]["body"][1]["text"]
+    assert "signed in as **engineer**" in intro
 
 
 async def test_the_conversation_reference_is_kept_for_later(

@@ -31,6 +31,7 @@ from adapters.model import Channel, Outgoing
 from adapters.ports import CorePort
 from adapters.retry import RetryPolicy, with_retries
 from adapters.teams.auth import TeamsCredentials, authenticate, build_authentication
+from adapters.teams.members import MemberEmails
 from adapters.teams.translate import (
     TEAMS_CARD_VERSION,
     conversation_of,
@@ -70,6 +71,7 @@ class TeamsAdapter:
             credentials, credentials_factory=credentials_factory
         )
         self._adapter = CloudAdapter(self._authentication)
+        self._members = MemberEmails()
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """The `POST /api/messages` handler."""
@@ -133,7 +135,8 @@ class TeamsAdapter:
 
     async def _reply(self, turn: TurnContext, activity: Activity) -> None:
         await self._send_typing(turn)
-        for answer in await self._core.handle(to_incoming(activity)):
+        email = await self._members.email(turn, activity.from_property.id)
+        for answer in await self._core.handle(to_incoming(activity, email=email)):
             await self._send(turn, to_activity(answer))
 
     async def _answer_invoke(self, event_id: int, activity: Activity) -> web.Response:
@@ -164,9 +167,10 @@ class TeamsAdapter:
         reference = TurnContext.get_conversation_reference(activity)
 
         async def as_reply(turn: TurnContext) -> None:
-            # The SDK gives a continuation a fresh id; answers should point at the message
-            # they answer (replyToId), as they would in a synchronous turn.
+            # The SDK gives a continuation a fresh id and no channel data; answers should point
+            # at the message they answer (replyToId), and TeamsInfo needs the team.
             turn.activity.id = activity.id
+            turn.activity.channel_data = activity.channel_data
             await logic(turn)
 
         await self._adapter.continue_conversation(reference, as_reply, self._credentials.app_id)

@@ -54,8 +54,9 @@ def tenant_of(activity: Activity) -> str | None:
     return str(found) if found else None
 
 
-def to_incoming(activity: Activity) -> Incoming:
-    """The neutral message for a message activity or a card action."""
+def to_incoming(activity: Activity, *, email: str | None = None) -> Incoming:
+    """The neutral message for a message activity or a card action (`email`: the sender's,
+    when the connector told us)."""
     conversation = conversation_of(activity)
     sender = activity.from_property
     return Incoming(
@@ -65,6 +66,7 @@ def to_incoming(activity: Activity) -> Incoming:
         sender=Sender(
             user_id=sender.id,
             name=sender.name or "",
+            email=email,
             aad_object_id=sender.aad_object_id,
             tenant_id=tenant_of(activity),
         ),
