@@ -12,6 +12,7 @@ from aiohttp import web
 
 from adapters.teams import TeamsAdapter, TeamsCredentials
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.pages import page_handler
 from bot.pipeline import Core
 from bot.router import Clock, Router
 from bot.settings import Settings
@@ -74,6 +75,9 @@ def create_app(
     app.router.add_post("/api/messages", _teams_messages, name="teams")
     app.router.add_get("/healthz", _healthz, name="healthz")
     app.router.add_get("/metrics", _metrics, name="metrics")
+    # The Teams app manifest links to these (website, privacy, terms of use).
+    for path, page in (("/", "about"), ("/privacy", "privacy"), ("/terms", "terms")):
+        app.router.add_get(path, page_handler(app[DIRECTORY], page), name=page)
     return app
 
 

@@ -406,3 +406,16 @@ def test_validator_rejects_a_broken_package(
 
     assert result.returncode == 1, result.stdout
     assert complaint in result.stderr
+
+
+def test_every_suggested_command_is_one_the_bot_understands() -> None:
+    from dialogs.commands import foundation_commands
+
+    known = {word for c in foundation_commands() for word in (c.name, *c.aliases)}
+    template = json.loads((REPO_ROOT / "manifest" / "manifest.template.json").read_text("utf-8"))
+    suggested = {
+        command["title"]
+        for command_list in template["bots"][0]["commandLists"]
+        for command in command_list["commands"]
+    }
+    assert suggested <= known

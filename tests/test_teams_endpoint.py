@@ -238,6 +238,19 @@ async def test_health_and_metrics(bot: Bot) -> None:
     assert "chatops_turn_seconds" in text
 
 
+@pytest.mark.parametrize(
+    ("path", "heading"), [("/", "SLA Desk"), ("/privacy", "Privacy"), ("/terms", "Terms of use")]
+)
+async def test_the_pages_the_teams_manifest_links_to_exist(
+    bot: Bot, directory: Directory, path: str, heading: str
+) -> None:
+    response = await bot.get(path)
+    assert response.status == 200
+    page = await response.text()
+    assert f"<h1>{heading}</h1>" in page
+    assert directory.provider.name in page
+
+
 async def test_unfinished_work_is_resumed_after_a_restart(
     settings: Settings, directory: Directory, connector: FakeBotConnector
 ) -> None:
