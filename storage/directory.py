@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -62,6 +63,15 @@ def parse_duration(text: str) -> timedelta:
     if not duration:
         raise ValueError("a duration must be longer than zero")
     return duration
+
+
+def _valid_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+# Kept as written ("4h") for display; `parse_duration` turns it into a timedelta.
+Duration = Annotated[str, AfterValidator(_valid_duration)]
 
 
 class _Strict(BaseModel):
@@ -161,17 +171,10 @@ class Contract(_Strict):
     name: str
     version: str = ""
     service_time: str
-    reaction: str = "4h"
-    resolution: str | None = None
+    reaction: Duration = "4h"
+    resolution: Duration | None = None
     warnings: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 75, 90)
     products: tuple[Product, ...] = tuple(p for p in Product if p is not Product.OTHER)
-
-    @field_validator("reaction", "resolution")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
 
     @property
     def reaction_time(self) -> timedelta:
@@ -209,15 +212,8 @@ class ContractOverrides(_Strict):
     """Per-customer deviations from the contract ("unless agreed otherwise")."""
 
     service_time: str | None = None
-    reaction: str | None = None
-    resolution: str | None = None
-
-    @field_validator("reaction", "resolution")
-    @classmethod
-    def _duration(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
+    reaction: Duration | None = None
+    resolution: Duration | None = None
 
 
 class Customer(_Strict):
