@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -30,7 +30,7 @@ from storage.errors import ConfigurationError
 
 _DURATION = re.compile(r"^\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*$")
 _WINDOW = re.compile(r"^(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})$")
-_CLOSED_DAY = re.compile(r"^(?:\d{4}-)?\d{2}-\d{2}$")
+_CLOSED_DAY = re.compile(r"^(?:(?P<year>\d{4})-)?(?P<month>\d{2})-(?P<day>\d{2})$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -40,6 +40,15 @@ class Role(StrEnum):
     CONTACT = "contact"
     ENGINEER = "engineer"
     MANAGER = "manager"
+
+
+class Priority(StrEnum):
+    """How bad a fault is, P1 (total outage) to P4 (question)."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
 
 
 class Product(StrEnum):
@@ -79,28 +88,82 @@ class _Strict(BaseModel):
 
 
 class Window(_Strict):
-    """One opening window on a weekday, in the service time's local time."""
+    """One opening window on a weekday, in the service time's local time, as minutes after
+    midnight: 08:00-17:00 is (480, 1020); `24:00` (1440) ends a window at midnight."""
 
-    start: time
-    end: time
+    start_minute: Annotated[int, Field(ge=0, lt=1440)]
+    end_minute: Annotated[int, Field(gt=0, le=1440)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end_minute <= self.start_minute:
+            raise ValueError(f"window {self} ends before it starts")
+        return self
+
+    def __str__(self) -> str:
+        return f"{_clock(self.start_minute)}-{_clock(self.end_minute)}"
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _parse_window(text: str) -> Window:
     match = _WINDOW.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a window like 08:00-17:00")
-    start, end = time.fromisoformat(match["start"]), time.fromisoformat(match["end"])
+    start, end = _minutes(match["start"]), _minutes(match["end"])
     if end <= start:
         raise ValueError(f"window {text!r} ends before it starts")
-    return Window(start=start, end=end)
+    return Window(start_minute=start, end_minute=end)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = (int(part) for part in clock.split(":"))
+    if hours > 24 or minutes > 59 or (hours == 24 and minutes):
+        raise ValueError(f"{clock!r} is not a time of day (00:00 to 24:00)")
+    return hours * 60 + minutes
+
+
+class ClosedDay(_Strict):
+    """A day the service is closed besides public holidays: every year (`month`, `day`) or
+    once (`year` set too)."""
+
+    month: int
+    day: int
+    year: int | None = None
+    name: str = ""
+
+    def applies_to(self, when: date) -> bool:
+        """True when `when` is this closed day."""
+        return (when.month, when.day) == (self.month, self.day) and self.year in (
+            None,
+            when.year,
+        )
+
+
+def _parse_closed_day(text: str) -> ClosedDay:
+    """`12-24`, `12-24 Christmas Eve`, `2026-12-07` or `2026-12-07 Company event`."""
+    spec, _, name = text.strip().partition(" ")
+    match = _CLOSED_DAY.match(spec)
+    if not match:
+        raise ValueError(f"{text!r} is neither MM-DD (every year) nor YYYY-MM-DD, plus a name")
+    year = int(match["year"]) if match["year"] else None
+    month, day = int(match["month"]), int(match["day"])
+    try:
+        date(year or 2024, month, day)  # 2024: a leap year, so 02-29 is a valid yearly day
+    except ValueError:
+        raise ValueError(f"{spec!r} is not a date") from None
+    return ClosedDay(month=month, day=day, year=year, name=name.strip())
 
 
 class HolidaySource(_Strict):
-    """Public holidays from the `holidays` package."""
+    """Public holidays from the `holidays` package (`language` of the names, e.g. "en_US")."""
 
     country: str = "AT"
     subdivision: str | None = None
     categories: tuple[str, ...] = ("public",)
+    language: str | None = None
 
     @field_validator("country")
     @classmethod
@@ -120,7 +183,7 @@ class ServiceTime(_Strict):
     always_open: bool = False
     windows: dict[str, tuple[Window, ...]] = Field(default_factory=dict)
     holidays: HolidaySource | None = None
-    closed_days: tuple[str, ...] = ()
+    closed_days: tuple[ClosedDay, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -142,13 +205,12 @@ class ServiceTime(_Strict):
             parsed[day] = [_parse_window(s) if isinstance(s, str) else s for s in items]
         return parsed
 
-    @field_validator("closed_days")
+    @field_validator("closed_days", mode="before")
     @classmethod
-    def _closed_day_format(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for day in value:
-            if not _CLOSED_DAY.match(day):
-                raise ValueError(f"{day!r} is neither MM-DD (every year) nor YYYY-MM-DD")
-        return value
+    def _parse_closed_days(cls, value: object) -> object:
+        if not isinstance(value, list | tuple):
+            return value
+        return [_parse_closed_day(v) if isinstance(v, str) else v for v in value]
 
     @model_validator(mode="after")
     def _has_opening(self) -> ServiceTime:
@@ -172,14 +234,21 @@ class Contract(_Strict):
     version: str = ""
     service_time: str
     reaction: Duration = "4h"
+    reaction_by_priority: dict[Priority, Duration] = Field(default_factory=dict)
     resolution: Duration | None = None
     warnings: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 75, 90)
     products: tuple[Product, ...] = tuple(p for p in Product if p is not Product.OTHER)
 
-    @property
-    def reaction_time(self) -> timedelta:
-        """The reaction target in business time."""
+    def reaction_time(self, priority: Priority | None = None) -> timedelta:
+        """The reaction target in business time (for `priority`, where it has its own)."""
+        if priority is not None and priority in self.reaction_by_priority:
+            return parse_duration(self.reaction_by_priority[priority])
         return parse_duration(self.reaction)
+
+    @property
+    def resolution_time(self) -> timedelta | None:
+        """The resolution target in business time, if the contract has one."""
+        return parse_duration(self.resolution) if self.resolution else None
 
 
 class TeamsChannel(_Strict):
