@@ -284,6 +284,16 @@ class ContractOverrides(_Strict):
     reaction: Duration | None = None
     resolution: Duration | None = None
 
+    @property
+    def reaction_time(self) -> timedelta | None:
+        """The customer's own reaction target, if agreed."""
+        return parse_duration(self.reaction) if self.reaction else None
+
+    @property
+    def resolution_time(self) -> timedelta | None:
+        """The customer's own resolution target, if agreed."""
+        return parse_duration(self.resolution) if self.resolution else None
+
 
 class Customer(_Strict):
     """A customer organisation and how the bot recognises its contacts."""
