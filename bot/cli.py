@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.sla_cli import add_sla_commands
 from storage.errors import ConfigurationError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -22,6 +23,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = args.run(args)
+    except BrokenPipeError:
+        # The reader went away (`… | head`): not worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except ConfigurationError as exc:
         print("chatops: configuration problems:", file=sys.stderr)
         for problem in exc.problems:
@@ -58,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default=None, help="zip path (default ./var/manifest.zip)"
     )
     manifest.set_defaults(run=_manifest)
+
+    add_sla_commands(commands)
     return parser
 
 

@@ -163,7 +163,8 @@ class HolidaySource(_Strict):
     country: str = "AT"
     subdivision: str | None = None
     categories: tuple[str, ...] = ("public",)
-    language: str | None = None
+    # Always explicit: left unset, the package picks a language from the process environment.
+    language: str = "en_US"
 
     @field_validator("country")
     @classmethod
@@ -173,6 +174,18 @@ class HolidaySource(_Strict):
         if value not in holidays.list_supported_countries():
             raise ValueError(f"{value!r} is not a country the holidays package knows")
         return value
+
+    @model_validator(mode="after")
+    def _known_language(self) -> HolidaySource:
+        import holidays
+
+        supported = holidays.country_holidays(self.country).supported_languages
+        if self.language not in supported:
+            raise ValueError(
+                f"holiday names for {self.country} come in {', '.join(supported)}, "
+                f"not {self.language!r}"
+            )
+        return self
 
 
 class ServiceTime(_Strict):

@@ -269,3 +269,13 @@ def test_24x7_is_plain_utc_arithmetic(
 def test_windows_reject_nonsense() -> None:
     with pytest.raises(ValueError, match="ends before it starts"):
         Window(start_minute=600, end_minute=540)
+
+
+def test_holiday_names_in_german_when_asked(directory: Directory) -> None:
+    snaz = directory.service_times["SNAZ"]
+    assert snaz.holidays is not None
+    german = snaz.model_copy(
+        update={"holidays": snaz.holidays.model_copy(update={"language": "de"})}
+    )
+    closed = BusinessCalendar.from_service_time(german).closed_days(2026)
+    assert closed[date(2026, 10, 26)] == "Nationalfeiertag"
