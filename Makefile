@@ -14,7 +14,7 @@ ifeq ($(CI),true)
 export CHATOPS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 endif
 
-.PHONY: run test lint typecheck pytest install lock clean
+.PHONY: run test lint typecheck pytest install lock clean bench
 
 run: $(STAMP)
 	$(BIN)/chatops serve
@@ -42,6 +42,12 @@ $(STAMP): requirements.lock pyproject.toml
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Benchmarks measure and report (they are not tests); pandas is only needed here.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/sla_vs_pandas.py
+	$(BIN)/python bench/sla_cli_batch.py
 
 # Re-resolve the pinned versions after changing pyproject.toml's dependencies.
 lock:
