@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -10,7 +12,9 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from adapters.http import json_error
 from adapters.teams import TeamsAdapter, TeamsCredentials
+from adapters.webex import WebexAdapter, WebexApi
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.pages import page_handler
 from bot.pipeline import Core
@@ -47,6 +51,8 @@ DATABASE = web.AppKey("database", Database)
 STORE = web.AppKey("store", Store)
 CORE = web.AppKey("core", Core)
 TEAMS = web.AppKey("teams", TeamsAdapter)
+WEBEX_API = web.AppKey("webex_api", WebexApi)
+WEBEX = web.AppKey("webex", WebexAdapter)
 
 
 def utc_now() -> datetime:
@@ -71,8 +77,10 @@ def create_app(
     app[TASKS] = TaskTracker()
     app[OVERRIDES] = overrides or Overrides()
     app[CLOCK] = app[OVERRIDES].clock or utc_now
-    app.cleanup_ctx.extend([_database, _core, _teams])
+    # The Webex API client closes after the core has drained the tasks that use it.
+    app.cleanup_ctx.extend([_database, _webex_api, _core, _teams, _webex])
     app.router.add_post("/api/messages", _teams_messages, name="teams")
+    app.router.add_post("/api/webex", _webex_events, name="webex")
     app.router.add_get("/healthz", _healthz, name="healthz")
     app.router.add_get("/metrics", _metrics, name="metrics")
     # The Teams app manifest links to these (website, privacy, terms of use).
@@ -138,6 +146,53 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
 
 async def _teams_messages(request: web.Request) -> web.StreamResponse:
     return await request.app[TEAMS].handle_request(request)
+
+
+async def _webex_api(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    token = settings.webex_bot_token.get_secret_value()
+    if not token:
+        yield  # Webex is optional: without a token /api/webex answers 404
+        return
+    api = WebexApi(token=token, base_url=settings.webex_api_url)
+    app[WEBEX_API] = api
+    yield
+    await api.close()
+
+
+async def _webex(app: web.Application) -> AsyncIterator[None]:
+    if WEBEX_API not in app:
+        yield
+        return
+    settings = app[SETTINGS]
+    adapter = WebexAdapter(
+        api=app[WEBEX_API],
+        core=app[CORE],
+        webhook_secret=settings.webex_webhook_secret.get_secret_value(),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app[WEBEX] = adapter
+    resumed = await adapter.resume_pending()
+    if resumed:
+        log.info("resuming %d Webex event(s) left unfinished by the previous run", resumed)
+    # Registration runs in the background: a slow or failing Webex must not delay start-up.
+    keeper = (
+        app[TASKS].spawn(adapter.keep_webhooks(public_url=settings.public_url), name="webex-hooks")
+        if settings.public_url
+        else None
+    )
+    yield
+    if keeper is not None:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+
+async def _webex_events(request: web.Request) -> web.StreamResponse:
+    adapter = request.app.get(WEBEX)
+    if adapter is None:
+        return json_error(404, "the Webex channel is not configured (WEBEX_BOT_TOKEN is not set)")
+    return await adapter.handle_request(request)
 
 
 async def _healthz(request: web.Request) -> web.Response:

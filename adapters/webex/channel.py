@@ -1,0 +1,175 @@
+"""The Cisco Webex channel: `POST /api/webex`, answers, files, webhooks.
+
+Flow of a delivery: read the raw body and check its `X-Spark-Signature` before anything else
+(401 otherwise), check its shape, persist it (a repeated delivery of the same message or card
+action stops here), answer 200 at once, then process it in a tracked background task: fetch
+the message or the card action (webhooks carry ids only), drop the bot's own messages, strip
+the @mention in group spaces, look the person up, hand a neutral `Incoming` to the core and
+send its answers. Processing only needs the stored delivery, so events left unfinished by a
+crash are resumed at the next start the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from adapters.http import RequestRejected
+from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing
+from adapters.ports import CorePort
+from adapters.webex.files import Download, describe, download
+from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
+from adapters.webex.people import People
+from adapters.webex.sdk import WebexApi
+from adapters.webex.translate import (
+    file_refs,
+    incoming_action,
+    incoming_message,
+    to_messages,
+)
+from adapters.webex.webhooks import CHECK_EVERY_SECONDS, keep_webhooks, webhook_target
+from storage.errors import ChannelError, PermanentChannelError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+class WebexAdapter:
+    """Receives Webex webhooks and sends the bot's answers back through the API facade."""
+
+    def __init__(
+        self, *, api: WebexApi, core: CorePort, webhook_secret: str, max_body_bytes: int
+    ) -> None:
+        self._api = api
+        self._core = core
+        self._secret = webhook_secret
+        self._max_body_bytes = max_body_bytes
+        self._people = People(api)
+
+    async def handle_request(self, request: web.Request) -> web.Response:
+        """The `POST /api/webex` handler."""
+        try:
+            body = await read_signed_body(
+                request, secret=self._secret, max_bytes=self._max_body_bytes
+            )
+            delivery = parse_delivery(request, body)
+        except RequestRejected as rejected:
+            return rejected.response()
+        if not delivery.handled or self._from_the_bot(delivery):
+            return web.Response(status=200)
+        event_id = await self._core.accept(
+            channel=Channel.WEBEX, dedupe_key=delivery.dedupe_key, payload=delivery.payload
+        )
+        if event_id is None:
+            self._core.count_duplicate(Channel.WEBEX)
+            return web.Response(status=200)
+        self._core.spawn(self.process(event_id, delivery.payload), name=f"webex-event-{event_id}")
+        return web.Response(status=200)
+
+    def _from_the_bot(self, delivery: Delivery) -> bool:
+        # The bot's own messages come back as webhooks too; once its id is known they are not
+        # even stored. Before that, processing drops them.
+        return delivery.person_id is not None and delivery.person_id == self._people.known_bot_id
+
+    async def resume_pending(self) -> int:
+        """Process deliveries a previous run accepted but did not finish; returns how many."""
+        pending = await self._core.pending(Channel.WEBEX)
+        for event in pending:
+            self._core.spawn(
+                self.process(event.event_id, event.payload), name=f"webex-event-{event.event_id}"
+            )
+        return len(pending)
+
+    async def process(self, event_id: int, payload: dict[str, Any]) -> None:
+        """Answer one stored delivery: fetch, translate, route, send."""
+        started = time.perf_counter()
+        attempts = await self._core.begin(event_id)
+        if attempts > MAX_ATTEMPTS:
+            await self._core.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
+            return
+        try:
+            incoming = await self._receive(payload)
+            if incoming is not None:
+                await self._answer(incoming)
+        except PermanentChannelError as exc:
+            log.warning("Webex event %s failed for good: %s", event_id, exc)
+            self._core.count_error("webex")
+            await self._core.finish(event_id, error=str(exc))
+            return
+        except ChannelError as exc:
+            # Left pending: the next start resumes it (Webex does not redeliver a 200'd event).
+            log.warning("could not process Webex event %s yet: %s", event_id, exc)
+            self._core.count_error("webex")
+            return
+        await self._core.finish(event_id)
+        self._core.observe_turn(Channel.WEBEX, time.perf_counter() - started)
+
+    async def _receive(self, payload: Mapping[str, Any]) -> Incoming | None:
+        """The neutral message for a delivery, or None when there is nothing to answer."""
+        data: Mapping[str, Any] = payload["data"]
+        bot = await self._people.bot()
+        if data.get("personId") == bot.person_id:
+            return None
+        if payload["resource"] == MESSAGES:
+            message = await self._api.message(str(data["id"]))
+            if message.get("personId") == bot.person_id:
+                return None
+            person = await self._people.person(
+                str(message["personId"]), email=message.get("personEmail")
+            )
+            files = await describe(self._api, file_refs(message))
+            return incoming_message(message, person=person, bot=bot, files=files)
+        action = await self._api.attachment_action(str(data["id"]))
+        person = await self._people.person(str(action["personId"]))
+        return incoming_action(action, card_message=await self._card_of(action), person=person)
+
+    async def _card_of(self, action: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The message that carried the card: its room type and thread say where to answer."""
+        try:
+            return await self._api.message(str(action["messageId"]))
+        except PermanentChannelError:
+            room = await self._api.room(str(action["roomId"]))
+            return {"roomType": room.get("type")}
+
+    async def _answer(self, incoming: Incoming) -> None:
+        await self._core.remember_conversation(
+            incoming.conversation,
+            user_id=incoming.sender.user_id,
+            reference={"roomId": incoming.conversation.conversation_id},
+        )
+        for answer in await self._core.handle(incoming):
+            await self.send(answer)
+
+    async def send(self, outgoing: Outgoing) -> None:
+        """Send one answer: one or more messages (split under the size limit, card last)."""
+        for payload in to_messages(outgoing):
+            await self._api.create_message(payload)
+
+    async def send_file(self, conversation: ConversationRef, path: Path, *, text: str = "") -> None:
+        """Send a local file (with an optional markdown text) into a conversation.
+
+        Webex takes one file per message and no card beside a local file.
+        """
+        parent = conversation.thread_id if conversation.kind == "group" else None
+        await self._api.create_message_with_file(
+            room_id=conversation.conversation_id,
+            path=path,
+            markdown=text,
+            parent_id=parent,
+        )
+
+    async def download(self, ref: FileRef, *, allow_unscannable: bool = False) -> Download:
+        """Download a file from an incoming message (see `adapters.webex.files.download`)."""
+        return await download(self._api, ref, allow_unscannable=allow_unscannable)
+
+    async def keep_webhooks(self, *, public_url: str, every: float = CHECK_EVERY_SECONDS) -> None:
+        """Register the bot's webhooks now and keep them active (runs until cancelled)."""
+        await keep_webhooks(
+            self._api, target_url=webhook_target(public_url), secret=self._secret, every=every
+        )

@@ -1,0 +1,250 @@
+"""The Webex REST API through `webexteamssdk`, never on the event loop.
+
+This is the only module that imports the SDK. The SDK is synchronous (`requests`), so every call
+runs in a small dedicated thread pool (bounded: a burst of webhooks cannot start a hundred
+threads), list generators are materialised inside the thread (they do I/O while iterated), and
+the SDK's own rate-limit handling (sleep `Retry-After`, retry forever) is off: our retry policy
+honours `Retry-After` up to a cap and gives up after a few attempts. SDK and `requests` failures
+become the project's channel errors here, at the edge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from webexteamssdk import ApiError, MalformedResponse, WebexTeamsAPI
+from webexteamssdk.models.dictionary import dict_data_factory
+
+from adapters.retry import RetryPolicy, with_retries
+from adapters.webex.errors import WebexPermanentError, WebexTransientError, error_for_status
+from storage.errors import ChannelError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_WORKERS = 4
+REQUEST_TIMEOUT_SECONDS = 30
+CLOSE_TIMEOUT_SECONDS = 5.0
+MAX_FILE_BYTES = 100 * 1024 * 1024  # Webex's own limit per file
+_ONCE = RetryPolicy(attempts=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFile:
+    """A downloaded file's bytes and the response headers that describe it."""
+
+    content: bytes
+    headers: Mapping[str, str]
+
+
+class WebexApi:
+    """The calls the bot makes to Webex, as coroutines that return plain JSON dicts."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        base_url: str,
+        retry: RetryPolicy | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        self._api: Any = WebexTeamsAPI(
+            access_token=token,
+            base_url=base_url,
+            single_request_timeout=REQUEST_TIMEOUT_SECONDS,
+            wait_on_rate_limit=False,
+            object_factory=dict_data_factory,
+        )
+        # 1.6.1 has no public handle on its HTTP session; files and edits need it.
+        self._session: Any = self._api._session
+        self._session._req_session.hooks["response"].append(_numeric_retry_after)
+        self._origin = _origin(base_url)
+        self._retry = retry or RetryPolicy()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webex-sdk")
+
+    async def me(self) -> dict[str, Any]:
+        """The bot's own person record (`people/me`)."""
+        return await self._call("people.me", self._api.people.me)
+
+    async def person(self, person_id: str) -> dict[str, Any]:
+        """A person by id: display name, e-mails, organisation."""
+        return await self._call("people.get", partial(self._api.people.get, person_id))
+
+    async def message(self, message_id: str) -> dict[str, Any]:
+        """A message by id (webhooks carry ids only)."""
+        return await self._call("messages.get", partial(self._api.messages.get, message_id))
+
+    async def attachment_action(self, action_id: str) -> dict[str, Any]:
+        """A card submit by id, with its `inputs`."""
+        return await self._call(
+            "attachment_actions.get", partial(self._api.attachment_actions.get, action_id)
+        )
+
+    async def room(self, room_id: str) -> dict[str, Any]:
+        """A room (space) by id: its `type` is `direct` or `group`."""
+        return await self._call("rooms.get", partial(self._api.rooms.get, room_id))
+
+    async def create_message(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Post a message (`roomId`, `markdown`, `text`, `parentId`, `attachments`)."""
+        return await self._call("messages.create", partial(self._api.messages.create, **payload))
+
+    async def create_message_with_file(
+        self, *, room_id: str, path: Path, markdown: str = "", parent_id: str | None = None
+    ) -> dict[str, Any]:
+        """Post a local file (multipart upload), with an optional text, as one message."""
+        fields: dict[str, Any] = {"roomId": room_id, "files": [str(path)]}
+        if markdown:
+            fields["markdown"] = markdown
+        if parent_id:
+            fields["parentId"] = parent_id
+        return await self._call(
+            "messages.create(file)", partial(self._api.messages.create, **fields)
+        )
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        """Every webhook of the bot's token (all pages, fetched inside the worker thread)."""
+
+        def every_page() -> list[dict[str, Any]]:
+            return [dict(hook) for hook in self._api.webhooks.list()]
+
+        return await self._call("webhooks.list", every_page)
+
+    async def create_webhook(self, **fields: str) -> dict[str, Any]:
+        """Create a webhook (`name`, `targetUrl`, `resource`, `event`, `secret`)."""
+        return await self._call("webhooks.create", partial(self._api.webhooks.create, **fields))
+
+    async def update_webhook(self, webhook_id: str, **fields: str) -> dict[str, Any]:
+        """Update a webhook (`name`, `targetUrl`, `secret`, `status`)."""
+        return await self._call(
+            "webhooks.update", partial(self._api.webhooks.update, webhook_id, **fields)
+        )
+
+    async def head(self, url: str) -> Mapping[str, str]:
+        """HEAD a file a message carries (name, type, size), one attempt only."""
+        self._check_origin(url)
+
+        def fetch_headers() -> Mapping[str, str]:
+            headers: Mapping[str, str] = self._session.request("HEAD", url, 200).headers
+            return headers
+
+        return await self._call("contents.head", fetch_headers, policy=_ONCE)
+
+    async def download(self, url: str, *, allow_unscannable: bool = False) -> RawFile:
+        """GET a file a message carries, with the bot token; only from the API's own host."""
+        self._check_origin(url)
+        params = {"allow": "unscannable"} if allow_unscannable else None
+        fetch = partial(self._fetch_file, url, params)
+        return await self._call("contents.get", fetch)
+
+    def _fetch_file(self, url: str, params: dict[str, str] | None) -> RawFile:
+        response = self._session.request("GET", url, 200, params=params, stream=True)
+        with response:
+            declared = int(response.headers.get("Content-Length") or 0)
+            if declared > MAX_FILE_BYTES:
+                raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
+            content = response.raw.read(MAX_FILE_BYTES + 1, decode_content=True)
+            if len(content) > MAX_FILE_BYTES:
+                raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
+            # requests' headers stay case-insensitive (HTTP/2 servers send lower case).
+            return RawFile(content=content, headers=response.headers)
+
+    def _check_origin(self, url: str) -> None:
+        if _origin(url) != self._origin:
+            raise WebexPermanentError(
+                "refusing to send the bot token to a host other than the Webex API", status=None
+            )
+
+    async def close(self) -> None:
+        """Stop the worker threads (waiting briefly for calls in flight) and the HTTP session."""
+        loop = asyncio.get_running_loop()
+        stopping = loop.run_in_executor(None, self._shutdown)
+        try:
+            await asyncio.wait_for(stopping, CLOSE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            log.warning("Webex calls still running at shutdown; not waiting for them")
+
+    def _shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._session._req_session.close()
+
+    async def _call(
+        self, what: str, call: Callable[[], T], *, policy: RetryPolicy | None = None
+    ) -> T:
+        """Run one SDK call in the pool, mapping failures; transient ones are retried."""
+
+        async def attempt() -> T:
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(self._pool, call)
+            except ChannelError:
+                raise
+            except Exception as exc:
+                mapped = _channel_error(exc, what)
+                if mapped is None:
+                    raise
+                raise mapped from None
+
+        return await with_retries(attempt, policy=policy or self._retry, what=f"Webex {what}")
+
+
+def _channel_error(exc: Exception, what: str) -> ChannelError | None:
+    """The project error for an SDK or transport failure; None for a bug (re-raised as is)."""
+    if isinstance(exc, ApiError):
+        return error_for_status(exc.status_code, what, retry_after=_retry_after(exc.response))
+    if isinstance(exc, MalformedResponse):
+        return WebexPermanentError(f"Webex {what}: malformed response", status=None)
+    if isinstance(exc, OSError):  # requests' connection errors and timeouts are OSErrors
+        return WebexTransientError(
+            f"Webex {what}: {type(exc).__name__}", status=None, retry_after=None
+        )
+    return None
+
+
+def _retry_after(response: Any) -> float | None:
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(float(value), 0.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _numeric_retry_after(response: Any, *_args: Any, **_kwargs: Any) -> Any:
+    """A `requests` response hook: the SDK parses `Retry-After` with int() and raises
+    ValueError on the HTTP-date form, so turn a date into seconds (or drop it)."""
+    value = response.headers.get("Retry-After")
+    if value is None or value.strip().isdigit():
+        return response
+    seconds = _seconds_from(value)
+    if seconds is None or not math.isfinite(seconds):
+        del response.headers["Retry-After"]
+    else:
+        response.headers["Retry-After"] = str(max(0, math.ceil(seconds)))
+    return response
+
+
+def _seconds_from(value: str) -> float | None:
+    """Seconds from a Retry-After that is a decimal number or an HTTP date."""
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+    except (TypeError, ValueError):
+        return None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
