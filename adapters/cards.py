@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.model import Action, Card, OpenUrlAction, SubmitAction
+from adapters.model import (
+    Action,
+    Card,
+    ChoiceInput,
+    Input,
+    OpenUrlAction,
+    SubmitAction,
+    TextInput,
+)
 
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -33,6 +41,7 @@ def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
                 "facts": [{"title": fact.label, "value": fact.value} for fact in card.facts],
             }
         )
+    body += [_render_input(field) for field in card.inputs]
     rendered: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": ADAPTIVE_CARD_SCHEMA,
@@ -41,6 +50,29 @@ def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
     }
     if card.actions:
         rendered["actions"] = [_render_action(action) for action in card.actions]
+    return rendered
+
+
+def _render_input(field: Input) -> dict[str, Any]:
+    # `label`, `isRequired` and `errorMessage` exist since schema 1.3, so Webex shows them too.
+    rendered: dict[str, Any] = {"id": field.id, "label": field.label}
+    if field.required:
+        rendered |= {"isRequired": True, "errorMessage": field.label}
+    match field:
+        case TextInput():
+            rendered |= {"type": "Input.Text", "isMultiline": field.multiline}
+            if field.placeholder:
+                rendered["placeholder"] = field.placeholder
+            if field.max_length:
+                rendered["maxLength"] = field.max_length
+        case ChoiceInput():
+            rendered |= {
+                "type": "Input.ChoiceSet",
+                "style": "expanded" if field.expanded else "compact",
+                "choices": [{"title": c.title, "value": c.value} for c in field.choices],
+            }
+    if field.value:
+        rendered["value"] = field.value
     return rendered
 
 

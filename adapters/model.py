@@ -70,6 +70,8 @@ class Incoming:
     value: Mapping[str, object] | None = None
     locale: str | None = None
     files: tuple[FileRef, ...] = ()
+    # The person attached files the bot cannot receive here (Teams channels and group chats).
+    unreadable_files: bool = False
     received_at: datetime | None = None
 
 
@@ -101,12 +103,49 @@ Action = SubmitAction | OpenUrlAction
 
 
 @dataclass(frozen=True, slots=True)
+class TextInput:
+    """A text field; its value comes back under `id` when a submit button is pressed."""
+
+    id: str
+    label: str
+    placeholder: str = ""
+    value: str = ""
+    multiline: bool = False
+    required: bool = False
+    max_length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option of a `ChoiceInput`."""
+
+    title: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceInput:
+    """A pick-one list; `expanded` shows radio buttons instead of a drop-down."""
+
+    id: str
+    label: str
+    choices: tuple[Choice, ...]
+    value: str = ""
+    required: bool = False
+    expanded: bool = False
+
+
+Input = TextInput | ChoiceInput
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
-    """A card every channel can render: a title, paragraphs, facts and buttons."""
+    """A card every channel can render: a title, paragraphs, facts, inputs and buttons."""
 
     title: str
     paragraphs: tuple[str, ...] = ()
     facts: tuple[Fact, ...] = ()
+    inputs: tuple[Input, ...] = ()
     actions: tuple[Action, ...] = ()
 
 

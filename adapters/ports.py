@@ -5,11 +5,11 @@ Adapters never import storage or the router; they are handed a `CorePort`.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from adapters.model import Channel, ConversationRef, Incoming, Outgoing
+from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +57,18 @@ class CorePort(Protocol):
 
     def count_duplicate(self, channel: Channel) -> None:
         """Count an inbound event delivered again and ignored."""
+
+
+class FileSource(Protocol):
+    """Downloads the files people send on one channel."""
+
+    def download(self, file: FileRef) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks; raises `storage.errors.FileRejected` when the channel
+        will not hand it over (still being scanned, infected, gone)."""
+
+
+class ProactiveSender(Protocol):
+    """Writes into a conversation the bot was in before, outside of any incoming message."""
+
+    async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
+        """Send `answers` into the conversation described by the stored `reference`."""

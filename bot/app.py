@@ -142,6 +142,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
     if resumed:
         log.info("resuming %d Teams event(s) left unfinished by the previous run", resumed)
     yield
+    await adapter.close()
 
 
 async def _teams_messages(request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -46,6 +47,12 @@ class Database:
             if _is_connection_problem(exc):
                 raise DatabaseUnavailable(type(exc).__name__) from exc
             raise
+
+    def insert(self, model: type[Any]) -> Any:
+        """An INSERT for `model`'s table in this database's dialect, so that the
+        `on_conflict_do_*` upserts both backends support are available."""
+        dialect_insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        return dialect_insert(model.__table__)
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""

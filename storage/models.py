@@ -15,8 +15,8 @@ from sqlmodel import Field, SQLModel
 from storage.types import UTCDateTime
 
 
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+def _utc(*, index: bool = False, **kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), index=index, **kwargs))
 
 
 def _json(**kwargs: Any) -> Any:
@@ -48,6 +48,8 @@ class ContactRow(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     email: str | None = Field(default=None, max_length=320)
     aad_object_id: str | None = Field(default=None, max_length=64)
+    # Chosen with `language de|en`; None: from the client's locale or the directory.
+    language: str | None = Field(default=None, max_length=2)
     first_seen: datetime = _utc(nullable=False)
     last_seen: datetime = _utc(nullable=False)
 
@@ -117,3 +119,87 @@ class DialogStateRow(SQLModel, table=True):
     state: dict[str, Any] = _json()
     version: int = Field(default=1)
     updated_at: datetime = _utc(nullable=False)
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket is in its life."""
+
+    OPEN = "open"
+    WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    RESOLVED = "resolved"
+
+
+class TicketKind(StrEnum):
+    """A fault (under the SLA) or a change request (billed by effort)."""
+
+    FAULT = "fault"
+    CHANGE_REQUEST = "change_request"
+
+
+class TicketRow(SQLModel, table=True):
+    """A fault report or change request of a customer's contact."""
+
+    __tablename__ = "ticket"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    customer_key: str = Field(foreign_key="customer.key", index=True)
+    kind: str = Field(default=TicketKind.FAULT, max_length=16)
+    status: str = Field(default=TicketStatus.OPEN, max_length=24, index=True)
+    contract: str = Field(max_length=64)
+    product: str = Field(max_length=40)
+    priority: str = Field(max_length=4)
+    description: str = Field(max_length=4000)
+    since: datetime | None = _utc(nullable=True)
+    affected: str = Field(default="", max_length=1000)
+    tested: str = Field(default="", max_length=2000)
+    phone: str = Field(default="", max_length=40)
+    details: dict[str, Any] = _json()
+    language: str = Field(default="en", max_length=2)
+    reporter_channel: str = Field(max_length=16)
+    reporter_user_id: str = Field(max_length=255)
+    reporter_name: str = Field(default="", max_length=200)
+    conversation_id: str = Field(max_length=512)
+    created_at: datetime = _utc(nullable=False)
+    updated_at: datetime = _utc(nullable=False)
+    # The next instant the SLA watcher must look at this ticket (a warning or a deadline).
+    sla_next_due: datetime | None = _utc(nullable=True, index=True)
+
+
+class TicketEventRow(SQLModel, table=True):
+    """One entry of a ticket's append-only event log (SLA events and everything else)."""
+
+    __tablename__ = "ticket_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(max_length=32)
+    at: datetime = _utc(nullable=False)
+    actor: str = Field(default="", max_length=255)
+    data: dict[str, Any] = _json()
+
+
+class TicketCounterRow(SQLModel, table=True):
+    """The last number handed out per prefix and year (e.g. `CCS-2026`)."""
+
+    __tablename__ = "ticket_counter"
+
+    prefix: str = Field(primary_key=True, max_length=24)
+    value: int = Field(default=0)
+
+
+class LogfileRow(SQLModel, table=True):
+    """A file a contact delivered for a ticket; the bytes live in the blob store by SHA-256."""
+
+    __tablename__ = "logfile"
+    __table_args__ = (UniqueConstraint("ticket_id", "sha256", name="uq_logfile_ticket_sha"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    sha256: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    size: int
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    uploaded_by: str = Field(default="", max_length=255)
+    channel: str = Field(max_length=16)
+    created_at: datetime = _utc(nullable=False)

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy import and_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -27,14 +25,7 @@ from storage.models import (
     InboundEventRow,
     InboundStatus,
 )
-
-
-def _insert(database: Database, model: type[Any]) -> Any:
-    """A dialect-specific INSERT that supports ON CONFLICT (both backends have it)."""
-    table: Table = model.__table__
-    dialect_insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
-    statement: Insert = dialect_insert(table)
-    return statement
+from storage.tickets import Logfiles, Tickets
 
 
 class Customers:
@@ -50,7 +41,7 @@ class Customers:
         ]
         if not rows:
             return
-        statement = _insert(self._db, CustomerRow).values(rows)
+        statement = self._db.insert(CustomerRow).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=["key"],
             set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
@@ -81,8 +72,9 @@ class Contacts:
         email: str | None,
         aad_object_id: str | None,
         now: datetime,
-    ) -> None:
-        """Record that this person wrote now, creating or refreshing their row."""
+    ) -> str | None:
+        """Record that this person wrote now, creating or refreshing their row; returns the
+        language they chose with `language de|en`, if any."""
         values = {
             "channel": channel,
             "user_id": user_id,
@@ -94,13 +86,23 @@ class Contacts:
             "first_seen": now,
             "last_seen": now,
         }
-        statement = _insert(self._db, ContactRow).values(values)
+        statement = self._db.insert(ContactRow).values(values)
         refreshed = {k: statement.excluded[k] for k in values if k not in ("first_seen",)}
         statement = statement.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_=refreshed
-        )
+        ).returning(ContactRow.language)
         async with self._db.session() as session:
-            await session.execute(statement)
+            language: str | None = (await session.execute(statement)).scalar_one()
+        return language
+
+    async def set_language(self, *, channel: str, user_id: str, language: str) -> None:
+        """Remember the language this person chose."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(ContactRow)
+                .where(col(ContactRow.channel) == channel, col(ContactRow.user_id) == user_id)
+                .values(language=language)
+            )
 
     async def get(self, *, channel: str, user_id: str) -> ContactRow | None:
         """The contact row for this channel user, if they have written before."""
@@ -136,7 +138,7 @@ class ConversationReferences:
             "reference": reference,
             "updated_at": now,
         }
-        statement = _insert(self._db, ConversationReferenceRow).values(values)
+        statement = self._db.insert(ConversationReferenceRow).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["channel", "conversation_id"],
             set_={k: statement.excluded[k] for k in ("kind", "user_id", "reference", "updated_at")},
@@ -165,7 +167,7 @@ class Inbox:
     ) -> int | None:
         """Store a new event and return its id, or None when it was delivered before."""
         statement = (
-            _insert(self._db, InboundEventRow)
+            self._db.insert(InboundEventRow)
             .values(
                 channel=channel,
                 dedupe_key=dedupe_key,
@@ -288,7 +290,7 @@ class DialogStates:
         now: datetime,
     ) -> bool:
         statement = (
-            _insert(self._db, DialogStateRow)
+            self._db.insert(DialogStateRow)
             .values(
                 channel=key.channel,
                 conversation_id=key.conversation_id,
@@ -322,3 +324,5 @@ class Store:
         self.conversations = ConversationReferences(database)
         self.inbox = Inbox(database)
         self.dialog_states = DialogStates(database)
+        self.tickets = Tickets(database)
+        self.logfiles = Logfiles(database)

@@ -269,29 +269,44 @@ def _crossing(clock: _Clock, amount: timedelta) -> datetime | None:
     return None
 
 
+class SlaCatalog:
+    """Terms for every customer of a directory, sharing one calendar per service time (a
+    calendar caches its years, so building it once per process matters)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+        self._calendars: dict[str, BusinessCalendar] = {}
+
+    def calendar(self, service_time: str) -> BusinessCalendar:
+        """The calendar of a service-time class of the directory."""
+        if service_time not in self._calendars:
+            self._calendars[service_time] = BusinessCalendar.from_service_time(
+                self._directory.service_times[service_time]
+            )
+        return self._calendars[service_time]
+
+    def terms_for(self, customer_key: str | None = None) -> TermsFor:
+        """Resolve (contract, priority) to terms, applying the customer's overrides."""
+        customer = self._directory.customer(customer_key) if customer_key else None
+        overrides = customer.overrides if customer is not None else None
+
+        def terms(contract_key: str, priority: Priority) -> SlaTerms:
+            contract = self._directory.contracts[contract_key]
+            service_time = (overrides and overrides.service_time) or contract.service_time
+            reaction = (overrides and overrides.reaction_time) or contract.reaction_time(priority)
+            resolution = (overrides and overrides.resolution_time) or contract.resolution_time
+            return SlaTerms(
+                contract=contract_key,
+                service_time=service_time,
+                calendar=self.calendar(service_time),
+                reaction=reaction,
+                resolution=resolution,
+                warnings=contract.warnings,
+            )
+
+        return terms
+
+
 def terms_from_directory(directory: Directory, customer_key: str | None = None) -> TermsFor:
-    """Resolve (contract, priority) to terms, applying a customer's overrides."""
-    calendars: dict[str, BusinessCalendar] = {}
-    customer = directory.customer(customer_key) if customer_key else None
-    overrides = customer.overrides if customer is not None else None
-
-    def calendar_for(key: str) -> BusinessCalendar:
-        if key not in calendars:
-            calendars[key] = BusinessCalendar.from_service_time(directory.service_times[key])
-        return calendars[key]
-
-    def terms_for(contract_key: str, priority: Priority) -> SlaTerms:
-        contract = directory.contracts[contract_key]
-        service_time = (overrides and overrides.service_time) or contract.service_time
-        reaction = (overrides and overrides.reaction_time) or contract.reaction_time(priority)
-        resolution = (overrides and overrides.resolution_time) or contract.resolution_time
-        return SlaTerms(
-            contract=contract_key,
-            service_time=service_time,
-            calendar=calendar_for(service_time),
-            reaction=reaction,
-            resolution=resolution,
-            warnings=contract.warnings,
-        )
-
-    return terms_for
+    """Terms for one customer of `directory` (a catalog of its own; see `SlaCatalog`)."""
+    return SlaCatalog(directory).terms_for(customer_key)

@@ -16,18 +16,19 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
 from adapters.http import RequestRejected, json_error, read_json_object
-from adapters.model import Channel, Outgoing
+from adapters.model import Channel, FileRef, Outgoing
 from adapters.ports import CorePort
 from adapters.retry import RetryPolicy, with_retries
 from adapters.teams.auth import TeamsCredentials, authenticate, build_authentication
@@ -38,7 +39,12 @@ from adapters.teams.translate import (
     to_activity,
     to_incoming,
 )
-from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
+from storage.errors import (
+    ChannelError,
+    FileRejected,
+    PermanentChannelError,
+    TransientChannelError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,7 @@ _PROCESSED_TYPES = frozenset({ActivityTypes.message, ActivityTypes.invoke})
 _REMEMBERED_TYPES = _PROCESSED_TYPES | {ActivityTypes.conversation_update}
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 MAX_ATTEMPTS = 5
+DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=60)
 
 
 class TeamsAdapter:
@@ -72,6 +79,7 @@ class TeamsAdapter:
         )
         self._adapter = CloudAdapter(self._authentication)
         self._members = MemberEmails()
+        self._http_session: aiohttp.ClientSession | None = None
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """The `POST /api/messages` handler."""
@@ -100,6 +108,37 @@ class TeamsAdapter:
             return await self._answer_invoke(event_id, activity)
         self._core.spawn(self.process(event_id, body), name=f"teams-event-{event_id}")
         return web.Response(status=200)
+
+    async def download(self, file: FileRef) -> AsyncIterator[bytes]:
+        """A personal-chat file's bytes from its pre-authorised `downloadUrl`, in chunks."""
+        try:
+            async with self._http().get(file.url, timeout=DOWNLOAD_TIMEOUT) as response:
+                if response.status != 200:
+                    raise FileRejected("download_failed", f"HTTP {response.status}")
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    yield chunk
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise FileRejected("download_failed", type(exc).__name__) from exc
+
+    async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
+        """Send answers into a conversation from its stored reference (reminders, alerts)."""
+
+        async def send_all(turn: TurnContext) -> None:
+            for answer in answers:
+                await self._send(turn, to_activity(answer))
+
+        conversation = ConversationReference().deserialize(reference)
+        await self._adapter.continue_conversation(conversation, send_all, self._credentials.app_id)
+
+    async def close(self) -> None:
+        """Release the HTTP client used for file downloads."""
+        if self._http_session is not None:
+            await self._http_session.close()
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._http_session is None:
+            self._http_session = aiohttp.ClientSession()
+        return self._http_session
 
     async def resume_pending(self) -> int:
         """Process events a previous run accepted but did not finish; returns how many."""

@@ -74,6 +74,7 @@ def to_incoming(activity: Activity, *, email: str | None = None) -> Incoming:
         value=card_value(activity),
         locale=activity.locale,
         files=_files(activity),
+        unreadable_files=conversation.kind != "personal" and _mentions_a_file(activity),
         received_at=activity.timestamp,
     )
 
@@ -111,6 +112,15 @@ def _files(activity: Activity) -> tuple[FileRef, ...]:
                 )
             )
     return tuple(files)
+
+
+def _mentions_a_file(activity: Activity) -> bool:
+    """In channels and group chats Teams hands bots no files, only the message's HTML, where
+    a shared file shows as an `<attachment>` element."""
+    return any(
+        attachment.content_type == "text/html" and "<attachment" in str(attachment.content)
+        for attachment in activity.attachments or []
+    )
 
 
 def to_activity(outgoing: Outgoing) -> Activity:

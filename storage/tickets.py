@@ -1,0 +1,241 @@
+"""Tickets, their append-only event log, numbers and logfiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.directory import Priority
+from storage.models import (
+    LogfileRow,
+    TicketCounterRow,
+    TicketEventRow,
+    TicketRow,
+    TicketStatus,
+)
+from storage.sla import SlaEvent, SlaEventKind
+
+SLA_KINDS = frozenset(kind.value for kind in SlaEventKind)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """Everything a report says, before it has a number."""
+
+    customer_key: str
+    kind: str
+    contract: str
+    product: str
+    priority: Priority
+    description: str
+    since: datetime | None
+    affected: str
+    tested: str
+    phone: str
+    language: str
+    reporter_channel: str
+    reporter_user_id: str
+    reporter_name: str
+    conversation_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def ticket_number(prefix: str, year: int, sequence: int) -> str:
+    """`CCS-2026-000123`."""
+    return f"{prefix}-{year}-{sequence:06d}"
+
+
+class Tickets:
+    """Creates tickets and appends to their event log."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def create(
+        self, ticket: NewTicket, *, prefix: str, year: int, now: datetime
+    ) -> TicketRow:
+        """Store a new ticket with the next number of `prefix`-`year` and its `created` event."""
+        async with self._db.session() as session:
+            sequence = await self._next_number(session, f"{prefix}-{year}")
+            row = TicketRow(
+                number=ticket_number(prefix, year, sequence),
+                customer_key=ticket.customer_key,
+                kind=ticket.kind,
+                status=TicketStatus.OPEN,
+                contract=ticket.contract,
+                product=ticket.product,
+                priority=ticket.priority.value,
+                description=ticket.description,
+                since=ticket.since,
+                affected=ticket.affected,
+                tested=ticket.tested,
+                phone=ticket.phone,
+                details=ticket.details,
+                language=ticket.language,
+                reporter_channel=ticket.reporter_channel,
+                reporter_user_id=ticket.reporter_user_id,
+                reporter_name=ticket.reporter_name,
+                conversation_id=ticket.conversation_id,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            assert row.id is not None
+            session.add(
+                TicketEventRow(
+                    ticket_id=row.id,
+                    kind=SlaEventKind.CREATED,
+                    at=now,
+                    actor=ticket.reporter_user_id,
+                    data={"priority": ticket.priority.value, "contract": ticket.contract},
+                )
+            )
+        return row
+
+    async def _next_number(self, session: AsyncSession, prefix: str) -> int:
+        # One atomic statement: concurrent reports (and replicas) never share a number.
+        statement = self._db.insert(TicketCounterRow).values(prefix=prefix, value=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["prefix"], set_={"value": TicketCounterRow.value + 1}
+        ).returning(TicketCounterRow.value)
+        value: int = (await session.execute(statement)).scalar_one()
+        return value
+
+    async def by_number(self, number: str) -> TicketRow | None:
+        """The ticket with this number (case-insensitive), if any."""
+        async with self._db.session() as session:
+            query = select(TicketRow).where(col(TicketRow.number) == number.upper())
+            return (await session.scalars(query)).one_or_none()
+
+    async def get(self, ticket_id: int) -> TicketRow | None:
+        """One ticket by id."""
+        async with self._db.session() as session:
+            return await session.get(TicketRow, ticket_id)
+
+    async def open_for_reporter(self, *, channel: str, user_id: str) -> Sequence[TicketRow]:
+        """The reporter's tickets that are not resolved, newest first."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketRow)
+                .where(
+                    col(TicketRow.reporter_channel) == channel,
+                    col(TicketRow.reporter_user_id) == user_id,
+                    col(TicketRow.status) != TicketStatus.RESOLVED,
+                )
+                .order_by(col(TicketRow.id).desc())
+            )
+            return (await session.scalars(query)).all()
+
+    async def events(self, ticket_id: int) -> Sequence[TicketEventRow]:
+        """The ticket's event log in order."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketEventRow)
+                .where(col(TicketEventRow.ticket_id) == ticket_id)
+                .order_by(col(TicketEventRow.id))
+            )
+            return (await session.scalars(query)).all()
+
+    async def append(
+        self,
+        ticket_id: int,
+        *,
+        kind: str,
+        at: datetime,
+        actor: str = "",
+        data: dict[str, Any] | None = None,
+        status: TicketStatus | None = None,
+    ) -> None:
+        """Append an event (and change the ticket's status with it, in one transaction)."""
+        async with self._db.session() as session:
+            session.add(
+                TicketEventRow(ticket_id=ticket_id, kind=kind, at=at, actor=actor, data=data or {})
+            )
+            changes: dict[str, Any] = {"updated_at": at}
+            if status is not None:
+                changes["status"] = status
+            await session.execute(
+                update(TicketRow).where(col(TicketRow.id) == ticket_id).values(**changes)
+            )
+
+    async def set_next_due(self, ticket_id: int, due: datetime | None) -> None:
+        """Store when the SLA watcher must look at the ticket next."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(TicketRow).where(col(TicketRow.id) == ticket_id).values(sla_next_due=due)
+            )
+
+
+def sla_events(rows: Sequence[TicketEventRow]) -> list[SlaEvent]:
+    """The SLA-relevant part of an event log, for `storage.sla.sla_state`."""
+    events = []
+    for row in rows:
+        if row.kind not in SLA_KINDS:
+            continue
+        priority = row.data.get("priority")
+        events.append(
+            SlaEvent(
+                kind=SlaEventKind(row.kind),
+                at=row.at,
+                priority=Priority(priority) if priority else None,
+                contract=row.data.get("contract"),
+                reason=str(row.data.get("reason", "")),
+            )
+        )
+    return events
+
+
+class Logfiles:
+    """Which files belong to which ticket."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def attach(
+        self,
+        *,
+        ticket_id: int,
+        sha256: str,
+        name: str,
+        size: int,
+        content_type: str,
+        uploaded_by: str,
+        channel: str,
+        now: datetime,
+    ) -> bool:
+        """Attach a stored file; False when the ticket already has these exact bytes."""
+        statement = (
+            self._db.insert(LogfileRow)
+            .values(
+                ticket_id=ticket_id,
+                sha256=sha256,
+                name=name,
+                size=size,
+                content_type=content_type,
+                uploaded_by=uploaded_by,
+                channel=channel,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["ticket_id", "sha256"])
+        )
+        async with self._db.session() as session:
+            result = await session.execute(statement)
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def of_ticket(self, ticket_id: int) -> Sequence[LogfileRow]:
+        """The ticket's files in the order they arrived."""
+        async with self._db.session() as session:
+            query = (
+                select(LogfileRow)
+                .where(col(LogfileRow.ticket_id) == ticket_id)
+                .order_by(col(LogfileRow.id))
+            )
+            return (await session.scalars(query)).all()
