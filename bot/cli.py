@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     manifest.set_defaults(run=_manifest)
 
+    webex = commands.add_parser("webex", help="Cisco Webex tools")
+    webex_commands = webex.add_subparsers(required=True, metavar="WEBEX_COMMAND")
+    webhooks = webex_commands.add_parser(
+        "webhooks", help="register or update the bot's webhooks (CHATOPS_PUBLIC_URL/api/webex)"
+    )
+    webhooks.set_defaults(run=_webex_webhooks)
+
     add_sla_commands(commands)
     return parser
 
@@ -127,6 +134,33 @@ def _manifest(args: argparse.Namespace) -> int:
     except ManifestError as exc:
         raise ConfigurationError([f"manifest: {exc}"]) from None
     print(f"wrote {path}")
+    return 0
+
+
+def _webex_webhooks(_args: argparse.Namespace) -> int:
+    import asyncio
+
+    from adapters.webex import register_webhooks
+    from bot.settings import load_settings
+    from storage.errors import ChannelError
+
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    token = settings.webex_bot_token.get_secret_value()
+    required = {"WEBEX_BOT_TOKEN": token, "CHATOPS_PUBLIC_URL": settings.public_url}
+    if missing := [name for name, value in required.items() if not value]:
+        raise ConfigurationError([f"environment: {name}: required here" for name in missing])
+    secret = settings.webex_webhook_secret.get_secret_value()
+    registering = register_webhooks(
+        token=token, api_url=settings.webex_api_url, public_url=settings.public_url, secret=secret
+    )
+    try:
+        changes = asyncio.run(registering)
+    except ChannelError as exc:
+        print(f"chatops: Webex did not accept the webhooks: {exc}", file=sys.stderr)
+        return 1
+    for change in changes:
+        print(f"{change.name}: {change.outcome} ({change.webhook_id})")
     return 0
 
 

@@ -218,9 +218,13 @@ class FakeWebex:
 
     async def wait_for_call(self, method: str, resource: str, *, timeout: float = 10.0) -> None:
         """Return once the bot has called `method resource` (even if it is still waiting)."""
+        await self.wait_until(lambda: (method, resource) in self.calls, timeout=timeout)
+
+    async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 10.0) -> None:
+        """Return once `predicate` holds, checked whenever the bot called the API."""
         changed = self._condition()
         async with asyncio.timeout(timeout), changed:
-            await changed.wait_for(lambda: (method, resource) in self.calls)
+            await changed.wait_for(predicate)
 
     async def deliver(
         self,
@@ -307,6 +311,7 @@ class FakeWebex:
         if delay:
             await asyncio.sleep(delay)
         response: web.StreamResponse = await handler(request)
+        self._notify()  # the state changed: wake whoever waits for it
         return response
 
     async def _me(self, _request: web.Request) -> web.Response:
