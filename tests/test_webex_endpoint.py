@@ -3,6 +3,7 @@ real webexteamssdk fetches messages and sends answers to the same fake."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.model import FileRef, Incoming
+from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing
 from adapters.webex.split import MAX_MESSAGE_BYTES
-from bot.app import STORE, TASKS, create_app
+from bot.app import STORE, TASKS, WEBEX, create_app
 from bot.pipeline import Core
 from bot.settings import Settings
 from dialogs.context import Turn
@@ -294,6 +295,23 @@ async def test_the_files_of_a_message_arrive_as_file_refs(
     )
 
 
+async def test_the_room_is_remembered_for_messages_the_bot_starts_later(
+    bot: Bot, webex: FakeWebex, clara: Json
+) -> None:
+    room = webex.add_room("group")
+    await say(webex, bot, clara, room, "help", mention_bot=True)
+    await settle(bot)
+
+    row = await bot.app[STORE].conversations.get(channel="webex", conversation_id=room["id"])
+    assert row is not None
+    notice = Outgoing(ConversationRef(Channel.WEBEX, "ignored"), "**Reminder**: ticket 42")
+    await bot.app[WEBEX].send_proactive(row.reference, [notice])
+
+    reminder = webex.sent[-1]
+    assert (reminder["roomId"], reminder["markdown"]) == (room["id"], notice.text)
+    assert "parentId" not in reminder  # a notification starts its own thread
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status"),
     [
@@ -325,6 +343,22 @@ async def test_other_resources_are_acknowledged_and_ignored(
 
     assert status == 200
     assert webex.calls == []
+
+
+async def test_neither_the_token_nor_the_secret_is_ever_logged(
+    bot: Bot, webex: FakeWebex, clara: Json, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    webex.fail_next(429, **{"Retry-After": "0"})
+    webex.fail_next(403)
+
+    await say(webex, bot, clara, webex.add_room("direct"), "help")
+    await webex.deliver(url(bot), "messages", {"id": "x"}, signature="0" * 40)
+    await settle(bot)
+
+    assert caplog.text  # something was logged (the retry, the refusal) ...
+    assert webex.token not in caplog.text  # ... but never a secret
+    assert webex.secret not in caplog.text
 
 
 async def test_without_a_token_the_endpoint_says_webex_is_not_configured(

@@ -124,7 +124,7 @@ async def test_the_adapter_downloads_and_sends_files(
     report = tmp_path / "report.txt"
     report.write_text("SLA report\n", encoding="utf-8")
 
-    fetched = await adapter.download(ref(webex.add_file("a.log", LOG)))
+    fetched = await adapter.fetch_file(ref(webex.add_file("a.log", LOG)))
     conversation = ConversationRef(Channel.WEBEX, room["id"], kind="group", thread_id="root-1")
     await adapter.send_file(conversation, report, text="**Your report**")
 

@@ -13,14 +13,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from adapters.http import RequestRejected
-from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing
+from adapters.model import (
+    Channel,
+    ConversationKind,
+    ConversationRef,
+    FileRef,
+    Incoming,
+    Outgoing,
+)
 from adapters.ports import CorePort
 from adapters.webex.files import Download, describe, download
 from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
@@ -138,10 +146,11 @@ class WebexAdapter:
             return {"roomType": room.get("type")}
 
     async def _answer(self, incoming: Incoming) -> None:
+        conversation = incoming.conversation
         await self._core.remember_conversation(
-            incoming.conversation,
+            conversation,
             user_id=incoming.sender.user_id,
-            reference={"roomId": incoming.conversation.conversation_id},
+            reference={"roomId": conversation.conversation_id, "kind": conversation.kind},
         )
         for answer in await self._core.handle(incoming):
             await self.send(answer)
@@ -150,6 +159,14 @@ class WebexAdapter:
         """Send one answer: one or more messages (split under the size limit, card last)."""
         for payload in to_messages(outgoing):
             await self._api.create_message(payload)
+
+    async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
+        """Send answers into a room the bot was in before (from a stored reference), at the top
+        level of the room: a notification starts its own thread."""
+        kind: ConversationKind = "group" if reference.get("kind") == "group" else "personal"
+        room = ConversationRef(Channel.WEBEX, str(reference["roomId"]), kind=kind)
+        for answer in answers:
+            await self.send(replace(answer, conversation=room))
 
     async def send_file(self, conversation: ConversationRef, path: Path, *, text: str = "") -> None:
         """Send a local file (with an optional markdown text) into a conversation.
@@ -164,8 +181,9 @@ class WebexAdapter:
             parent_id=parent,
         )
 
-    async def download(self, ref: FileRef, *, allow_unscannable: bool = False) -> Download:
-        """Download a file from an incoming message (see `adapters.webex.files.download`)."""
+    async def fetch_file(self, ref: FileRef, *, allow_unscannable: bool = False) -> Download:
+        """Download a file from an incoming message: its bytes, name and type, or why not
+        (still being scanned: ask again later; infected or unscannable: refused)."""
         return await download(self._api, ref, allow_unscannable=allow_unscannable)
 
     async def keep_webhooks(self, *, public_url: str, every: float = CHECK_EVERY_SECONDS) -> None:
