@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from adapters.http import json_error
+from adapters.model import Channel
 from adapters.teams import TeamsAdapter, TeamsCredentials
 from adapters.webex import WebexAdapter, WebexApi
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
@@ -21,12 +22,15 @@ from bot.pipeline import Core
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
-from dialogs.commands import foundation_commands
+from dialogs.catalog import default_commands
+from dialogs.services import IntakeSettings, Services
 from storage.db import Database
-from storage.directory import Directory, load_directory
+from storage.directory import Directory, load_directory, parse_duration
 from storage.errors import DatabaseUnavailable
+from storage.files import BlobStore
 from storage.migrate import upgrade_database
 from storage.repositories import Store
+from storage.sla import SlaCatalog
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,7 @@ OVERRIDES = web.AppKey("overrides", Overrides)
 DATABASE = web.AppKey("database", Database)
 STORE = web.AppKey("store", Store)
 CORE = web.AppKey("core", Core)
+SERVICES = web.AppKey("services", Services)
 TEAMS = web.AppKey("teams", TeamsAdapter)
 WEBEX_API = web.AppKey("webex_api", WebexApi)
 WEBEX = web.AppKey("webex", WebexAdapter)
@@ -103,12 +108,23 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _core(app: web.Application) -> AsyncIterator[None]:
-    commands = foundation_commands()
-    router = Router(
-        directory=app[DIRECTORY],
+    settings, directory = app[SETTINGS], app[DIRECTORY]
+    services = Services(
         store=app[STORE],
+        blobs=BlobStore(settings.files_dir, max_bytes=settings.max_logfile_bytes),
+        sla=SlaCatalog(directory),
         clock=app[CLOCK],
-        commands=commands,
+        intake=IntakeSettings(
+            ticket_prefix=directory.provider.ticket_prefix,
+            draft_remind_after=parse_duration(settings.draft_remind_after),
+            draft_expire_after=parse_duration(settings.draft_expire_after),
+        ),
+    )
+    app[SERVICES] = services
+    router = Router(
+        directory=directory,
+        services=services,
+        commands=default_commands(),
         metrics=app[METRICS],
     )
     app[CORE] = Core(
@@ -138,6 +154,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
         credentials_factory=app[OVERRIDES].teams_credentials_factory,
     )
     app[TEAMS] = adapter
+    app[SERVICES].file_sources[Channel.TEAMS] = adapter
     resumed = await adapter.resume_pending()
     if resumed:
         log.info("resuming %d Teams event(s) left unfinished by the previous run", resumed)
@@ -173,6 +190,7 @@ async def _webex(app: web.Application) -> AsyncIterator[None]:
         max_body_bytes=settings.max_body_bytes,
     )
     app[WEBEX] = adapter
+    app[SERVICES].file_sources[Channel.WEBEX] = adapter
     resumed = await adapter.resume_pending()
     if resumed:
         log.info("resuming %d Webex event(s) left unfinished by the previous run", resumed)

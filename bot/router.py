@@ -5,23 +5,27 @@ knows. It is the one place that checks roles and the one place that loads and sa
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from adapters.model import Incoming, Outgoing
 from bot.identity import resolve_actor
 from bot.metrics import Metrics
 from dialogs.base import Dialog, DialogStep
+from dialogs.catalog import StartDialog, fallback
 from dialogs.commands import Command, CommandContext
-from dialogs.context import Language, Turn
+from dialogs.context import Language, Turn, as_language
+from dialogs.services import Services
 from dialogs.texts import t
 from storage.directory import Directory
 from storage.errors import ConcurrencyConflict
-from storage.repositories import DialogKey, DialogState, Store
+from storage.repositories import DialogKey, DialogState
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Fallback = Callable[[Turn, CommandContext], Awaitable[list[Outgoing] | StartDialog | None]]
 CANCEL_WORDS = frozenset({"cancel", "abbrechen", "stop", "abbruch"})
 # Two messages of one person processed at once (two replicas, a fast double click) conflict on
 # the dialog state; the loser re-runs its step on the winner's state.
@@ -35,18 +39,19 @@ class Router:
         self,
         *,
         directory: Directory,
-        store: Store,
-        clock: Clock,
+        services: Services,
         commands: Sequence[Command],
         metrics: Metrics,
+        fallback: Fallback = fallback,
     ) -> None:
         self._directory = directory
-        self._store = store
-        self._clock = clock
+        self._store = services.store
+        self._clock = services.clock
         self._commands = list(commands)
+        self._fallback = fallback
         dialogs = {c.dialog.name: c.dialog for c in self._commands if c.dialog is not None}
         self._context = CommandContext(
-            directory=directory, commands=self._commands, dialogs=dialogs
+            directory=directory, commands=self._commands, dialogs=dialogs, services=services
         )
         self._metrics = metrics
         self._lookup = _lookup_table(self._commands)
@@ -57,7 +62,7 @@ class Router:
         if actor is None:
             self._count(incoming, "unregistered")
             return [self._not_registered(incoming)]
-        await self._store.contacts.touch(
+        chosen = await self._store.contacts.touch(
             channel=incoming.channel.value,
             user_id=incoming.sender.user_id,
             role=actor.role.value,
@@ -67,6 +72,8 @@ class Router:
             aad_object_id=incoming.sender.aad_object_id,
             now=self._clock(),
         )
+        if (language := as_language(chosen)) is not None:
+            actor = replace(actor, language=language)
         turn = Turn(incoming=incoming, actor=actor, now=self._clock())
         key = DialogKey(
             channel=incoming.channel.value,
@@ -89,14 +96,28 @@ class Router:
         command = self._lookup.get(name) if name else None
         # A command the person may not use gets the same answer as one that does not exist.
         if command is None or not command.allowed(turn.actor):
-            self._count(turn.incoming, "unknown")
-            shown = (turn.incoming.text or name or "").strip()[:80]
-            return [turn.reply(t("unknown_command", turn.actor.language, text=shown))]
+            return await self._not_a_command(turn, key, snapshot, name)
         self._count(turn.incoming, command.name)
         if command.dialog is not None:
             step = await command.dialog.start(turn, self._context, args)
             return await self._save(key, command.dialog, step, snapshot)
         return await command.handler(turn, self._context, args)
+
+    async def _not_a_command(
+        self, turn: Turn, key: DialogKey, snapshot: DialogState, name: str
+    ) -> list[Outgoing]:
+        handled = await self._fallback(turn, self._context)
+        if isinstance(handled, StartDialog) and handled.command.dialog is not None:
+            self._count(turn.incoming, handled.command.name)
+            step = await handled.command.dialog.start(turn, self._context, handled.args)
+            answers = await self._save(key, handled.command.dialog, step, snapshot)
+            return [turn.reply(handled.note), *answers]
+        if isinstance(handled, list):
+            self._count(turn.incoming, "fallback")
+            return handled
+        self._count(turn.incoming, "unknown")
+        shown = (turn.incoming.text or name or "").strip()[:80]
+        return [turn.reply(t("unknown_command", turn.actor.language, text=shown))]
 
     async def _continue_dialog(
         self, turn: Turn, key: DialogKey, snapshot: DialogState, dialog: Dialog

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.directory import Duration
 from storage.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,15 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=_env("CHATOPS_LOG_LEVEL"))
     max_body_bytes: int = Field(
         default=256 * 1024, gt=0, validation_alias=_env("CHATOPS_MAX_BODY_BYTES")
+    )
+    max_logfile_bytes: int = Field(
+        default=100 * 1024 * 1024, gt=0, validation_alias=_env("CHATOPS_MAX_LOGFILE_BYTES")
+    )
+    draft_remind_after: Duration = Field(
+        default="30m", validation_alias=_env("CHATOPS_DRAFT_REMIND_AFTER")
+    )
+    draft_expire_after: Duration = Field(
+        default="24h", validation_alias=_env("CHATOPS_DRAFT_EXPIRE_AFTER")
     )
 
     microsoft_app_id: str = Field(default="", validation_alias=_env("MICROSOFT_APP_ID"))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from adapters.model import Card, Fact, Outgoing, SubmitAction
 from dialogs.base import Dialog
 from dialogs.context import Actor, Turn
+from dialogs.services import Services
 from dialogs.texts import t
 from storage.directory import Directory, Role
 
@@ -25,6 +26,7 @@ class CommandContext:
     directory: Directory
     commands: Sequence[Command]
     dialogs: Mapping[str, Dialog]
+    services: Services
 
 
 async def _starts_a_dialog(_turn: Turn, _context: CommandContext, _args: str) -> list[Outgoing]:

@@ -12,6 +12,15 @@ from storage.directory import Customer, Role, StaffMember
 Language = Literal["de", "en"]
 
 
+def as_language(value: str | None) -> Language | None:
+    """`value` when it is a language the bot speaks, else None."""
+    if value == "de":
+        return "de"
+    if value == "en":
+        return "en"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """A person resolved through the directory: their role and, for contacts, their customer."""

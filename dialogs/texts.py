@@ -58,6 +58,255 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
 }
 
 
+INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
+    "cmd_report": {
+        "en": "report a fault: I ask a few questions and open a ticket",
+        "de": "eine Störung melden: ich stelle ein paar Fragen und eröffne ein Ticket",
+    },
+    "cmd_language": {
+        "en": "answer in German or English",
+        "de": "auf Deutsch oder Englisch antworten",
+    },
+    "cmd_add_logs": {
+        "en": "send logfiles for a ticket",
+        "de": "Logdateien zu einem Ticket senden",
+    },
+    "language_set": {
+        "en": "From now on I answer in English.",
+        "de": "Ab jetzt antworte ich auf Deutsch.",
+    },
+    "language_usage": {
+        "en": "Please write `language de` or `language en`.",
+        "de": "Bitte schreiben Sie `sprache de` oder `sprache en`.",
+    },
+    "intake_title": {"en": "Report a fault", "de": "Störung melden"},
+    "intake_intro": {
+        "en": "Please describe the fault. Fields marked * are required.",
+        "de": "Bitte beschreiben Sie die Störung. Felder mit * sind Pflichtfelder.",
+    },
+    "intake_looks_like_fault": {
+        "en": "That sounds like a fault – let's report it. (Type **cancel** to stop.)",
+        "de": "Das klingt nach einer Störung – melden wir sie. (Mit **abbrechen** beenden Sie.)",
+    },
+    "intake_text_hint": {
+        "en": "You can also answer step by step in text; type **back** to change the previous answer, **cancel** to stop.",
+        "de": "Sie können auch Schritt für Schritt im Text antworten; **zurück** ändert die vorige Antwort, **abbrechen** beendet.",
+    },
+    "field_product": {"en": "Affected product *", "de": "Betroffenes Produkt *"},
+    "field_priority": {"en": "How bad is it? *", "de": "Wie schlimm ist es? *"},
+    "field_description": {"en": "What is wrong? *", "de": "Was funktioniert nicht? *"},
+    "field_since": {
+        "en": "Since when? (e.g. today 09:30; empty = now)",
+        "de": "Seit wann? (z. B. heute 09:30; leer = jetzt)",
+    },
+    "field_affected": {
+        "en": "Who or what is affected? (users, numbers, sites) *",
+        "de": "Wer oder was ist betroffen? (Benutzer, Nummern, Standorte) *",
+    },
+    "field_tested": {"en": "What did you already try? *", "de": "Was haben Sie schon versucht? *"},
+    "field_phone": {"en": "Callback number *", "de": "Rückrufnummer *"},
+    "ask_product": {"en": "Which product is affected?", "de": "Welches Produkt ist betroffen?"},
+    "ask_priority": {"en": "How bad is it?", "de": "Wie schlimm ist es?"},
+    "ask_description": {
+        "en": "What is wrong? Please describe the fault in a few sentences.",
+        "de": "Was funktioniert nicht? Bitte beschreiben Sie die Störung in ein paar Sätzen.",
+    },
+    "ask_since": {
+        "en": "Since when does it happen? (e.g. `today 09:30`, `yesterday 14:00`, `07.01. 15:30`, or `now`)",
+        "de": "Seit wann tritt es auf? (z. B. `heute 09:30`, `gestern 14:00`, `07.01. 15:30` oder `jetzt`)",
+    },
+    "ask_affected": {
+        "en": "Who or what is affected? (users, phone numbers, sites)",
+        "de": "Wer oder was ist betroffen? (Benutzer, Rufnummern, Standorte)",
+    },
+    "ask_tested": {
+        "en": "What did you already try? (e.g. restarted the app, other device)",
+        "de": "Was haben Sie schon versucht? (z. B. App neu gestartet, anderes Gerät)",
+    },
+    "ask_phone": {
+        "en": "Which number can we call you back on?",
+        "de": "Unter welcher Nummer können wir Sie zurückrufen?",
+    },
+    "ask_followup": {
+        "en": "{label}? (optional – type **skip** to leave it out)",
+        "de": "{label}? (optional – mit **weiter** auslassen)",
+    },
+    "priority_P1": {
+        "en": "P1 – total outage: nobody can make or take calls",
+        "de": "P1 – Totalausfall: niemand kann telefonieren",
+    },
+    "priority_P2": {
+        "en": "P2 – major: many users or an important function are affected",
+        "de": "P2 – schwer: viele Benutzer oder eine wichtige Funktion betroffen",
+    },
+    "priority_P3": {
+        "en": "P3 – minor: single users, or a workaround exists",
+        "de": "P3 – gering: einzelne Benutzer oder es gibt eine Umgehung",
+    },
+    "priority_P4": {
+        "en": "P4 – question or request for information",
+        "de": "P4 – Frage oder Auskunft",
+    },
+    "bad_product": {
+        "en": "I don't know that product. Please answer with its number (1–{count}) or its name.",
+        "de": "Dieses Produkt kenne ich nicht. Bitte antworten Sie mit der Nummer (1–{count}) oder dem Namen.",
+    },
+    "bad_priority": {
+        "en": "Please answer with P1, P2, P3 or P4.",
+        "de": "Bitte antworten Sie mit P1, P2, P3 oder P4.",
+    },
+    "bad_description": {
+        "en": "Please describe the fault in a few more words (at least {minimum} characters).",
+        "de": "Bitte beschreiben Sie die Störung etwas genauer (mindestens {minimum} Zeichen).",
+    },
+    "bad_since": {
+        "en": "I could not read that time. Please write e.g. `today 09:30`, `07.01. 15:30` or `now`.",
+        "de": "Diese Zeitangabe verstehe ich nicht. Bitte z. B. `heute 09:30`, `07.01. 15:30` oder `jetzt`.",
+    },
+    "future_since": {
+        "en": "That time lies in the future. When did the fault start?",
+        "de": "Dieser Zeitpunkt liegt in der Zukunft. Wann hat die Störung begonnen?",
+    },
+    "bad_required": {
+        "en": "Please fill this in; a short answer is fine.",
+        "de": "Bitte füllen Sie das aus; eine kurze Antwort genügt.",
+    },
+    "bad_phone": {
+        "en": "That does not look like a phone number. Please write it with digits, e.g. +43 1 234 5678.",
+        "de": "Das sieht nicht wie eine Rufnummer aus. Bitte mit Ziffern, z. B. +43 1 234 5678.",
+    },
+    "form_errors": {"en": "Please check these fields:", "de": "Bitte prüfen Sie diese Felder:"},
+    "nothing_to_go_back": {
+        "en": "This is the first question; there is nothing before it.",
+        "de": "Das ist die erste Frage; davor gibt es nichts.",
+    },
+    "scope_continue": {
+        "en": "Do you still want to report it as a fault? (**yes** / **no**)",
+        "de": "Möchten Sie es trotzdem als Störung melden? (**ja** / **nein**)",
+    },
+    "change_consent": {
+        "en": "Do you agree that this change is billed by effort? (**yes** / **no**)",
+        "de": "Sind Sie einverstanden, dass diese Änderung nach Aufwand verrechnet wird? (**ja** / **nein**)",
+    },
+    "answer_yes_no": {
+        "en": "Please answer **yes** or **no**.",
+        "de": "Bitte antworten Sie mit **ja** oder **nein**.",
+    },
+    "no_ticket": {
+        "en": "Understood – I did not open a ticket. Type **help** if you need anything else.",
+        "de": "Verstanden – ich habe kein Ticket eröffnet. Mit **hilfe** sehen Sie, was ich sonst kann.",
+    },
+    "followup_title": {
+        "en": "A few details for the engineer (optional)",
+        "de": "Ein paar Details für die Technik (optional)",
+    },
+    "button_continue": {"en": "Continue", "de": "Weiter"},
+    "button_skip": {"en": "Skip", "de": "Überspringen"},
+    "button_send": {"en": "Send report", "de": "Meldung senden"},
+    "button_change": {"en": "Change", "de": "Ändern"},
+    "button_cancel": {"en": "Cancel", "de": "Abbrechen"},
+    "button_yes": {"en": "Yes", "de": "Ja"},
+    "button_no": {"en": "No", "de": "Nein"},
+    "summary_title": {"en": "Please check your report", "de": "Bitte prüfen Sie Ihre Meldung"},
+    "summary_change_request": {
+        "en": "Change request (billed by effort, with your consent)",
+        "de": "Änderungsauftrag (Verrechnung nach Aufwand, mit Ihrer Zustimmung)",
+    },
+    "summary_confirm": {
+        "en": "Reply **yes** to send it, **back** to change the last answer, or **cancel**.",
+        "de": "Antworten Sie **ja** zum Senden, **zurück** zum Ändern der letzten Antwort oder **abbrechen**.",
+    },
+    "label_kind": {"en": "Type", "de": "Art"},
+    "label_details": {"en": "Details", "de": "Details"},
+    "since_now": {"en": "now", "de": "jetzt"},
+    "ticket_opened": {
+        "en": "Ticket **{number}** is open: {product}, {priority}. We will react by **{deadline}** ({reaction} of service time, {service_time}). Our automatic confirmation does not count as that reaction – an engineer will get back to you.",
+        "de": "Ticket **{number}** ist eröffnet: {product}, {priority}. Wir reagieren bis **{deadline}** ({reaction} Servicezeit, {service_time}). Diese automatische Bestätigung zählt nicht als Reaktion – eine Technikerin oder ein Techniker meldet sich bei Ihnen.",
+    },
+    "change_request_opened": {
+        "en": "Change request **{number}** is recorded: {product}. It is billed by effort with your consent; we will get back to you by **{deadline}** to plan it within normal working hours.",
+        "de": "Änderungsauftrag **{number}** ist erfasst: {product}. Er wird mit Ihrer Zustimmung nach Aufwand verrechnet; wir melden uns bis **{deadline}**, um ihn in der Normalarbeitszeit einzuplanen.",
+    },
+    "draft_reminder": {
+        "en": "Your fault report is not finished yet. Answer the last question to continue, or type **cancel**.",
+        "de": "Ihre Störungsmeldung ist noch nicht fertig. Beantworten Sie die letzte Frage, um fortzufahren, oder schreiben Sie **abbrechen**.",
+    },
+    "draft_expired": {
+        "en": "Your unfinished fault report has expired and was discarded. Type **report a fault** to start again.",
+        "de": "Ihre unfertige Störungsmeldung ist abgelaufen und wurde verworfen. Mit **störung melden** beginnen Sie neu.",
+    },
+    "logs_received": {
+        "en": "Received **{name}** ({size}) for {number}.",
+        "de": "**{name}** ({size}) zu {number} erhalten.",
+    },
+    "logs_kept": {
+        "en": "Received **{name}** ({size}); it will be attached to your ticket.",
+        "de": "**{name}** ({size}) erhalten; ich hänge sie an Ihr Ticket.",
+    },
+    "logs_duplicate": {
+        "en": "I already have **{name}** for {number} (same content); nothing to do.",
+        "de": "**{name}** habe ich zu {number} schon (gleicher Inhalt); nichts zu tun.",
+    },
+    "logs_too_large": {
+        "en": "**{name}** is larger than {limit}; please split it or compress it.",
+        "de": "**{name}** ist größer als {limit}; bitte teilen oder komprimieren Sie die Datei.",
+    },
+    "logs_wrong_type": {
+        "en": "I cannot accept **{name}**: logfiles should be archives, logs or text, HAR, JSON, CSV, captures or screenshots.",
+        "de": "**{name}** kann ich nicht annehmen: Logdateien bitte als Archiv, Log oder Text, HAR, JSON, CSV, Mitschnitt oder Screenshot.",
+    },
+    "logs_infected": {
+        "en": "**{name}** was flagged as infected by the malware scan and was not taken.",
+        "de": "**{name}** wurde vom Virenscan als infiziert gemeldet und nicht übernommen.",
+    },
+    "logs_unscannable": {
+        "en": "**{name}** could not be scanned for malware and was not taken; please send it as a ZIP.",
+        "de": "**{name}** konnte nicht auf Schadsoftware geprüft werden und wurde nicht übernommen; bitte als ZIP senden.",
+    },
+    "logs_not_ready": {
+        "en": "**{name}** is still being scanned for malware; please send it again in a minute.",
+        "de": "**{name}** wird noch auf Schadsoftware geprüft; bitte senden Sie sie in einer Minute noch einmal.",
+    },
+    "logs_failed": {
+        "en": "I could not download **{name}**; please send it again.",
+        "de": "**{name}** konnte ich nicht herunterladen; bitte senden Sie sie noch einmal.",
+    },
+    "logs_wrong_place": {
+        "en": "I cannot receive files in channels or group chats. Please send them to me in our 1:1 chat.",
+        "de": "In Kanälen und Gruppenchats kann ich keine Dateien empfangen. Bitte senden Sie sie mir im 1:1-Chat.",
+    },
+    "logs_resumed": {
+        "en": "Thank you – {number} no longer waits for you; the SLA clock runs again.",
+        "de": "Danke – {number} wartet nicht mehr auf Sie; die SLA-Uhr läuft wieder.",
+    },
+    "logs_which_ticket": {
+        "en": "You have several open tickets ({numbers}). Please write `add logs <ticket>` and send the files.",
+        "de": "Sie haben mehrere offene Tickets ({numbers}). Bitte schreiben Sie `logs hinzufügen <Ticket>` und senden Sie die Dateien.",
+    },
+    "logs_no_ticket": {
+        "en": "You have no open ticket to attach files to. Type **report a fault** first.",
+        "de": "Sie haben kein offenes Ticket, an das ich Dateien hängen kann. Bitte zuerst **störung melden**.",
+    },
+    "logs_unknown_ticket": {
+        "en": "I found no open ticket {number} of yours.",
+        "de": "Ein offenes Ticket {number} von Ihnen habe ich nicht gefunden.",
+    },
+    "logs_send_now": {
+        "en": "Please send the files for {number} now (in this 1:1 chat). Type **done** when you are finished.",
+        "de": "Bitte senden Sie jetzt die Dateien zu {number} (hier im 1:1-Chat). Schreiben Sie **fertig**, wenn Sie fertig sind.",
+    },
+    "logs_done": {
+        "en": "Thanks, that's all for {number}.",
+        "de": "Danke, das war alles zu {number}.",
+    },
+    "logs_waiting": {
+        "en": "I'm waiting for files for {number}; send them, or type **done**.",
+        "de": "Ich warte auf Dateien zu {number}; senden Sie sie oder schreiben Sie **fertig**.",
+    },
+}
+
+
 def t(key: str, language: Language, **values: object) -> str:
     """The text for `key` in `language`, with `{placeholders}` filled in."""
-    return TEXTS[key][language].format(**values)
+    entry = TEXTS.get(key) or INTAKE_TEXTS[key]
+    return entry[language].format(**values)

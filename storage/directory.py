@@ -356,6 +356,8 @@ class Provider(_Strict):
     """The managed-service provider running the bot."""
 
     name: str = "Support"
+    # Ticket numbers look like CCS-2026-000123.
+    ticket_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,10}$")] = "CCS"
     default_channels: dict[str, str] = Field(default_factory=dict)
 
 

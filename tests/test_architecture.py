@@ -18,7 +18,7 @@ SDK_HOMES = {
 MAY_IMPORT = {
     "storage": {"storage"},
     "adapters": {"adapters", "storage.errors"},
-    "dialogs": {"dialogs", "adapters.model", "adapters.cards", "storage"},
+    "dialogs": {"dialogs", "adapters.model", "adapters.cards", "adapters.ports", "storage"},
     "manifest": {"manifest"},
     "bot": {"bot", "adapters", "dialogs", "storage", "manifest"},
 }

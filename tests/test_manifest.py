@@ -409,9 +409,9 @@ def test_validator_rejects_a_broken_package(
 
 
 def test_every_suggested_command_is_one_the_bot_understands() -> None:
-    from dialogs.commands import foundation_commands
+    from dialogs.catalog import default_commands
 
-    known = {word for c in foundation_commands() for word in (c.name, *c.aliases)}
+    known = {word for c in default_commands() for word in (c.name, *c.aliases)}
     template = json.loads((REPO_ROOT / "manifest" / "manifest.template.json").read_text("utf-8"))
     suggested = {
         command["title"]

@@ -5,13 +5,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing, Sender
 from bot.metrics import Metrics
 from bot.router import Router
-from dialogs.commands import Command, foundation_commands
+from dialogs.catalog import default_commands
+from dialogs.commands import Command
+from dialogs.services import Services
 from storage.directory import Directory
+from storage.files import BlobStore
 from storage.repositories import Store
+from storage.sla import SlaCatalog
 
 FIXED_NOW = datetime(2026, 1, 7, 14, 30, tzinfo=UTC)
 
@@ -42,13 +47,25 @@ class Transcript:
     """Drives the router the way an adapter would, one message at a time."""
 
     def __init__(
-        self, directory: Directory, store: Store, *, extra: Sequence[Command] = ()
+        self,
+        directory: Directory,
+        store: Store,
+        *,
+        extra: Sequence[Command] = (),
+        blob_root: Path | None = None,
+        max_file_bytes: int = 100 * 1024 * 1024,
     ) -> None:
+        self.services = Services(
+            store=store,
+            blobs=BlobStore(blob_root or Path("var/test-files"), max_bytes=max_file_bytes),
+            sla=SlaCatalog(directory),
+            clock=lambda: self.now,
+        )
+        self.now = FIXED_NOW
         self.router = Router(
             directory=directory,
-            store=store,
-            clock=lambda: FIXED_NOW,
-            commands=[*foundation_commands(), *extra],
+            services=self.services,
+            commands=[*default_commands(), *extra],
             metrics=Metrics(),
         )
         self._ids = itertools.count(1)

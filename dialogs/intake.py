@@ -1,0 +1,585 @@
+"""Fault intake: a customer contact reports a fault and gets a ticket number and a deadline.
+
+Two ways through the same draft:
+- **card**: one Adaptive Card form (input ids `product`, `priority`, `description`, `since`,
+  `affected`, `tested`, `phone`; the submit button's data carries
+  `"action": "submit_fault_report"` — a stable contract for integrations), then a card of
+  product-specific follow-ups, then a summary card to confirm.
+- **text**: the same questions one by one; every answer is validated and asked again with the
+  reason when it does not fit; `back` returns to the previous question.
+A typed answer while the form is shown switches to text. `cancel` is handled by the router.
+
+Between the description and the rest stands the contract's scope guard: hardware replacement
+and client-side connectivity are explained as not covered (the contact may still report), a
+configuration change becomes a change request once the contact consents to billing by effort.
+
+States (`Draft.step`): product → priority → description → [scope | consent] → since →
+affected → tested → phone → follow-ups… → confirm → (ticket created, dialog ends).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from adapters.model import Card, Choice, ChoiceInput, Fact, Outgoing, SubmitAction, TextInput
+from dialogs.base import DialogStep
+from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES, FollowUp
+from dialogs.context import Language, Turn
+from dialogs.logfiles import (
+    attach,
+    human_size,
+    receive,
+    received_as_state,
+    received_from_state,
+)
+from dialogs.scope import Scope, assess, explanation, out_of_contract_product
+from dialogs.texts import t
+from dialogs.tickets import open_ticket
+from storage.directory import Contract, Priority, Product
+
+if TYPE_CHECKING:
+    from dialogs.commands import CommandContext
+
+FIELDS = ("product", "priority", "description", "since", "affected", "tested", "phone")
+PRODUCTS = tuple(Product)
+MIN_DESCRIPTION = 10
+YES = frozenset({"yes", "y", "ja", "j", "ok", "okay", "send", "senden"})
+NO = frozenset({"no", "n", "nein"})
+BACK = frozenset({"back", "zurück", "zurueck"})
+SKIP = frozenset({"skip", "weiter", "-", "none", "keine", "nein", "no"})
+NOW_WORDS = frozenset({"", "now", "jetzt", "-", "sofort", "gerade"})
+_PHONE = re.compile(r"^\+?[0-9 ()/.\-]{6,25}$")
+FORM_ACTION = "submit_fault_report"
+
+
+@dataclass(slots=True)
+class Draft:
+    """The report so far; stored as the dialog's JSON state."""
+
+    step: str = "product"
+    mode: str = "card"
+    report: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    kind: str = "fault"
+    reminded: bool = False
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> Draft:
+        return cls(**{key: state[key] for key in cls.__slots__ if key in state})
+
+    def dump(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def product(self) -> Product:
+        return Product(self.report["product"])
+
+    def follow_ups(self) -> list[FollowUp]:
+        return FOLLOW_UP_QUESTIONS.get(self.product, []) if "product" in self.report else []
+
+
+class IntakeDialog:
+    """The fault-report dialog (see the module docstring)."""
+
+    name = "intake"
+
+    async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
+        draft = Draft()
+        if len(args.strip()) >= MIN_DESCRIPTION:
+            draft.report["description"] = args.strip()[:4000]
+        return DialogStep([self._form(turn, draft, errors=())], draft.dump())
+
+    async def resume(
+        self, turn: Turn, context: CommandContext, state: dict[str, Any]
+    ) -> DialogStep:
+        draft = Draft.load(state)
+        if turn.incoming.files or turn.incoming.unreadable_files:
+            return await self._on_files(turn, context, draft)
+        value = turn.incoming.value or {}
+        action = str(value.get("action", ""))
+        if action:
+            return await self._on_action(turn, context, draft, action, value)
+        draft.mode = "text"
+        answer = turn.incoming.text.strip()
+        if answer.lower() in BACK:
+            return self._back(turn, context, draft)
+        return await self._on_answer(turn, context, draft, answer)
+
+    # ----------------------------------------------------------------- card actions
+
+    async def _on_action(
+        self,
+        turn: Turn,
+        context: CommandContext,
+        draft: Draft,
+        action: str,
+        value: Any,
+    ) -> DialogStep:
+        match action:
+            case "submit_fault_report":
+                return self._on_form(turn, context, draft, value)
+            case "gate_yes" | "gate_no":
+                return await self._on_answer(turn, context, draft, action.removeprefix("gate_"))
+            case "submit_followups" | "skip_followups":
+                keep = action == "submit_followups"
+                for question in draft.follow_ups():
+                    answer = str(value.get(question.id, "")).strip() if keep else ""
+                    if answer:
+                        draft.details[question.id] = answer[:500]
+                draft.step = "confirm"
+                return DialogStep([self._summary(turn, context, draft)], draft.dump())
+            case "confirm_report":
+                return await self._confirm(turn, context, draft)
+            case "edit_report":
+                draft.mode, draft.step = "card", "product"
+                return DialogStep([self._form(turn, draft, errors=())], draft.dump())
+            case "cancel_report":
+                return DialogStep([turn.reply(t("no_ticket", turn.actor.language))], None)
+        return DialogStep([self._question(turn, context, draft)], draft.dump())
+
+    def _on_form(self, turn: Turn, context: CommandContext, draft: Draft, value: Any) -> DialogStep:
+        errors: list[str] = []
+        lang = turn.actor.language
+        for name in FIELDS:
+            raw = str(value.get(name, "")).strip()
+            parsed, problem = self._parse(turn, context, name, raw)
+            if problem:
+                errors.append(f"{t(f'field_{name}', lang).rstrip(' *')}: {problem}")
+                draft.report.pop(name, None)
+            else:
+                draft.report[name] = parsed
+        for name in FIELDS:  # keep what was typed, so the form comes back filled in
+            draft.report.setdefault(f"raw_{name}", str(value.get(name, "")).strip()[:4000])
+        if errors:
+            return DialogStep([self._form(turn, draft, errors=errors)], draft.dump())
+        draft.history = list(FIELDS)
+        return self._advance(turn, context, draft)
+
+    # ----------------------------------------------------------------- text answers
+
+    async def _on_answer(
+        self, turn: Turn, context: CommandContext, draft: Draft, answer: str
+    ) -> DialogStep:
+        lang, word = turn.actor.language, answer.strip().lower()
+        if draft.step in ("scope", "consent"):
+            if word not in YES | NO:
+                return self._again(turn, context, draft, t("answer_yes_no", lang))
+            if word in NO:
+                return DialogStep([turn.reply(t("no_ticket", lang))], None)
+            draft.report["scope"] = "confirmed"
+            if draft.step == "consent":
+                draft.kind = "change_request"
+            draft.history.append(draft.step)
+            return self._advance(turn, context, draft)
+        if draft.step == "followup":
+            return self._on_follow_up(turn, context, draft, answer)
+        if draft.step == "confirm":
+            if word in YES:
+                return await self._confirm(turn, context, draft)
+            if word in NO:
+                return DialogStep([turn.reply(t("no_ticket", lang))], None)
+            return self._again(turn, context, draft, t("summary_confirm", lang))
+        parsed, problem = self._parse(turn, context, draft.step, answer)
+        if problem:
+            return self._again(turn, context, draft, problem)
+        draft.report[draft.step] = parsed
+        draft.history.append(draft.step)
+        return self._advance(turn, context, draft, notes=self._notes(turn, context, draft))
+
+    def _on_follow_up(
+        self, turn: Turn, context: CommandContext, draft: Draft, answer: str
+    ) -> DialogStep:
+        question = next(q for q in draft.follow_ups() if q.id not in draft.details)
+        draft.details[question.id] = "" if answer.lower() in SKIP else answer[:500]
+        draft.history.append(f"followup:{question.id}")
+        return self._advance(turn, context, draft)
+
+    def _back(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
+        if not draft.history:
+            return self._again(turn, context, draft, t("nothing_to_go_back", turn.actor.language))
+        previous = draft.history.pop()
+        if previous.startswith("followup:"):
+            draft.details.pop(previous.removeprefix("followup:"), None)
+        elif previous in ("scope", "consent"):
+            draft.report.pop("scope", None)
+            draft.kind = "fault"
+        else:
+            draft.report.pop(previous, None)
+            if previous == "description":
+                draft.report.pop("scope", None)
+        draft.step = previous.partition(":")[0]
+        return DialogStep([self._question(turn, context, draft)], draft.dump())
+
+    def _again(self, turn: Turn, context: CommandContext, draft: Draft, problem: str) -> DialogStep:
+        """The reason, and the same question once more."""
+        question = self._question(turn, context, draft)
+        answer = Outgoing(
+            conversation=question.conversation,
+            text=f"{problem}\n\n{question.text}",
+            card=question.card,
+            reply_to=question.reply_to,
+        )
+        return DialogStep([answer], draft.dump())
+
+    # ----------------------------------------------------------------- flow
+
+    def _advance(
+        self, turn: Turn, context: CommandContext, draft: Draft, notes: tuple[str, ...] = ()
+    ) -> DialogStep:
+        """Ask whatever comes next: a missing field, the scope gate, a follow-up, or confirm."""
+        missing = [name for name in FIELDS if name not in draft.report]
+        if "description" in draft.report and "scope" not in draft.report:
+            gate = self._gate(turn, context, draft)
+            if gate is not None:
+                return gate
+        if missing and (draft.mode == "text" or draft.step != "confirm"):
+            draft.step = missing[0]
+        elif any(q.id not in draft.details for q in draft.follow_ups()):
+            draft.step = "followup"
+        else:
+            draft.step = "confirm"
+        if draft.mode == "card" and draft.step == "followup":
+            return DialogStep([self._follow_up_card(turn, draft)], draft.dump())
+        if draft.step == "confirm":
+            return DialogStep([self._summary(turn, context, draft)], draft.dump())
+        question = self._question(turn, context, draft)
+        if notes:
+            question = Outgoing(
+                conversation=question.conversation,
+                text="\n\n".join((*notes, question.text)),
+                reply_to=question.reply_to,
+            )
+        return DialogStep([question], draft.dump())
+
+    def _gate(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep | None:
+        assessment = assess(draft.report["description"])
+        if assessment.scope is Scope.IN_SCOPE:
+            draft.report["scope"] = "in"
+            return None
+        lang = turn.actor.language
+        draft.step = "consent" if assessment.scope is Scope.CHANGE_REQUEST else "scope"
+        question = t("change_consent" if draft.step == "consent" else "scope_continue", lang)
+        text = f"{explanation(assessment, lang)}\n\n{question}"
+        card = Card(
+            title=t("intake_title", lang),
+            paragraphs=(explanation(assessment, lang), question),
+            actions=(
+                SubmitAction(t("button_yes", lang), {"action": "gate_yes"}),
+                SubmitAction(t("button_no", lang), {"action": "gate_no"}),
+            ),
+        )
+        return DialogStep([turn.reply(text, card=card)], draft.dump())
+
+    def _notes(self, turn: Turn, context: CommandContext, draft: Draft) -> tuple[str, ...]:
+        """What the contact should know right after an answer (a product outside the
+        contract is named, never refused silently)."""
+        if draft.history[-1:] != ["product"]:
+            return ()
+        contract = _contract(turn, context)
+        note = out_of_contract_product(draft.product, contract.products, turn.actor.language)
+        return (note,) if note else ()
+
+    async def _confirm(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
+        ticket, answers = await open_ticket(turn, context, draft.report, draft.details, draft.kind)
+        if draft.files:
+            sentences = await attach(turn, context, ticket, received_from_state(draft.files))
+            answers.insert(1, turn.reply("\n".join(sentences)))
+        return DialogStep(answers, None)
+
+    async def _on_files(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
+        """Files sent during the report are kept and attached once the ticket exists."""
+        lang = turn.actor.language
+        if turn.incoming.unreadable_files:
+            return self._again(turn, context, draft, t("logs_wrong_place", lang))
+        received, refusals = await receive(turn, context, turn.incoming.files)
+        draft.files += received_as_state(received)
+        kept = [t("logs_kept", lang, name=f.name, size=human_size(f.size)) for f in received]
+        return self._again(turn, context, draft, "\n".join([*kept, *refusals]))
+
+    # ----------------------------------------------------------------- parsing
+
+    def _parse(self, turn: Turn, context: CommandContext, name: str, raw: str) -> tuple[str, str]:
+        """(normalised value, "") or ("", the reason it does not fit)."""
+        lang = turn.actor.language
+        match name:
+            case "product":
+                product = parse_product(raw)
+                return (
+                    (product.value, "")
+                    if product
+                    else ("", t("bad_product", lang, count=len(PRODUCTS)))
+                )
+            case "priority":
+                priority = parse_priority(raw)
+                return (priority.value, "") if priority else ("", t("bad_priority", lang))
+            case "description":
+                if len(raw) < MIN_DESCRIPTION:
+                    return "", t("bad_description", lang, minimum=MIN_DESCRIPTION)
+                return raw[:4000], ""
+            case "since":
+                return _since(raw, turn.now, _zone(turn, context), lang)
+            case "phone":
+                digits = sum(ch.isdigit() for ch in raw)
+                ok = bool(_PHONE.match(raw)) and 6 <= digits <= 15
+                return (raw, "") if ok else ("", t("bad_phone", lang))
+            case _:
+                return (raw[:2000], "") if len(raw) >= 2 else ("", t("bad_required", lang))
+
+    # ----------------------------------------------------------------- rendering
+
+    def _question(self, turn: Turn, context: CommandContext, draft: Draft) -> Outgoing:
+        if draft.step == "confirm":
+            return self._summary(turn, context, draft)
+        return self._ask(turn, draft)
+
+    def _ask(self, turn: Turn, draft: Draft) -> Outgoing:
+        """The question of the current step, in text."""
+        lang = turn.actor.language
+        if draft.step == "product":
+            options = "\n".join(
+                f"{i}. {PRODUCT_NAMES[p][lang]}" for i, p in enumerate(PRODUCTS, start=1)
+            )
+            return turn.reply(f"{t('ask_product', lang)}\n\n{options}")
+        if draft.step == "priority":
+            options = "\n".join(f"- {t(f'priority_{p.value}', lang)}" for p in Priority)
+            return turn.reply(f"{t('ask_priority', lang)}\n\n{options}")
+        if draft.step in ("scope", "consent"):
+            key = "change_consent" if draft.step == "consent" else "scope_continue"
+            return turn.reply(t(key, lang))
+        if draft.step == "followup":
+            question = next(q for q in draft.follow_ups() if q.id not in draft.details)
+            return turn.reply(t("ask_followup", lang, label=question.label[lang]))
+        return turn.reply(t(f"ask_{draft.step}", lang))
+
+    def _form(self, turn: Turn, draft: Draft, *, errors: tuple[str, ...] | list[str]) -> Outgoing:
+        """The form card; its text fallback is the first text question (for clients
+        without cards, and so that typing an answer simply starts the text path)."""
+        lang = turn.actor.language
+        raw = {name: draft.report.get(f"raw_{name}", draft.report.get(name, "")) for name in FIELDS}
+        paragraphs = [t("intake_intro", lang)]
+        if errors:
+            paragraphs += [t("form_errors", lang), *(f"• {problem}" for problem in errors)]
+        card = Card(
+            title=t("intake_title", lang),
+            paragraphs=tuple(paragraphs),
+            inputs=_form_inputs(lang, raw),
+            actions=(SubmitAction(t("button_continue", lang), {"action": FORM_ACTION}),),
+        )
+        draft.step = next((name for name in FIELDS if name not in draft.report), "product")
+        question = self._ask(turn, draft)
+        fallback = "\n\n".join(
+            [*(paragraphs[1:] if errors else ()), question.text, t("intake_text_hint", lang)]
+        )
+        return turn.reply(fallback, card=card)
+
+    def _follow_up_card(self, turn: Turn, draft: Draft) -> Outgoing:
+        lang = turn.actor.language
+        questions = draft.follow_ups()
+        card = Card(
+            title=t("followup_title", lang),
+            inputs=tuple(
+                TextInput(q.id, q.label[lang], placeholder=q.placeholder[lang]) for q in questions
+            ),
+            actions=(
+                SubmitAction(t("button_continue", lang), {"action": "submit_followups"}),
+                SubmitAction(t("button_skip", lang), {"action": "skip_followups"}),
+            ),
+        )
+        first = questions[0]
+        return turn.reply(t("ask_followup", lang, label=first.label[lang]), card=card)
+
+    def _summary(self, turn: Turn, context: CommandContext, draft: Draft) -> Outgoing:
+        lang = turn.actor.language
+        facts = summary_facts(draft, lang, _zone(turn, context))
+        card = Card(
+            title=t("summary_title", lang),
+            facts=facts,
+            actions=(
+                SubmitAction(t("button_send", lang), {"action": "confirm_report"}),
+                SubmitAction(t("button_change", lang), {"action": "edit_report"}),
+                SubmitAction(t("button_cancel", lang), {"action": "cancel_report"}),
+            ),
+        )
+        lines = [f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts), ""]
+        lines.append(t("summary_confirm", lang))
+        return turn.reply("\n".join(lines), card=card)
+
+
+def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, ...]:
+    """The report as label/value rows, in the contact's language."""
+    report = draft.report
+    since = report.get("since") or ""
+    since_text = (
+        datetime.fromisoformat(since).astimezone(zone).strftime("%d.%m.%Y %H:%M")
+        if since
+        else t("since_now", lang)
+    )
+    facts = [
+        Fact(t("field_product", lang).rstrip(" *"), PRODUCT_NAMES[draft.product][lang]),
+        Fact(t("field_priority", lang).rstrip(" *"), t(f"priority_{report['priority']}", lang)),
+        Fact(t("field_description", lang).rstrip(" *"), report["description"]),
+        Fact(t("field_since", lang).split(" (")[0], since_text),
+        Fact(t("field_affected", lang).split(" (")[0].rstrip(" *"), report["affected"]),
+        Fact(t("field_tested", lang).rstrip(" *"), report["tested"]),
+        Fact(t("field_phone", lang).rstrip(" *"), report["phone"]),
+    ]
+    if draft.kind == "change_request":
+        facts.insert(0, Fact(t("label_kind", lang), t("summary_change_request", lang)))
+    details = [
+        f"{q.label[lang]}: {draft.details[q.id]}"
+        for q in draft.follow_ups()
+        if draft.details.get(q.id)
+    ]
+    if details:
+        facts.append(Fact(t("label_details", lang), "; ".join(details)))
+    return tuple(facts)
+
+
+def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | ChoiceInput, ...]:
+    def label(name: str) -> str:
+        return t(f"field_{name}", lang)
+
+    return (
+        ChoiceInput(
+            "product",
+            label("product"),
+            tuple(Choice(PRODUCT_NAMES[p][lang], p.value) for p in PRODUCTS),
+            value=raw["product"],
+            required=True,
+        ),
+        ChoiceInput(
+            "priority",
+            label("priority"),
+            tuple(Choice(t(f"priority_{p.value}", lang), p.value) for p in Priority),
+            value=raw["priority"] or Priority.P3.value,
+            required=True,
+            expanded=True,
+        ),
+        TextInput(
+            "description",
+            label("description"),
+            value=raw["description"],
+            multiline=True,
+            required=True,
+            max_length=4000,
+        ),
+        TextInput("since", label("since"), value=raw["since"]),
+        TextInput(
+            "affected", label("affected"), value=raw["affected"], multiline=True, required=True
+        ),
+        TextInput("tested", label("tested"), value=raw["tested"], multiline=True, required=True),
+        TextInput("phone", label("phone"), value=raw["phone"], required=True),
+    )
+
+
+_PRODUCT_WORDS: tuple[tuple[tuple[str, ...], Product], ...] = (
+    (("contact center", "contact centre", "wxcc", "contactcenter"), Product.WEBEX_CONTACT_CENTER),
+    (("attendant",), Product.LUWARE_ATTENDANT_CONSOLE),
+    (("recording", "aufzeichnung", "aufnahme"), Product.LUWARE_RECORDING),
+    (("nimbus", "luware contact", "luware cc"), Product.LUWARE_CONTACT_CENTER),
+    (("webex",), Product.WEBEX_CALLING),
+    (
+        ("teams", "microsoft", "ms calling", "direct routing", "operator connect"),
+        Product.MICROSOFT_CALLING,
+    ),
+    (("other", "anderes", "sonstiges", "unklar", "weiß nicht", "not sure"), Product.OTHER),
+)
+
+
+def parse_product(text: str) -> Product | None:
+    """A product from its number in the list, its id, or words from its name."""
+    word = text.strip().lower().rstrip(".")
+    if word.isdigit() and 1 <= int(word) <= len(PRODUCTS):
+        return PRODUCTS[int(word) - 1]
+    if word in {p.value for p in Product}:
+        return Product(word)
+    for names, product in _PRODUCT_WORDS:
+        if any(name in word for name in names):
+            # "webex contact center" must not fall through to Webex Calling
+            return product
+    return None
+
+
+_PRIORITY_WORDS: dict[str, Priority] = {
+    "total": Priority.P1, "outage": Priority.P1, "totalausfall": Priority.P1,
+    "major": Priority.P2, "schwer": Priority.P2,
+    "minor": Priority.P3, "gering": Priority.P3,
+    "question": Priority.P4, "frage": Priority.P4,
+}  # fmt: skip
+
+
+def parse_priority(text: str) -> Priority | None:
+    """P1–P4 from `P2`, `2`, or a word of its explanation."""
+    word = text.strip().lower()
+    if word.removeprefix("p") in {"1", "2", "3", "4"}:
+        return Priority(f"P{word.removeprefix('p')}")
+    return next((p for key, p in _PRIORITY_WORDS.items() if key in word), None)
+
+
+_RELATIVE_DAY = {"today": 0, "heute": 0, "yesterday": -1, "gestern": -1}
+_TIME = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})")
+
+
+def _since(raw: str, now: datetime, zone: ZoneInfo, lang: Language) -> tuple[str, str]:
+    """When the fault started, as an ISO instant ("" for now), or the reason it can't be read."""
+    text = raw.strip().lower()
+    if text in NOW_WORDS:
+        return "", ""
+    instant = parse_local_time(text, now, zone)
+    if instant is None:
+        return "", t("bad_since", lang)
+    if instant > now + timedelta(minutes=5):
+        return "", t("future_since", lang)
+    return instant.isoformat(), ""
+
+
+def parse_local_time(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """`09:30`, `today 09:30`, `gestern 14:00`, `07.01. 15:30`, `07.01.2026 15:30`,
+    `2026-01-07 15:30` or ISO 8601, in the contact's local time."""
+    try:
+        parsed = datetime.fromisoformat(text.upper().replace(" ", "T", 1))
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    local_now = now.astimezone(zone)
+    day = local_now.date()
+    words = text.split()
+    if words and words[0] in _RELATIVE_DAY:
+        day += timedelta(days=_RELATIVE_DAY[words.pop(0)])
+    elif words and (date_match := re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})?", words[0])):
+        words.pop(0)
+        try:
+            day = day.replace(
+                year=int(date_match[3] or day.year),
+                month=int(date_match[2]),
+                day=int(date_match[1]),
+            )
+        except ValueError:
+            return None
+    clock = _TIME.fullmatch(" ".join(words))
+    if clock is None or int(clock["hour"]) > 23 or int(clock["minute"]) > 59:
+        return None
+    wall = datetime(day.year, day.month, day.day, int(clock["hour"]), int(clock["minute"]))  # noqa: DTZ001
+    return wall.replace(tzinfo=zone)
+
+
+def _contract(turn: Turn, context: CommandContext) -> Contract:
+    customer = turn.actor.customer
+    assert customer is not None
+    return context.directory.contracts[customer.contract]
+
+
+def _zone(turn: Turn, context: CommandContext) -> ZoneInfo:
+    customer = turn.actor.customer
+    if customer is None:
+        return ZoneInfo("Europe/Vienna")
+    contract = context.directory.contracts[customer.contract]
+    key = customer.overrides.service_time or contract.service_time
+    return context.directory.service_times[key].zone

@@ -1,0 +1,101 @@
+"""Opening a ticket from a finished report: number, SLA deadline, confirmation and coaching."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from adapters.model import Card, Fact, Outgoing
+from dialogs.coaching import PRODUCT_NAMES, coaching
+from dialogs.context import Turn
+from dialogs.texts import t
+from dialogs.when import in_words
+from storage.directory import Priority, Product
+from storage.models import TicketKind, TicketRow
+from storage.sla import SlaEvent, SlaEventKind, sla_state
+from storage.tickets import NewTicket
+
+if TYPE_CHECKING:
+    from dialogs.commands import CommandContext
+
+
+async def open_ticket(
+    turn: Turn,
+    context: CommandContext,
+    report: dict[str, str],
+    details: dict[str, str],
+    kind: str,
+) -> tuple[TicketRow, list[Outgoing]]:
+    """Create the ticket; the answers are its number and deadline, then the logfile coaching."""
+    services, actor = context.services, turn.actor
+    customer = actor.customer
+    assert customer is not None, "only customer contacts report faults"
+    terms_for = services.sla.terms_for(customer.key)
+    priority = Priority(report["priority"])
+    terms = terms_for(customer.contract, priority)
+    now = services.clock()
+    row = await services.store.tickets.create(
+        NewTicket(
+            customer_key=customer.key,
+            kind=kind,
+            contract=customer.contract,
+            product=report["product"],
+            priority=priority,
+            description=report["description"],
+            since=datetime.fromisoformat(report["since"]) if report.get("since") else None,
+            affected=report["affected"],
+            tested=report["tested"],
+            phone=report["phone"],
+            language=actor.language,
+            reporter_channel=turn.incoming.channel.value,
+            reporter_user_id=actor.user_id,
+            reporter_name=actor.name,
+            conversation_id=turn.incoming.conversation.conversation_id,
+            details={key: value for key, value in details.items() if value},
+        ),
+        prefix=services.intake.ticket_prefix,
+        year=now.astimezone(terms.calendar.zone).year,
+        now=now,
+    )
+    created = SlaEvent(SlaEventKind.CREATED, now, priority=priority, contract=customer.contract)
+    state = sla_state([created], terms_for, now)
+    assert row.id is not None
+    await services.store.tickets.set_next_due(row.id, state.next_due())
+    deadline = state.reaction.deadline
+    assert deadline is not None, "a new ticket's reaction clock runs"
+    when = in_words(deadline, now=now, zone=terms.calendar.zone, language=actor.language)
+    answers = [_confirmation(turn, row, when, terms.reaction, terms.service_time)]
+    if kind == TicketKind.FAULT:
+        answers.append(turn.reply(coaching(Product(row.product), actor.language)))
+    return row, answers
+
+
+def _confirmation(
+    turn: Turn, row: TicketRow, deadline: str, reaction: timedelta, service_time: str
+) -> Outgoing:
+    lang = turn.actor.language
+    product = PRODUCT_NAMES[Product(row.product)][lang]
+    values = {
+        "number": row.number,
+        "product": product,
+        "priority": row.priority,
+        "deadline": deadline,
+        "reaction": _hours(reaction),
+        "service_time": service_time,
+    }
+    key = "change_request_opened" if row.kind == TicketKind.CHANGE_REQUEST else "ticket_opened"
+    text = t(key, lang, **values)
+    card = Card(
+        title=row.number,
+        paragraphs=(text,),
+        facts=(
+            Fact(t("field_product", lang).rstrip(" *"), product),
+            Fact(t("field_priority", lang).rstrip(" *"), t(f"priority_{row.priority}", lang)),
+        ),
+    )
+    return turn.reply(text, card=card)
+
+
+def _hours(duration: timedelta) -> str:
+    hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
+    return f"{hours}h" if not minutes else f"{hours}h{minutes:02d}"
