@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from adapters.model import Channel, ConversationRef, FileRef
+from adapters.ports import FileSource
 from adapters.retry import RetryPolicy
 from adapters.webex import DownloadedFile, FileNotReady, FileRefused
 from adapters.webex.files import download
@@ -18,7 +19,7 @@ from adapters.webex.sdk import WebexApi
 from bot.app import WEBEX, create_app
 from bot.settings import Settings
 from storage.directory import Directory
-from storage.errors import PermanentChannelError
+from storage.errors import FileRejected, PermanentChannelError
 from tests.fake_webex import FakeWebex, bot_settings, running_fake_webex
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
@@ -135,3 +136,24 @@ async def test_the_adapter_downloads_and_sends_files(
     [file_url] = sent["files"]
     uploaded = webex.files[file_url.rsplit("/", 1)[1]]
     assert (uploaded.name, uploaded.data) == ("report.txt", b"SLA report\n")
+
+
+async def test_the_adapter_is_a_file_source_for_logfile_collection(
+    aiohttp_client: ClientFactory, settings: Settings, directory: Directory, webex: FakeWebex
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    source: FileSource = bot.app[WEBEX]
+    big = bytes(range(256)) * 1000  # several chunks
+
+    chunks = [chunk async for chunk in source.download(ref(webex.add_file("big.bin", big)))]
+    infected = webex.add_file("x.exe", b"MZ", scan=("infected",))
+    scanning = webex.add_file("y.log", LOG, scan=("scanning",) * 10)
+
+    assert b"".join(chunks) == big
+    assert len(chunks) > 1
+    with pytest.raises(FileRejected) as refused:
+        _ = [chunk async for chunk in source.download(ref(infected))]
+    assert refused.value.reason == "infected"
+    with pytest.raises(FileRejected) as later:
+        _ = [chunk async for chunk in source.download(ref(scanning))]
+    assert (later.value.reason, later.value.retry_after) == ("not_ready", 0.0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,14 @@ from adapters.model import (
     Outgoing,
 )
 from adapters.ports import CorePort
-from adapters.webex.files import Download, describe, download
+from adapters.webex.files import (
+    Download,
+    DownloadedFile,
+    FileNotReady,
+    FileRefused,
+    describe,
+    download,
+)
 from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
 from adapters.webex.people import People
 from adapters.webex.sdk import WebexApi
@@ -41,11 +48,12 @@ from adapters.webex.translate import (
     to_messages,
 )
 from adapters.webex.webhooks import CHECK_EVERY_SECONDS, keep_webhooks, webhook_target
-from storage.errors import ChannelError, PermanentChannelError
+from storage.errors import ChannelError, FileRejected, PermanentChannelError
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+CHUNK_BYTES = 64 * 1024
 
 
 class WebexAdapter:
@@ -185,6 +193,25 @@ class WebexAdapter:
         """Download a file from an incoming message: its bytes, name and type, or why not
         (still being scanned: ask again later; infected or unscannable: refused)."""
         return await download(self._api, ref, allow_unscannable=allow_unscannable)
+
+    async def download(self, file: FileRef) -> AsyncIterator[bytes]:
+        """`adapters.ports.FileSource`: the file's bytes in chunks, or `FileRejected`
+        (`not_ready` with `retry_after` while Webex scans it, `infected`, `unscannable`,
+        `download_failed`)."""
+        try:
+            result = await self.fetch_file(file)
+        except ChannelError as exc:
+            raise FileRejected("download_failed", str(exc)) from exc
+        match result:
+            case FileNotReady(retry_after=retry_after):
+                raise FileRejected(
+                    "not_ready", "Webex is still scanning it", retry_after=retry_after
+                )
+            case FileRefused(reason=reason, message=message):
+                raise FileRejected(reason, message)
+            case DownloadedFile(data=data):
+                for start in range(0, len(data), CHUNK_BYTES):
+                    yield data[start : start + CHUNK_BYTES]
 
     async def keep_webhooks(self, *, public_url: str, every: float = CHECK_EVERY_SECONDS) -> None:
         """Register the bot's webhooks now and keep them active (runs until cancelled)."""
