@@ -16,6 +16,7 @@ from adapters.http import json_error
 from adapters.model import Channel
 from adapters.teams import TeamsAdapter, TeamsCredentials
 from adapters.webex import WebexAdapter, WebexApi
+from bot.drafts import DraftSweeper
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.pages import page_handler
 from bot.pipeline import Core
@@ -121,6 +122,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         ),
     )
     app[SERVICES] = services
+    app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     router = Router(
         directory=directory,
         services=services,
@@ -155,6 +157,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
     )
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter
+    app[SERVICES].senders[Channel.TEAMS] = adapter
     resumed = await adapter.resume_pending()
     if resumed:
         log.info("resuming %d Teams event(s) left unfinished by the previous run", resumed)
@@ -191,12 +194,15 @@ async def _webex(app: web.Application) -> AsyncIterator[None]:
     )
     app[WEBEX] = adapter
     app[SERVICES].file_sources[Channel.WEBEX] = adapter
+    app[SERVICES].senders[Channel.WEBEX] = adapter
     resumed = await adapter.resume_pending()
     if resumed:
         log.info("resuming %d Webex event(s) left unfinished by the previous run", resumed)
     # Registration runs in the background: a slow or failing Webex must not delay start-up.
     keeper = (
-        app[TASKS].spawn(adapter.keep_webhooks(public_url=settings.public_url), name="webex-hooks")
+        app[TASKS].start_loop(
+            adapter.keep_webhooks(public_url=settings.public_url), name="webex-hooks"
+        )
         if settings.public_url
         else None
     )

@@ -15,6 +15,15 @@ class TaskTracker:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loops: set[asyncio.Task[None]] = set()
+
+    def start_loop(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        """Start a loop that runs until shutdown (sweepers, watchers); `idle` ignores it."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._loops.add(task)
+        task.add_done_callback(self._loops.discard)
+        task.add_done_callback(self._log_failure)
+        return task
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         """Start `work` now; its failure is logged (without leaking it to any client)."""
@@ -25,6 +34,10 @@ class TaskTracker:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self._log_failure(task)
+
+    @staticmethod
+    def _log_failure(task: asyncio.Task[None]) -> None:
         if not task.cancelled() and (error := task.exception()) is not None:
             log.error(
                 "background task %s failed: %s",
@@ -37,7 +50,11 @@ class TaskTracker:
         return len(self._tasks)
 
     async def drain(self, grace: float) -> None:
-        """Let running work finish for up to `grace` seconds, then cancel the rest."""
+        """Stop the loops, let running work finish for up to `grace` seconds, cancel the rest."""
+        for loop_task in set(self._loops):
+            loop_task.cancel()
+        if self._loops:
+            await asyncio.wait(set(self._loops))
         if not self._tasks:
             return
         _, still_running = await asyncio.wait(set(self._tasks), timeout=grace)

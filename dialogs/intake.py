@@ -68,6 +68,7 @@ class Draft:
     kind: str = "fault"
     reminded: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
+    language: str = "en"
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> Draft:
@@ -90,7 +91,7 @@ class IntakeDialog:
     name = "intake"
 
     async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
-        draft = Draft()
+        draft = Draft(language=turn.actor.language)
         if len(args.strip()) >= MIN_DESCRIPTION:
             draft.report["description"] = args.strip()[:4000]
         return DialogStep([self._form(turn, draft, errors=())], draft.dump())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from adapters.model import Channel
-from adapters.ports import FileSource
+from adapters.ports import FileSource, ProactiveSender
 from storage.files import BlobStore
 from storage.repositories import Store
 from storage.sla import SlaCatalog
@@ -32,3 +32,4 @@ class Services:
     clock: Callable[[], datetime]
     intake: IntakeSettings = IntakeSettings()
     file_sources: dict[Channel, FileSource] = field(default_factory=dict)
+    senders: dict[Channel, ProactiveSender] = field(default_factory=dict)

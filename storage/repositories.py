@@ -265,21 +265,46 @@ class DialogStates:
         state: dict[str, Any],
         expected: int,
         now: datetime,
+        touch: bool = True,
     ) -> DialogState:
-        """Write the state if it is still at version `expected`; return the new snapshot."""
+        """Write the state if it is still at version `expected`; return the new snapshot.
+        `touch=False` keeps the time of the person's last activity (for the bot's own notes)."""
         async with self._db.session() as session:
             if expected == 0:
                 written = await self._insert_first(session, key, dialog, state, now)
             else:
+                changes: dict[str, Any] = {
+                    "dialog": dialog,
+                    "state": state,
+                    "version": expected + 1,
+                }
+                if touch:
+                    changes["updated_at"] = now
                 result = await session.execute(
                     update(DialogStateRow)
                     .where(_matches(key), col(DialogStateRow.version) == expected)
-                    .values(dialog=dialog, state=state, version=expected + 1, updated_at=now)
+                    .values(**changes)
                 )
                 written = getattr(result, "rowcount", 0) == 1
         if not written:
             raise ConcurrencyConflict(f"dialog state changed since version {expected}")
         return DialogState(dialog=dialog, state=state, version=expected + 1)
+
+    async def idle(
+        self, *, dialog: str, since: datetime, limit: int = 100
+    ) -> Sequence[DialogStateRow]:
+        """States of `dialog` nobody has touched since `since`, oldest first."""
+        async with self._db.session() as session:
+            query = (
+                select(DialogStateRow)
+                .where(
+                    col(DialogStateRow.dialog) == dialog,
+                    col(DialogStateRow.updated_at) < since,
+                )
+                .order_by(col(DialogStateRow.updated_at))
+                .limit(limit)
+            )
+            return (await session.scalars(query)).all()
 
     async def _insert_first(
         self,
