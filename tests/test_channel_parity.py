@@ -148,7 +148,9 @@ async def test_help_whoami_and_a_card_button_look_the_same_on_every_channel(
     }
     assert seen(help_card)[0] == HELP
     assert {"help", "whoami"} <= seen(help_card)[1].keys()
-    assert [b["title"] for b in help_card["actions"]] == list(seen(help_card)[1])
+    assert (
+        {"help", "whoami"} <= {b["title"] for b in help_card["actions"]} <= set(seen(help_card)[1])
+    )
     assert seen(whoami_card) == (WHOAMI, expected_whoami)
     assert seen(pressed) == seen(whoami_card)
 

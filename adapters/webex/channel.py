@@ -62,6 +62,9 @@ class WebexAdapter:
     def __init__(
         self, *, api: WebexApi, core: CorePort, webhook_secret: str, max_body_bytes: int
     ) -> None:
+        if not webhook_secret:
+            # Without a secret anyone could post "messages" that make the bot act for them.
+            raise ValueError("a Webex webhook secret is required")
         self._api = api
         self._core = core
         self._secret = webhook_secret
