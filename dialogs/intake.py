@@ -151,7 +151,7 @@ class IntakeDialog:
             raw = str(value.get(name, "")).strip()
             parsed, problem = self._parse(turn, context, name, raw)
             if problem:
-                errors.append(f"{t(f'field_{name}', lang).rstrip(' *')}: {problem}")
+                errors.append(f"{short_label(name, lang)}: {problem}")
                 draft.report.pop(name, None)
             else:
                 draft.report[name] = parsed
@@ -412,6 +412,11 @@ class IntakeDialog:
         return turn.reply("\n".join(lines), card=card)
 
 
+def short_label(name: str, lang: Language) -> str:
+    """A field's label without the hint in brackets and the required-star."""
+    return t(f"field_{name}", lang).split(" (")[0].rstrip(" *")
+
+
 def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, ...]:
     """The report as label/value rows, in the contact's language."""
     report = draft.report
@@ -421,15 +426,12 @@ def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, .
         if since
         else t("since_now", lang)
     )
-    facts = [
-        Fact(t("field_product", lang).rstrip(" *"), PRODUCT_NAMES[draft.product][lang]),
-        Fact(t("field_priority", lang).rstrip(" *"), t(f"priority_{report['priority']}", lang)),
-        Fact(t("field_description", lang).rstrip(" *"), report["description"]),
-        Fact(t("field_since", lang).split(" (")[0], since_text),
-        Fact(t("field_affected", lang).split(" (")[0].rstrip(" *"), report["affected"]),
-        Fact(t("field_tested", lang).rstrip(" *"), report["tested"]),
-        Fact(t("field_phone", lang).rstrip(" *"), report["phone"]),
-    ]
+    values = {
+        "product": PRODUCT_NAMES[draft.product][lang],
+        "priority": t(f"priority_{report['priority']}", lang),
+        "since": since_text,
+    }
+    facts = [Fact(short_label(name, lang), values.get(name, report[name])) for name in FIELDS]
     if draft.kind == "change_request":
         facts.insert(0, Fact(t("label_kind", lang), t("summary_change_request", lang)))
     details = [

@@ -217,6 +217,8 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "de": "Antworten Sie **ja** zum Senden, **zurück** zum Ändern der letzten Antwort oder **abbrechen**.",
     },
     "label_kind": {"en": "Type", "de": "Art"},
+    "label_product": {"en": "Product", "de": "Produkt"},
+    "label_priority": {"en": "Priority", "de": "Priorität"},
     "label_details": {"en": "Details", "de": "Details"},
     "since_now": {"en": "now", "de": "jetzt"},
     "ticket_opened": {

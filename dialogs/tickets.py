@@ -89,8 +89,8 @@ def _confirmation(
         title=row.number,
         paragraphs=(text,),
         facts=(
-            Fact(t("field_product", lang).rstrip(" *"), product),
-            Fact(t("field_priority", lang).rstrip(" *"), t(f"priority_{row.priority}", lang)),
+            Fact(t("label_product", lang), product),
+            Fact(t("label_priority", lang), t(f"priority_{row.priority}", lang)),
         ),
     )
     return turn.reply(text, card=card)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.model import Channel, ConversationRef, Incoming, Outgoing, Sender
+from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing, Sender
 from bot.metrics import Metrics
 from bot.router import Router
 from dialogs.catalog import default_commands
 from dialogs.commands import Command
 from dialogs.services import Services
 from storage.directory import Directory
+from storage.errors import FileRejected
 from storage.files import BlobStore
 from storage.repositories import Store
 from storage.sla import SlaCatalog
@@ -76,9 +77,11 @@ class Transcript:
         *,
         sender: Sender,
         kind: str = "personal",
-        value: dict[str, object] | None = None,
+        value: Mapping[str, object] | None = None,
         locale: str | None = "en-US",
         conversation_id: str | None = None,
+        files: tuple[FileRef, ...] = (),
+        unreadable_files: bool = False,
     ) -> list[Outgoing]:
         """Send `text` (or a card submit `value`) and return the bot's answers."""
         conversation = ConversationRef(
@@ -94,6 +97,27 @@ class Transcript:
             text=text,
             value=value,
             locale=locale,
-            received_at=FIXED_NOW,
+            files=files,
+            unreadable_files=unreadable_files,
+            received_at=self.now,
         )
         return await self.router.handle(incoming)
+
+
+class FakeFiles:
+    """A channel's file source serving bytes (or refusals) by URL, in small chunks."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes | FileRejected] = {}
+
+    def add(self, name: str, content: bytes | FileRejected) -> FileRef:
+        url = f"https://files.example/{len(self.files)}/{name}"
+        self.files[url] = content
+        return FileRef(name=name, url=url)
+
+    async def download(self, file: FileRef) -> AsyncIterator[bytes]:
+        content = self.files[file.url]
+        if isinstance(content, FileRejected):
+            raise content
+        for start in range(0, len(content), 1000):
+            yield content[start : start + 1000]
