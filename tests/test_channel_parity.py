@@ -2,11 +2,12 @@
 
 Each channel is driven over real HTTP against its fake upstream (the Bot Connector for Teams,
 the Webex API for Webex); what comes back is reduced to what a person sees on the card: its
-title and facts. The intake dialog (issue 4) joins this transcript once it exists.
+title and facts. A fault report by card runs the same way on both channels too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, we
 Bot = TestClient[web.Request, web.Application]
 Seen = tuple[str, dict[str, str]]  # a card's title and its facts
 
+EMPTY: Mapping[str, str] = {}
 HELP = "What I can do for you"
 WHOAMI = "Who you are to me"
 
@@ -37,8 +39,12 @@ class Driver(Protocol):
     async def say(self, text: str) -> Json:
         """Send a message; the card of the bot's answer."""
 
-    async def press(self, card: Json, button: str) -> Json:
-        """Press a card's submit button; the card of the bot's answer."""
+    async def press(self, card: Json, button: str, inputs: Mapping[str, str] = ...) -> Json:
+        """Press a card's submit button (with what was typed into the card's fields); the card
+        of the bot's answer."""
+
+    async def next_text(self) -> str:
+        """The text of the bot's next message (one that came without asking again)."""
 
 
 class TeamsDriver:
@@ -46,16 +52,23 @@ class TeamsDriver:
 
     def __init__(self, bot: Bot, connector: FakeBotConnector, directory: Directory) -> None:
         self._bot, self._connector, self._directory = bot, connector, directory
+        self._answered = 0
 
     async def say(self, text: str) -> Json:
         return await self._send(personal_message(self._directory, text, service_url=self._url))
 
-    async def press(self, card: Json, button: str) -> Json:
-        # Action.Submit in Teams: a message activity whose `value` is the button's data.
-        data = _button(card, button)["data"]
+    async def press(self, card: Json, button: str, inputs: Mapping[str, str] = EMPTY) -> Json:
+        # Action.Submit in Teams: a message activity whose `value` is the button's data merged
+        # with the card's inputs.
+        data = {**_button(card, button)["data"], **inputs}
         return await self._send(
             personal_message(self._directory, "", service_url=self._url, value=data)
         )
+
+    async def next_text(self) -> str:
+        message = (await self._connector.wait_for_messages(self._answered + 1))[self._answered]
+        self._answered += 1
+        return str(message.body.get("text", ""))
 
     @property
     def _url(self) -> str:
@@ -65,6 +78,7 @@ class TeamsDriver:
         count = len(self._connector.messages)
         assert (await self._bot.post("/api/messages", json=activity)).status == 200
         replies = await self._connector.wait_for_messages(count + 1)
+        self._answered = count + 1
         content: Json = replies[count].body["attachments"][0]["content"]
         return content
 
@@ -78,23 +92,30 @@ class WebexDriver:
         self._person = webex.add_person("Clara Contact", "clara@somewhere.example", org_id=org)
         self._room = webex.add_room("direct")
         self._cards: dict[int, Json] = {}
+        self._answered = 0
 
     async def say(self, text: str) -> Json:
         message = self._webex.say(self._person, self._room, text)
         return await self._deliver("messages", self._webex.message_data(message))
 
-    async def press(self, card: Json, button: str) -> Json:
+    async def press(self, card: Json, button: str, inputs: Mapping[str, str] = EMPTY) -> Json:
         # Action.Submit in Webex: an attachmentActions webhook; the inputs carry the data.
         action = self._webex.submit(
-            self._person, self._cards[id(card)], _button(card, button)["data"]
+            self._person, self._cards[id(card)], {**_button(card, button)["data"], **inputs}
         )
         return await self._deliver("attachmentActions", self._webex.action_data(action))
+
+    async def next_text(self) -> str:
+        message = (await self._webex.wait_for_sent(self._answered + 1))[self._answered]
+        self._answered += 1
+        return str(message.get("markdown") or message.get("text", ""))
 
     async def _deliver(self, resource: str, data: Json) -> Json:
         count = len(self._webex.sent)
         url = str(self._bot.make_url("/api/webex"))
         assert await self._webex.deliver(url, resource, data) == 200
         message = (await self._webex.wait_for_sent(count + 1))[count]
+        self._answered = count + 1
         content: Json = message["attachments"][0]["content"]
         self._cards[id(content)] = message
         return content
@@ -153,6 +174,45 @@ async def test_help_whoami_and_a_card_button_look_the_same_on_every_channel(
     )
     assert seen(whoami_card) == (WHOAMI, expected_whoami)
     assert seen(pressed) == seen(whoami_card)
+
+
+FAULT_FORM = {
+    "product": "microsoft-calling",
+    "priority": "P1",
+    "description": "Nobody can make or receive calls since 08:00",
+    "since": "",
+    "affected": "All 120 users",
+    "tested": "Signed out and in again",
+    "phone": "+43 1 234 5678",
+}
+TICKET = re.compile(r"^CCS-\d{4}-0000\d\d$")
+PROMISE = re.compile(r"Microsoft Teams Calling, P1\. We will react by \*\*.+\*\* \(4h")
+
+
+async def test_a_fault_report_by_card_works_the_same_on_every_channel(
+    driver: Driver, directory: Directory
+) -> None:
+    form = await driver.say("report a fault")
+    assert seen(form)[0] == "Report a fault"
+    assert [e["id"] for e in form["body"] if "id" in e] == list(FAULT_FORM)
+
+    follow_ups = await driver.press(form, "Continue", FAULT_FORM)
+    assert [e["id"] for e in follow_ups["body"] if "id" in e] == ["call_id", "pstn_connectivity"]
+    summary = await driver.press(follow_ups, "Continue", {"pstn_connectivity": "Operator Connect"})
+    assert (
+        seen(summary)[1]["Details"]
+        == "Direct Routing, Operator Connect or Calling Plan?: Operator Connect"
+    )
+    confirmation = await driver.press(summary, "Send report")
+
+    title, facts = seen(confirmation)
+    assert TICKET.match(title), title
+    assert facts == {
+        "Product": "Microsoft Teams Calling",
+        "Priority": "P1 – total outage: nobody can make or take calls",
+    }
+    assert PROMISE.search(confirmation["body"][1]["text"])
+    assert "Ctrl+Alt+Shift+1" in await driver.next_text()  # the logfile coaching follows
 
 
 def seen(card: Json) -> Seen:

@@ -8,10 +8,15 @@ the engineer (Megan Bowen) and the manager (Adele Vance) of `chatops.example.tom
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import TASKS, create_app
@@ -124,3 +129,92 @@ async def test_a_universal_action_is_answered_in_the_invoke_response(
 
     assert result["type"] == "application/vnd.microsoft.card.adaptive"
     assert result["value"]["body"][0]["text"] == "Who you are to me"
+
+
+FAULT_FORM = {
+    "action": "submit_fault_report",
+    "product": "webex-calling",
+    "priority": "P2",
+    "description": "Calls drop after 30 seconds on all desk phones",
+    "since": "",
+    "affected": "All users at the Vienna office",
+    "tested": "Restarted the phones",
+    "phone": "+43 1 234 5678",
+}
+DEADLINE = re.compile(
+    r"react by \*\*(today|tomorrow|[A-Z][a-z]+day \d\d\.\d\d\.|\d\d\.\d\d\.\d{4}) \d\d:\d\d\*\*"
+)
+
+
+async def report_by_card(pg: Playground) -> BotEvent:
+    """Fill in and send the fault form in the personal chat; the bot's confirmation."""
+    chat = pg.personal_chat_id
+    await pg.send(chat, "report a fault")
+    form = await pg.next_bot_activity(chat)
+    assert form.message_id is not None
+    assert card_title(form) == "Report a fault"
+    await pg.submit(chat, form.message_id, FAULT_FORM)
+    follow_ups = await pg.next_bot_activity(chat)
+    assert follow_ups.message_id is not None
+    await pg.submit(chat, follow_ups.message_id, {"action": "skip_followups"})
+    summary = await pg.next_bot_activity(chat)
+    assert summary.message_id is not None
+    assert card_title(summary) == "Please check your report"
+    await pg.submit(chat, summary.message_id, {"action": "confirm_report"})
+    return await pg.next_bot_activity(chat)
+
+
+async def test_a_fault_report_by_card_ends_with_a_ticket_and_a_deadline(
+    playground: Playground,
+) -> None:
+    confirmation = await report_by_card(playground)
+    coaching = await playground.next_bot_activity(playground.personal_chat_id)
+
+    assert card_title(confirmation) == f"CCS-{_year()}-000001"
+    assert DEADLINE.search(card_text(confirmation)), card_text(confirmation)
+    assert "Send logs" in (coaching.text or "")
+
+
+async def test_a_personal_chat_file_is_stored_with_its_sha256(
+    playground: Playground, tmp_path: Path
+) -> None:
+    content = b"PK\x03\x04" + bytes(range(256)) * 64
+
+    async def download(_request: web.Request) -> web.Response:
+        return web.Response(body=content, content_type="application/zip")
+
+    served = web.Application()
+    served.router.add_get("/download/logs.zip", download)
+    file_server = TestServer(served, host="127.0.0.1")
+    await file_server.start_server()
+    try:
+        confirmation = await report_by_card(playground)
+        await playground.next_bot_activity(playground.personal_chat_id)  # the coaching
+        number = card_title(confirmation)
+        activity = playground.build_activity(
+            playground.personal_chat_id, user_id=playground.current_user_id, text=""
+        )
+        activity["attachments"] = [
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "name": "logs.zip",
+                "content": {
+                    "downloadUrl": str(file_server.make_url("/download/logs.zip")),
+                    "uniqueId": "3f2a",
+                    "fileType": "zip",
+                },
+            }
+        ]
+        await playground.send_activity(activity)
+        answer = await playground.next_bot_activity(playground.personal_chat_id)
+    finally:
+        await file_server.close()
+
+    assert answer.text == f"Received **logs.zip** (16.0 KB) for {number}."
+    sha = hashlib.sha256(content).hexdigest()
+    stored = tmp_path / "var" / "files" / sha[:2] / sha[2:4] / sha
+    assert stored.read_bytes() == content
+
+
+def _year() -> str:
+    return str(datetime.now(ZoneInfo("Europe/Vienna")).year)
