@@ -72,3 +72,25 @@ class ProactiveSender(Protocol):
 
     async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
         """Send `answers` into the conversation described by the stored `reference`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where a proactive post landed. `reference` is opaque to the core: handed back to the
+    same adapter's `send_proactive`, it writes into the post's thread."""
+
+    reference: dict[str, Any]
+    message_id: str
+
+
+class ChannelPoster(Protocol):
+    """Starts threads in team channels (Teams) or spaces (Webex) and keeps their cards current."""
+
+    async def post_to_channel(self, target: dict[str, Any], answer: Outgoing) -> Posted:
+        """Post `answer` as a new thread. `target` is the directory's channel entry for this
+        chat system (Teams: `team_id`, `channel_id`, plus `service_url` and `tenant_id` the
+        core adds from a stored reference; Webex: `room_id`)."""
+
+    async def update_post(self, posted: Posted, answer: Outgoing) -> None:
+        """Show `answer` in place of the post's card where the channel allows editing; where it
+        does not (Webex cards), post it into the thread instead."""
