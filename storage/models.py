@@ -164,6 +164,8 @@ class TicketRow(SQLModel, table=True):
     updated_at: datetime = _utc(nullable=False)
     # The next instant the SLA watcher must look at this ticket (a warning or a deadline).
     sla_next_due: datetime | None = _utc(nullable=True, index=True)
+    owner_user_id: str | None = Field(default=None, max_length=255)
+    owner_name: str = Field(default="", max_length=200)
 
 
 class TicketEventRow(SQLModel, table=True):
@@ -202,4 +204,54 @@ class LogfileRow(SQLModel, table=True):
     content_type: str = Field(default="application/octet-stream", max_length=100)
     uploaded_by: str = Field(default="", max_length=255)
     channel: str = Field(max_length=16)
+    created_at: datetime = _utc(nullable=False)
+
+
+class OutboxStatus(StrEnum):
+    """Where a proactive message is."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class OutboxRow(SQLModel, table=True):
+    """A proactive message to deliver once per (event, target), surviving restarts.
+
+    `kind` says what `target` is: `conversation` (a stored conversation reference), `channel`
+    (a new thread in a team channel or space), `thread` (the threads of `ticket_id`'s alerts),
+    `update` (refresh the cards of those alerts).
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    channel: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    target: dict[str, Any] = _json()
+    payload: dict[str, Any] = _json()
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _utc(nullable=False, index=True)
+    claimed_until: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _utc(nullable=False)
+    sent_at: datetime | None = _utc(nullable=True)
+    reported: bool = Field(default=False)
+
+
+class TicketThreadRow(SQLModel, table=True):
+    """A ticket's alert in an engineers' channel: where its thread is, to post updates there
+    and to know which ticket a message in that thread is about."""
+
+    __tablename__ = "ticket_thread"
+    __table_args__ = (UniqueConstraint("channel", "root_message_id", name="uq_ticket_thread_root"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    channel: str = Field(max_length=16)
+    root_message_id: str = Field(max_length=255)
+    reference: dict[str, Any] = _json()
     created_at: datetime = _utc(nullable=False)

@@ -25,6 +25,7 @@ from storage.models import (
     InboundEventRow,
     InboundStatus,
 )
+from storage.outbox import Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
 
 
@@ -145,6 +146,22 @@ class ConversationReferences:
         )
         async with self._db.session() as session:
             await session.execute(statement)
+
+    async def latest(
+        self, *, channel: str, conversation_prefix: str = ""
+    ) -> ConversationReferenceRow | None:
+        """The most recently refreshed reference of a channel (whose conversation id starts with
+        `conversation_prefix`, if given): a serviceUrl to reach that tenant or team."""
+        async with self._db.session() as session:
+            query = select(ConversationReferenceRow).where(
+                col(ConversationReferenceRow.channel) == channel
+            )
+            if conversation_prefix:
+                query = query.where(
+                    col(ConversationReferenceRow.conversation_id).startswith(conversation_prefix)
+                )
+            query = query.order_by(col(ConversationReferenceRow.updated_at).desc()).limit(1)
+            return (await session.scalars(query)).first()
 
     async def get(self, *, channel: str, conversation_id: str) -> ConversationReferenceRow | None:
         """The stored reference for a conversation."""
@@ -351,3 +368,5 @@ class Store:
         self.dialog_states = DialogStates(database)
         self.tickets = Tickets(database)
         self.logfiles = Logfiles(database)
+        self.outbox = Outbox(database)
+        self.threads = TicketThreads(database)

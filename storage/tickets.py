@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -165,6 +165,61 @@ class Tickets:
             await session.execute(
                 update(TicketRow).where(col(TicketRow.id) == ticket_id).values(**changes)
             )
+
+    async def set_owner(self, ticket_id: int, *, user_id: str, name: str, at: datetime) -> None:
+        """Make someone the ticket's owner."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(TicketRow)
+                .where(col(TicketRow.id) == ticket_id)
+                .values(owner_user_id=user_id, owner_name=name, updated_at=at)
+            )
+
+    async def claim_due(
+        self, *, now: datetime, lease: timedelta, limit: int = 50
+    ) -> Sequence[TicketRow]:
+        """Tickets whose next SLA instant has come, leased to this process: their `sla_next_due`
+        moves `lease` ahead so another replica skips them (and a crash only delays them)."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketRow)
+                .where(
+                    col(TicketRow.sla_next_due) <= now,
+                    col(TicketRow.status) != TicketStatus.RESOLVED,
+                )
+                .order_by(col(TicketRow.sla_next_due))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            rows = (await session.scalars(query)).all()
+            if rows:
+                await session.execute(
+                    update(TicketRow)
+                    .where(col(TicketRow.id).in_([row.id for row in rows]))
+                    .values(sla_next_due=now + lease)
+                )
+        return rows
+
+    async def open_tickets(
+        self, *, owner_user_id: str | None = None, limit: int = 200
+    ) -> Sequence[TicketRow]:
+        """Tickets not resolved (of one owner, if given), oldest first."""
+        async with self._db.session() as session:
+            query = select(TicketRow).where(col(TicketRow.status) != TicketStatus.RESOLVED)
+            if owner_user_id is not None:
+                query = query.where(col(TicketRow.owner_user_id) == owner_user_id)
+            query = query.order_by(col(TicketRow.id)).limit(limit)
+            return (await session.scalars(query)).all()
+
+    async def recent_of_product(self, *, product: str, since: datetime) -> Sequence[TicketRow]:
+        """Faults about one product reported since `since` (mass-incident detection)."""
+        async with self._db.session() as session:
+            query = select(TicketRow).where(
+                col(TicketRow.product) == product,
+                col(TicketRow.created_at) >= since,
+                col(TicketRow.kind) == "fault",
+            )
+            return (await session.scalars(query)).all()
 
     async def set_next_due(self, ticket_id: int, due: datetime | None) -> None:
         """Store when the SLA watcher must look at the ticket next."""

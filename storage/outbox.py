@@ -1,0 +1,184 @@
+"""The outbox: proactive messages persisted before they are sent, delivered once per
+(event, target) by a unique key, claimed with a lease so that replicas never send the same row
+at the same time (`FOR UPDATE SKIP LOCKED` on PostgreSQL), retried with backoff, and marked
+dead after repeated failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.models import OutboxRow, OutboxStatus, TicketThreadRow
+
+LEASE = timedelta(minutes=2)
+
+
+class Outbox:
+    """Proactive messages waiting to be delivered."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def enqueue(
+        self,
+        *,
+        dedupe_key: str,
+        channel: str,
+        kind: str,
+        target: dict[str, Any],
+        payload: dict[str, Any],
+        now: datetime,
+        ticket_id: int | None = None,
+    ) -> int | None:
+        """Store a message; None when this (event, target) was queued before."""
+        statement = (
+            self._db.insert(OutboxRow)
+            .values(
+                dedupe_key=dedupe_key[:300],
+                channel=channel,
+                kind=kind,
+                target=target,
+                payload=payload,
+                ticket_id=ticket_id,
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                reported=False,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxRow.id)
+        )
+        async with self._db.session() as session:
+            inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
+        return inserted
+
+    async def claim(self, *, now: datetime, limit: int = 20) -> Sequence[OutboxRow]:
+        """Due messages, leased to this process for a while (another replica skips them)."""
+        async with self._db.session() as session:
+            query = (
+                select(OutboxRow)
+                .where(
+                    col(OutboxRow.status) == OutboxStatus.PENDING,
+                    col(OutboxRow.next_attempt_at) <= now,
+                    or_(
+                        col(OutboxRow.claimed_until).is_(None),
+                        col(OutboxRow.claimed_until) < now,
+                    ),
+                )
+                .order_by(col(OutboxRow.id))
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            rows = (await session.scalars(query)).all()
+            if rows:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                    .values(claimed_until=now + LEASE)
+                )
+        return rows
+
+    async def sent(self, row_id: int, *, now: datetime) -> None:
+        """Delivered: never again."""
+        await self._set(row_id, status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+
+    async def retry(self, row_id: int, *, at: datetime, error: str, attempts: int) -> None:
+        """Failed for now: try again at `at`."""
+        await self._set(
+            row_id,
+            attempts=attempts,
+            next_attempt_at=at,
+            last_error=error[:500],
+            claimed_until=None,
+        )
+
+    async def dead(self, row_id: int, *, error: str, attempts: int) -> None:
+        """Given up: reported to the managers once."""
+        await self._set(
+            row_id,
+            status=OutboxStatus.DEAD,
+            attempts=attempts,
+            last_error=error[:500],
+            claimed_until=None,
+        )
+
+    async def unreported_dead(self) -> Sequence[OutboxRow]:
+        """Dead messages nobody was told about yet."""
+        async with self._db.session() as session:
+            query = select(OutboxRow).where(
+                col(OutboxRow.status) == OutboxStatus.DEAD, col(OutboxRow.reported).is_(False)
+            )
+            return (await session.scalars(query)).all()
+
+    async def mark_reported(self, row_id: int) -> None:
+        """The managers were told about this dead message."""
+        await self._set(row_id, reported=True)
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        """One message by id."""
+        async with self._db.session() as session:
+            return await session.get(OutboxRow, row_id)
+
+    async def _set(self, row_id: int, **values: Any) -> None:
+        async with self._db.session() as session:
+            await session.execute(
+                update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**values)
+            )
+
+
+class TicketThreads:
+    """Where each ticket's alerts are, and which ticket a thread belongs to."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(
+        self,
+        *,
+        ticket_id: int,
+        channel: str,
+        root_message_id: str,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Remember an alert's thread (idempotent)."""
+        statement = (
+            self._db.insert(TicketThreadRow)
+            .values(
+                ticket_id=ticket_id,
+                channel=channel,
+                root_message_id=root_message_id,
+                reference=reference,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+    async def of_ticket(self, ticket_id: int) -> Sequence[TicketThreadRow]:
+        """The ticket's alert threads, oldest first."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketThreadRow)
+                .where(col(TicketThreadRow.ticket_id) == ticket_id)
+                .order_by(col(TicketThreadRow.id))
+            )
+            return (await session.scalars(query)).all()
+
+    async def ticket_of(self, *, channel: str, root_message_id: str) -> int | None:
+        """The ticket whose alert thread starts with this message."""
+        async with self._db.session() as session:
+            query = select(TicketThreadRow.ticket_id).where(
+                col(TicketThreadRow.channel) == channel,
+                col(TicketThreadRow.root_message_id) == root_message_id,
+            )
+            found: int | None = (await session.scalars(query)).first()
+        return found
