@@ -7,10 +7,10 @@ only ever see these types; each adapter converts at the edge.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 ConversationKind = Literal["personal", "group", "channel"]
 
@@ -158,3 +158,48 @@ class Outgoing:
     card: Card | None = None
     reply_to: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+
+
+def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
+    """A JSON-able form of a message (for the outbox)."""
+    return asdict(outgoing)
+
+
+def outgoing_from_json(data: dict[str, Any]) -> Outgoing:
+    """The message `outgoing_to_json` wrote."""
+    conversation = data["conversation"]
+    card = data.get("card")
+    return Outgoing(
+        conversation=ConversationRef(
+            channel=Channel(conversation["channel"]),
+            conversation_id=conversation["conversation_id"],
+            kind=conversation.get("kind", "personal"),
+            thread_id=conversation.get("thread_id"),
+        ),
+        text=data["text"],
+        card=_card_from_json(card) if card else None,
+        reply_to=data.get("reply_to"),
+        extra=data.get("extra") or {},
+    )
+
+
+def _card_from_json(data: dict[str, Any]) -> Card:
+    return Card(
+        title=data["title"],
+        paragraphs=tuple(data.get("paragraphs", ())),
+        facts=tuple(Fact(**fact) for fact in data.get("facts", ())),
+        inputs=tuple(_input_from_json(item) for item in data.get("inputs", ())),
+        actions=tuple(
+            SubmitAction(action["title"], action["data"])
+            if "data" in action
+            else OpenUrlAction(action["title"], action["url"])
+            for action in data.get("actions", ())
+        ),
+    )
+
+
+def _input_from_json(data: dict[str, Any]) -> Input:
+    if "choices" in data:
+        choices = tuple(Choice(**choice) for choice in data["choices"])
+        return ChoiceInput(**{**data, "choices": choices})
+    return TextInput(**data)

@@ -24,7 +24,7 @@ from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
 from dialogs.catalog import default_commands
-from dialogs.services import IntakeSettings, Services
+from dialogs.services import Services, Tunables
 from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
 from storage.errors import DatabaseUnavailable
@@ -112,10 +112,11 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     settings, directory = app[SETTINGS], app[DIRECTORY]
     services = Services(
         store=app[STORE],
+        directory=directory,
         blobs=BlobStore(settings.files_dir, max_bytes=settings.max_logfile_bytes),
         sla=SlaCatalog(directory),
         clock=app[CLOCK],
-        intake=IntakeSettings(
+        tunables=Tunables(
             ticket_prefix=directory.provider.ticket_prefix,
             draft_remind_after=parse_duration(settings.draft_remind_after),
             draft_expire_after=parse_duration(settings.draft_expire_after),

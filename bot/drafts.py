@@ -41,7 +41,7 @@ class DraftSweeper:
 
     async def sweep(self) -> int:
         """One pass; returns how many drafts were reminded or expired."""
-        settings, now = self._services.intake, self._services.clock()
+        settings, now = self._services.tunables, self._services.clock()
         states = self._services.store.dialog_states
         handled = 0
         for row in await states.idle(

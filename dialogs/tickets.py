@@ -53,7 +53,7 @@ async def open_ticket(
             conversation_id=turn.incoming.conversation.conversation_id,
             details={key: value for key, value in details.items() if value},
         ),
-        prefix=services.intake.ticket_prefix,
+        prefix=services.tunables.ticket_prefix,
         year=now.astimezone(terms.calendar.zone).year,
         now=now,
     )

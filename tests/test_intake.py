@@ -16,7 +16,7 @@ import pytest
 
 from adapters.model import Card, ChoiceInput, Outgoing, Sender, SubmitAction, TextInput
 from bot.drafts import DraftSweeper
-from dialogs.services import IntakeSettings
+from dialogs.services import Tunables
 from storage.directory import Directory, Product
 from storage.errors import FileRejected
 from storage.models import TicketStatus
@@ -377,7 +377,7 @@ async def test_a_draft_left_alone_is_reminded_once_and_then_expires(
 ) -> None:
     sender = RecordingSender()
     bot.services.senders[transcript_channel()] = sender
-    bot.services.intake = IntakeSettings(
+    bot.services.tunables = Tunables(
         draft_remind_after=timedelta(minutes=30), draft_expire_after=timedelta(hours=24)
     )
     await world.conversations.save(

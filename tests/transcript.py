@@ -58,6 +58,7 @@ class Transcript:
     ) -> None:
         self.services = Services(
             store=store,
+            directory=directory,
             blobs=BlobStore(blob_root or Path("var/test-files"), max_bytes=max_file_bytes),
             sla=SlaCatalog(directory),
             clock=lambda: self.now,

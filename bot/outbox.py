@@ -1,0 +1,194 @@
+"""The outbox dispatcher: delivers queued proactive messages through the channel adapters.
+
+Each due row is leased, sent, and marked sent; a transient failure (429, 5xx, no route to that
+team yet) is retried with exponential backoff; a permanent one, or too many attempts, marks the
+row dead, and dead rows are reported once in the managers' channel. Because rows are marked
+sent only after the adapter returned, a crash in between can repeat one delivery; it never
+loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from adapters.model import Channel, ConversationRef, Outgoing, outgoing_from_json
+from adapters.ports import ChannelPoster, Posted, ProactiveSender
+from dialogs.notify import Notifier
+from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
+from storage.models import OutboxRow
+from storage.repositories import Store
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=5)
+LONGEST_RETRY = timedelta(minutes=15)
+POLL_SECONDS = 2.0
+
+
+class NotYet(TransientChannelError):
+    """The target does not exist yet (a thread whose alert is still being posted)."""
+
+
+class Dispatcher:
+    """Delivers the outbox."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        senders: dict[Channel, ProactiveSender],
+        posters: dict[Channel, ChannelPoster],
+        notifier: Notifier,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._senders = senders
+        self._posters = posters
+        self._notifier = notifier
+        self._clock = clock
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued: deliver now instead of at the next poll."""
+        self._wakeup.set()
+
+    async def run(self, poll: float = POLL_SECONDS) -> None:
+        """Deliver forever (until cancelled at shutdown)."""
+        while True:
+            try:
+                await self.deliver_due()
+                await self.report_dead()
+            except ChannelError as exc:  # pragma: no cover - every send is guarded below
+                log.warning("outbox pass failed: %s", exc)
+            except Exception:
+                log.exception("outbox pass failed")
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=poll)
+
+    async def deliver_due(self) -> int:
+        """Deliver every due message once; returns how many were sent."""
+        sent = 0
+        for row in await self._store.outbox.claim(now=self._clock()):
+            sent += await self._deliver(row)
+        return sent
+
+    async def report_dead(self) -> None:
+        """Tell the managers about messages that could not be delivered (once each)."""
+        for row in await self._store.outbox.unreported_dead():
+            assert row.id is not None
+            if ":managers:" not in row.dedupe_key:  # never report a failed report forever
+                text = (
+                    f"Could not deliver a message ({row.kind} on {row.channel}, "
+                    f"{row.dedupe_key.split(':')[0]}) after {row.attempts} attempts: "
+                    f"{row.last_error or 'unknown error'}"
+                )
+                report = Outgoing(ConversationRef(Channel(row.channel), ""), text)
+                await self._notifier.to_managers(report, event=f"dead:{row.id}")
+            await self._store.outbox.mark_reported(row.id)
+
+    async def _deliver(self, row: OutboxRow) -> int:
+        assert row.id is not None
+        attempts = row.attempts + 1
+        try:
+            await self._send(row)
+        except PermanentChannelError as exc:
+            log.warning("outbox %s dead: %s", row.id, exc)
+            await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
+            return 0
+        except ChannelError as exc:
+            if attempts >= MAX_ATTEMPTS:
+                await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
+                return 0
+            delay = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after:
+                delay = max(delay, timedelta(seconds=retry_after))
+            await self._store.outbox.retry(
+                row.id, at=self._clock() + delay, error=str(exc), attempts=attempts
+            )
+            return 0
+        await self._store.outbox.sent(row.id, now=self._clock())
+        return 1
+
+    async def _send(self, row: OutboxRow) -> None:
+        channel = Channel(row.channel)
+        answers = [outgoing_from_json(item) for item in row.payload.get("answers", [])]
+        match row.kind:
+            case "conversation":
+                reference = await self._store.conversations.get(
+                    channel=row.channel, conversation_id=row.target["conversation_id"]
+                )
+                if reference is None:
+                    raise PermanentChannelError("no stored reference for that conversation")
+                await self._sender(channel).send_proactive(reference.reference, answers)
+            case "channel":
+                posted = await self._poster(channel).post_to_channel(
+                    await self._route(channel, row.target), answers[0]
+                )
+                await self._remember_thread(row, posted)
+                if len(answers) > 1:
+                    await self._sender(channel).send_proactive(posted.reference, answers[1:])
+            case "thread":
+                for thread, _root in await self._threads(row):
+                    await self._sender(channel).send_proactive(thread, answers)
+            case "update":
+                for thread, root in await self._threads(row):
+                    await self._poster(channel).update_post(Posted(thread, root), answers[0])
+            case _:
+                raise PermanentChannelError(f"unknown outbox kind {row.kind!r}")
+
+    async def _threads(self, row: OutboxRow) -> list[tuple[dict[str, Any], str]]:
+        if row.ticket_id is None:
+            raise PermanentChannelError("a thread message needs its ticket")
+        threads = [
+            (thread.reference, thread.root_message_id)
+            for thread in await self._store.threads.of_ticket(row.ticket_id)
+            if thread.channel == row.channel
+        ]
+        if not threads:
+            raise NotYet("the ticket's alert is not posted yet")
+        return threads
+
+    async def _route(self, channel: Channel, target: dict[str, Any]) -> dict[str, Any]:
+        """Teams needs a serviceUrl and tenant to start a channel thread: take them from the
+        freshest reference the bot has of that channel (or of any Teams conversation)."""
+        if channel is not Channel.TEAMS:
+            return target
+        conversations = self._store.conversations
+        known = await conversations.latest(
+            channel="teams", conversation_prefix=target["channel_id"]
+        ) or await conversations.latest(channel="teams")
+        if known is None:
+            raise TransientChannelError("the bot has not talked in Teams yet (not installed?)")
+        reference = known.reference
+        tenant = (reference.get("conversation") or {}).get("tenantId", "")
+        return {**target, "service_url": reference["serviceUrl"], "tenant_id": tenant}
+
+    async def _remember_thread(self, row: OutboxRow, posted: Posted) -> None:
+        if row.ticket_id is None:
+            return
+        await self._store.threads.add(
+            ticket_id=row.ticket_id,
+            channel=row.channel,
+            root_message_id=posted.message_id,
+            reference=posted.reference,
+            now=self._clock(),
+        )
+
+    def _sender(self, channel: Channel) -> ProactiveSender:
+        sender = self._senders.get(channel)
+        if sender is None:
+            raise PermanentChannelError(f"the {channel.value} channel is not configured")
+        return sender
+
+    def _poster(self, channel: Channel) -> ChannelPoster:
+        poster = self._posters.get(channel)
+        if poster is None:
+            raise PermanentChannelError(f"the {channel.value} channel cannot post to channels")
+        return poster

@@ -1,0 +1,129 @@
+"""Who hears about a ticket, through the outbox: the customer's chat, the engineers' channel
+(one alert thread per ticket), the ticket's thread, the managers' channel.
+
+Every message gets a dedupe key naming the event and the target, so however often an event is
+handled (a retry, a second replica, a restart), each target hears about it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from adapters.model import Channel, ConversationRef, Outgoing, outgoing_to_json
+from storage.directory import ChannelTarget, Directory
+from storage.models import TicketRow
+from storage.repositories import Store
+
+ENGINEERS, MANAGERS = "engineers", "managers"
+
+
+class Notifier:
+    """Queues proactive messages; the outbox dispatcher delivers them."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        directory: Directory,
+        clock: Callable[[], datetime],
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._clock = clock
+        self._wake = wake
+
+    async def to_customer(self, ticket: TicketRow, text: str, *, event: str) -> None:
+        """A message into the chat where the customer reported the ticket."""
+        channel = Channel(ticket.reporter_channel)
+        answer = _message(channel, ticket.conversation_id, text)
+        await self._enqueue(
+            f"{event}:customer",
+            channel,
+            "conversation",
+            {"conversation_id": ticket.conversation_id},
+            [answer],
+            ticket=ticket,
+        )
+
+    async def new_alert(self, ticket: TicketRow, answer: Outgoing) -> None:
+        """The ticket's alert: a new thread in the engineers' channel of its customer."""
+        for channel, target in self._targets(self._channel_key(ticket, ENGINEERS)):
+            await self._enqueue(
+                f"alert:{ticket.number}:{channel}",
+                channel,
+                "channel",
+                target,
+                [answer],
+                ticket=ticket,
+            )
+
+    async def to_thread(
+        self, ticket: TicketRow, answers: Sequence[Outgoing], *, event: str
+    ) -> None:
+        """Messages into the ticket's alert thread(s)."""
+        for channel, _target in self._targets(self._channel_key(ticket, ENGINEERS)):
+            await self._enqueue(
+                f"{event}:thread:{channel}", channel, "thread", {}, answers, ticket=ticket
+            )
+
+    async def update_alert(self, ticket: TicketRow, answer: Outgoing, *, event: str) -> None:
+        """Show the ticket's current state on its alert card."""
+        for channel, _target in self._targets(self._channel_key(ticket, ENGINEERS)):
+            await self._enqueue(
+                f"{event}:update:{channel}", channel, "update", {}, [answer], ticket=ticket
+            )
+
+    async def to_managers(self, answer: Outgoing, *, event: str) -> None:
+        """A new post in the managers' channel."""
+        key = self._directory.provider.default_channels.get(MANAGERS)
+        for channel, target in self._targets(key):
+            await self._enqueue(f"{event}:managers:{channel}", channel, "channel", target, [answer])
+
+    def _channel_key(self, ticket: TicketRow, purpose: str) -> str | None:
+        customer = self._directory.customer(ticket.customer_key)
+        own = customer.channels.get(purpose) if customer is not None else None
+        return own or self._directory.provider.default_channels.get(purpose)
+
+    def _targets(self, key: str | None) -> list[tuple[Channel, dict[str, Any]]]:
+        target: ChannelTarget | None = self._directory.channels.get(key) if key else None
+        if target is None:
+            return []
+        found: list[tuple[Channel, dict[str, Any]]] = []
+        if target.teams is not None:
+            found.append((Channel.TEAMS, target.teams.model_dump()))
+        if target.webex is not None:
+            found.append((Channel.WEBEX, target.webex.model_dump()))
+        return found
+
+    async def _enqueue(
+        self,
+        key: str,
+        channel: Channel,
+        kind: str,
+        target: dict[str, Any],
+        answers: Sequence[Outgoing],
+        *,
+        ticket: TicketRow | None = None,
+    ) -> None:
+        await self._store.outbox.enqueue(
+            dedupe_key=key,
+            channel=channel.value,
+            kind=kind,
+            target=target,
+            payload={"answers": [outgoing_to_json(answer) for answer in answers]},
+            now=self._clock(),
+            ticket_id=ticket.id if ticket is not None else None,
+        )
+        self._wake()
+
+
+def _message(channel: Channel, conversation_id: str, text: str) -> Outgoing:
+    return Outgoing(ConversationRef(channel=channel, conversation_id=conversation_id), text)
+
+
+def channel_message(channel: Channel, answer_text: str, **kwargs: Any) -> Outgoing:
+    """A message for a channel post; the conversation is decided at delivery."""
+    return Outgoing(ConversationRef(channel=channel, conversation_id=""), answer_text, **kwargs)
