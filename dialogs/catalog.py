@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.model import Outgoing
+from dialogs import engineering
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
+from dialogs.engineering import ENGINEERS, relay_to_open_ticket
 from dialogs.intake import IntakeDialog
 from dialogs.logfiles import LogfilesDialog, files_without_command
 from dialogs.texts import t
@@ -56,6 +58,7 @@ def default_commands() -> list[Command]:
             usage="add logs <ticket>",
             aliases=("logs hinzufügen", "add log", "logfiles", "logs"),
         ),
+        *engineer_commands(),
         Command(
             "language",
             "cmd_language",
@@ -64,6 +67,33 @@ def default_commands() -> list[Command]:
             usage="language de|en",
             aliases=("sprache",),
         ),
+    ]  # fmt: skip
+
+
+def engineer_commands() -> list[Command]:
+    """What engineers do with tickets (see dialogs/engineering.py)."""
+    e = engineering
+    return [
+        Command("ack", "cmd_ack", ENGINEERS, e.on_ticket(e.ack), usage="ack <ticket>",
+                aliases=("acknowledge",)),
+        Command("take", "cmd_take", ENGINEERS, e.on_ticket(e.take), usage="take <ticket>"),
+        Command("assign", "cmd_assign", ENGINEERS, e.on_ticket(e.assign, needs_text="a name"),
+                usage="assign <ticket> <person>"),
+        Command("reply", "cmd_reply", ENGINEERS, e.on_ticket(e.reply, needs_text="the text"),
+                usage="reply <ticket> <text>"),
+        Command("ask-logs", "cmd_ask_logs", ENGINEERS, e.on_ticket(e.ask_logs),
+                usage="ask-logs <ticket> [what]", aliases=("asklogs", "ask logs")),
+        Command("note", "cmd_note", ENGINEERS, e.on_ticket(e.note, needs_text="the note"),
+                usage="note <ticket> <text>"),
+        Command("vendor", "cmd_vendor", ENGINEERS, e.on_ticket(e.vendor),
+                usage="vendor <ticket> cisco|microsoft|luware <case id>"),
+        Command("resolve", "cmd_resolve", ENGINEERS, e.on_ticket(e.resolve),
+                usage="resolve <ticket> <summary>"),
+        Command("reopen", "cmd_reopen", ENGINEERS, e.on_ticket(e.reopen),
+                usage="reopen <ticket>"),
+        Command("show", "cmd_show", ENGINEERS, e.on_ticket(e.show), usage="show <ticket>"),
+        Command("mine", "cmd_mine", ENGINEERS, e.mine),
+        Command("queue", "cmd_queue", ENGINEERS, e.queue),
     ]  # fmt: skip
 
 
@@ -84,6 +114,9 @@ async def fallback(turn: Turn, context: CommandContext) -> list[Outgoing] | Star
     if turn.incoming.files or turn.incoming.unreadable_files:
         return await files_without_command(turn, context)
     text = turn.incoming.text.strip()
+    relayed = await relay_to_open_ticket(turn, context, text)
+    if relayed is not None:
+        return relayed
     lowered = text.lower()
     if len(text.split()) >= 8 or any(word in lowered for word in _PROBLEM_WORDS):
         report = next(c for c in context.commands if c.name == REPORT_A_FAULT)

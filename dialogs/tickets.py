@@ -61,6 +61,7 @@ async def open_ticket(
     state = sla_state([created], terms_for, now)
     assert row.id is not None
     await services.store.tickets.set_next_due(row.id, state.next_due())
+    await _alert_engineers(context, row)
     deadline = state.reaction.deadline
     assert deadline is not None, "a new ticket's reaction clock runs"
     when = in_words(deadline, now=now, zone=terms.calendar.zone, language=actor.language)
@@ -99,3 +100,14 @@ def _confirmation(
 def _hours(duration: timedelta) -> str:
     hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
     return f"{hours}h" if not minutes else f"{hours}h{minutes:02d}"
+
+
+async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
+    """The new ticket's card in the engineers' channel (a thread of its own)."""
+    from dialogs.ticket_state import alert_card, view
+
+    services = context.services
+    now = services.clock()
+    customer = context.directory.customer(ticket.customer_key)
+    card = alert_card(await view(services, ticket, now), customer.name if customer else "", now)
+    await services.notify.new_alert(ticket, card)

@@ -1,0 +1,420 @@
+"""Engineers work tickets from the chat: ack, take, assign, reply, ask-logs, note, vendor,
+resolve, reopen, show, mine, queue. Buttons on the alert card send the same commands.
+
+In a ticket's alert thread the ticket number may be left out. The first acknowledge (or take,
+or reply) is the ticket's first qualified response: it stops the reaction clock and tells the
+customer who is working on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from adapters.model import Card, Fact, Outgoing
+from dialogs.coaching import PRODUCT_NAMES, coaching
+from dialogs.context import Language, Turn, as_language
+from dialogs.logfiles import TICKET_NUMBER
+from dialogs.texts import t
+from dialogs.ticket_state import VENDOR_CASE, TicketView, alert_card, refresh_next_due, view
+from dialogs.when import in_words
+from storage.directory import Product, Role
+from storage.models import TicketRow, TicketStatus
+from storage.sla import SlaEventKind
+
+if TYPE_CHECKING:
+    from dialogs.commands import CommandContext
+
+ENGINEERS = frozenset({Role.ENGINEER})
+VENDORS = ("cisco", "microsoft", "luware")
+
+TicketHandler = Callable[[Turn, "CommandContext", TicketRow, str], Awaitable[list[Outgoing]]]
+
+
+async def find_ticket(
+    turn: Turn, context: CommandContext, args: str
+) -> tuple[TicketRow | None, str]:
+    """The ticket named in `args`, or the one whose thread this is; and the rest of `args`."""
+    store = context.services.store
+    match = TICKET_NUMBER.search(args)
+    if match is not None:
+        rest = (args[: match.start()] + args[match.end() :]).strip()
+        return await store.tickets.by_number(match[0].upper()), rest
+    thread = turn.incoming.conversation.thread_id
+    if thread:
+        ticket_id = await store.threads.ticket_of(
+            channel=turn.incoming.channel.value, root_message_id=thread
+        )
+        if ticket_id is not None:
+            return await store.tickets.get(ticket_id), args.strip()
+    return None, args.strip()
+
+
+def on_ticket(
+    handler: TicketHandler, *, needs_text: str = ""
+) -> Callable[[Turn, CommandContext, str], Awaitable[list[Outgoing]]]:
+    """Wrap a handler: find the ticket (or say how to name it), require text where needed."""
+
+    async def run(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+        ticket, rest = await find_ticket(turn, context, args)
+        if ticket is None:
+            return [
+                turn.reply(
+                    "Which ticket? Write its number, e.g. `ack CCS-2026-000123`, "
+                    "or use the command in the ticket's thread."
+                )
+            ]
+        if needs_text and not rest:
+            return [turn.reply(f"Please add {needs_text}, e.g. `{needs_text}`.")]
+        return await handler(turn, context, ticket, rest)
+
+    return run
+
+
+async def _first_response(turn: Turn, context: CommandContext, ticket: TicketRow) -> bool:
+    """Record the first qualified response of the current cycle; True if this was it."""
+    current = await view(context.services, ticket, context.services.clock())
+    if current.sla.reaction.stopped_at is not None:
+        return False
+    assert ticket.id is not None
+    await context.services.store.tickets.append(
+        ticket.id,
+        kind=SlaEventKind.RESPONDED,
+        at=context.services.clock(),
+        actor=turn.actor.user_id,
+        data={"by": turn.actor.name},
+    )
+    return True
+
+
+async def _after_change(context: CommandContext, ticket: TicketRow, event: str) -> TicketView:
+    """Refresh what is due and the alert card; the fresh view of the ticket."""
+    services = context.services
+    assert ticket.id is not None
+    fresh = await services.store.tickets.get(ticket.id)
+    assert fresh is not None
+    await refresh_next_due(services, fresh)
+    now = services.clock()
+    current = await view(services, fresh, now)
+    customer = context.directory.customer(fresh.customer_key)
+    card = alert_card(current, customer.name if customer else fresh.customer_key, now)
+    await services.notify.update_alert(fresh, card, event=event)
+    return current
+
+
+def _lang(ticket: TicketRow) -> Language:
+    return as_language(ticket.language) or "en"
+
+
+async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str) -> list[Outgoing]:
+    """Acknowledge: the first qualified response; the customer learns who works on it."""
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    first = await _first_response(turn, context, ticket)
+    await services.store.tickets.append(
+        ticket.id, kind="acknowledged", at=now, actor=turn.actor.user_id
+    )
+    if not ticket.owner_user_id:
+        await services.store.tickets.set_owner(
+            ticket.id, user_id=turn.actor.user_id, name=turn.actor.name, at=now
+        )
+    event = f"ack:{ticket.number}:{now.isoformat()}"
+    if first:
+        await services.notify.to_customer(
+            ticket,
+            _working_on_it(ticket, turn.actor.name),
+            event=f"working:{ticket.number}:{now.isoformat()}",
+        )
+    current = await _after_change(context, ticket, event)
+    used = current.sla.reaction.used
+    verdict = "first response recorded" if first else "already acknowledged"
+    return [
+        turn.reply(
+            f"{ticket.number} acknowledged by {turn.actor.name}: {verdict} "
+            f"(reaction time used {_hm(used)})."
+        )
+    ]
+
+
+async def take(turn: Turn, context: CommandContext, ticket: TicketRow, rest: str) -> list[Outgoing]:
+    """Take the ticket: you own it (and it counts as acknowledged)."""
+    assert ticket.id is not None
+    await context.services.store.tickets.set_owner(
+        ticket.id, user_id=turn.actor.user_id, name=turn.actor.name, at=context.services.clock()
+    )
+    ticket.owner_user_id = turn.actor.user_id  # so ack does not take it again
+    [acknowledged] = await ack(turn, context, ticket, rest)
+    return [turn.reply(f"{turn.actor.name} owns {ticket.number} now. {acknowledged.text}")]
+
+
+async def assign(
+    turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
+) -> list[Outgoing]:
+    """Give the ticket to another engineer (by name or e-mail)."""
+    wanted = rest.strip().lower().lstrip("@")
+    person = next(
+        (
+            s
+            for s in context.directory.staff
+            if wanted and (wanted in s.name.lower() or wanted == s.email)
+        ),
+        None,
+    )
+    if person is None:
+        return [turn.reply(f"I know no engineer called {rest!r}.")]
+    assert ticket.id is not None
+    now = context.services.clock()
+    await context.services.store.tickets.set_owner(
+        ticket.id, user_id=person.email, name=person.name, at=now
+    )
+    await context.services.store.tickets.append(
+        ticket.id, kind="assigned", at=now, actor=turn.actor.user_id, data={"to": person.email}
+    )
+    await _after_change(context, ticket, f"assign:{ticket.number}:{now.isoformat()}")
+    return [turn.reply(f"{ticket.number} is assigned to {person.name}.")]
+
+
+async def reply(
+    turn: Turn, context: CommandContext, ticket: TicketRow, text: str
+) -> list[Outgoing]:
+    """Send the customer a message (their chat); the first one is the first response."""
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    first = await _first_response(turn, context, ticket)
+    await services.store.tickets.append(
+        ticket.id, kind="engineer_reply", at=now, actor=turn.actor.user_id, data={"text": text}
+    )
+    message = f"**{turn.actor.name}** on {ticket.number}: {text}"
+    await services.notify.to_customer(ticket, message, event=f"reply:{ticket.number}:{now}")
+    await _after_change(context, ticket, f"reply:{ticket.number}:{now.isoformat()}")
+    suffix = " (first response recorded)" if first else ""
+    return [turn.reply(f"Sent to the customer of {ticket.number}{suffix}.")]
+
+
+async def ask_logs(
+    turn: Turn, context: CommandContext, ticket: TicketRow, what: str
+) -> list[Outgoing]:
+    """Ask the customer for logfiles: the ticket waits for them and the SLA clock pauses."""
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
+        return [turn.reply(f"{ticket.number} already waits for the customer.")]
+    await services.store.tickets.append(
+        ticket.id,
+        kind=SlaEventKind.PAUSED,
+        at=now,
+        actor=turn.actor.user_id,
+        data={"reason": "waiting for logfiles", "what": what},
+        status=TicketStatus.WAITING_FOR_CUSTOMER,
+    )
+    language = _lang(ticket)
+    ask = (
+        f"Bitte senden Sie für {ticket.number} Logdateien"
+        if language == "de"
+        else f"Please send logfiles for {ticket.number}"
+    )
+    detail = f": {what}" if what else "."
+    request = f"{ask}{detail}\n\n{coaching(Product(ticket.product), language)}"
+    await services.notify.to_customer(ticket, request, event=f"asklogs:{ticket.number}:{now}")
+    await _after_change(context, ticket, f"asklogs:{ticket.number}:{now.isoformat()}")
+    return [
+        turn.reply(
+            f"Asked the customer of {ticket.number} for logs; the SLA clock is paused "
+            "until they answer or send files."
+        )
+    ]
+
+
+async def note(turn: Turn, context: CommandContext, ticket: TicketRow, text: str) -> list[Outgoing]:
+    """An internal note: recorded on the ticket and shown in its thread, never to the customer."""
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    await services.store.tickets.append(
+        ticket.id, kind="note", at=now, actor=turn.actor.user_id, data={"text": text}
+    )
+    if not turn.incoming.conversation.thread_id:
+        answer = Outgoing(turn.incoming.conversation, f"📝 {turn.actor.name}: {text}")
+        await services.notify.to_thread(ticket, [answer], event=f"note:{ticket.number}:{now}")
+    return [turn.reply(f"Noted on {ticket.number}.")]
+
+
+async def vendor(
+    turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
+) -> list[Outgoing]:
+    """Record a manufacturer case: `vendor <ticket> cisco|microsoft|luware <case id>`."""
+    parts = rest.split(maxsplit=1)
+    if len(parts) != 2 or parts[0].lower() not in VENDORS:
+        return [turn.reply("Write `vendor <ticket> cisco|microsoft|luware <case id>`.")]
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    await services.store.tickets.append(
+        ticket.id,
+        kind=VENDOR_CASE,
+        at=now,
+        actor=turn.actor.user_id,
+        data={"vendor": parts[0].lower(), "case": parts[1]},
+    )
+    await _after_change(context, ticket, f"vendor:{ticket.number}:{now.isoformat()}")
+    chase = services.tunables.vendor_chase_after
+    return [
+        turn.reply(
+            f"{parts[0].capitalize()} case {parts[1]} recorded on {ticket.number}; "
+            f"I'll remind the owner to chase it after {_hm(chase)} of service time."
+        )
+    ]
+
+
+async def resolve(
+    turn: Turn, context: CommandContext, ticket: TicketRow, summary: str
+) -> list[Outgoing]:
+    """Resolve the ticket and tell the customer."""
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    if ticket.status == TicketStatus.RESOLVED:
+        return [turn.reply(f"{ticket.number} is already resolved.")]
+    summary = summary or "resolved"
+    await services.store.tickets.append(
+        ticket.id,
+        kind=SlaEventKind.RESOLVED,
+        at=now,
+        actor=turn.actor.user_id,
+        data={"summary": summary},
+        status=TicketStatus.RESOLVED,
+    )
+    text = (
+        f"Ihr Ticket {ticket.number} ist gelöst: {summary}"
+        if _lang(ticket) == "de"
+        else f"Your ticket {ticket.number} is resolved: {summary}"
+    )
+    await services.notify.to_customer(ticket, text, event=f"resolved:{ticket.number}:{now}")
+    await _after_change(context, ticket, f"resolve:{ticket.number}:{now.isoformat()}")
+    return [turn.reply(f"{ticket.number} resolved.")]
+
+
+async def reopen(
+    turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
+) -> list[Outgoing]:
+    """Reopen a resolved ticket: a new reaction cycle starts."""
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    if ticket.status != TicketStatus.RESOLVED:
+        return [turn.reply(f"{ticket.number} is not resolved.")]
+    await services.store.tickets.append(
+        ticket.id,
+        kind=SlaEventKind.REOPENED,
+        at=now,
+        actor=turn.actor.user_id,
+        status=TicketStatus.OPEN,
+    )
+    text = (
+        f"Ihr Ticket {ticket.number} wurde wieder geöffnet."
+        if _lang(ticket) == "de"
+        else f"Your ticket {ticket.number} was reopened."
+    )
+    await services.notify.to_customer(ticket, text, event=f"reopened:{ticket.number}:{now}")
+    current = await _after_change(context, ticket, f"reopen:{ticket.number}:{now.isoformat()}")
+    deadline = current.sla.reaction.deadline
+    when = (
+        in_words(deadline, now=now, zone=current.sla.terms.calendar.zone, language="en")
+        if deadline
+        else "–"
+    )
+    return [turn.reply(f"{ticket.number} reopened: a new reaction cycle, due {when}.")]
+
+
+async def show(
+    turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
+) -> list[Outgoing]:
+    """The ticket's card with its current state."""
+    now = context.services.clock()
+    current = await view(context.services, ticket, now)
+    customer = context.directory.customer(ticket.customer_key)
+    card = alert_card(current, customer.name if customer else ticket.customer_key, now)
+    return [turn.reply(card.text, card=card.card)]
+
+
+async def _listing(
+    turn: Turn, context: CommandContext, owner: str | None, title: str
+) -> list[Outgoing]:
+    services, now = context.services, context.services.clock()
+    views = [
+        await view(services, t, now)
+        for t in await services.store.tickets.open_tickets(owner_user_id=owner)
+    ]
+    views.sort(key=lambda v: (v.sla.reaction.deadline is None, v.sla.reaction.deadline or now))
+    facts = tuple(_line(v, now) for v in views)
+    if not facts:
+        return [turn.reply(f"**{title}**: nothing open.")]
+    card = Card(title=title, facts=facts)
+    text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
+    return [turn.reply(text, card=card)]
+
+
+def _line(current: TicketView, now: datetime) -> Fact:
+    ticket, reaction = current.ticket, current.sla.reaction
+    zone = current.sla.terms.calendar.zone
+    if reaction.stopped_at is not None:
+        due = "responded"
+    elif reaction.deadline is None:
+        due = "paused"
+    else:
+        due = ("BREACHED " if reaction.breached else "due ") + in_words(
+            reaction.deadline, now=now, zone=zone, language="en"
+        )
+    product = PRODUCT_NAMES[Product(ticket.product)]["en"]
+    return Fact(ticket.number, f"{ticket.priority} {product} · {ticket.customer_key} · {due}")
+
+
+async def queue(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
+    """Open tickets, nearest reaction deadline first."""
+    return await _listing(turn, context, None, "Open tickets")
+
+
+async def mine(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
+    """Your open tickets, nearest reaction deadline first."""
+    return await _listing(turn, context, turn.actor.user_id, "Your tickets")
+
+
+def _working_on_it(ticket: TicketRow, name: str) -> str:
+    if _lang(ticket) == "de":
+        return f"{name} bearbeitet Ihr Ticket {ticket.number}."
+    return f"{name} is working on your ticket {ticket.number}."
+
+
+def _hm(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}"
+
+
+async def relay_to_open_ticket(
+    turn: Turn, context: CommandContext, text: str
+) -> list[Outgoing] | None:
+    """A customer's message while a ticket is open: added to it and posted to its thread (an
+    answer to a request for logs starts the clock again). None when nothing is open."""
+    services = context.services
+    tickets = await services.store.tickets.open_for_reporter(
+        channel=turn.incoming.channel.value, user_id=turn.actor.user_id
+    )
+    if not tickets or not text:
+        return None
+    ticket, now = tickets[0], services.clock()
+    assert ticket.id is not None
+    await services.store.tickets.append(
+        ticket.id, kind="customer_message", at=now, actor=turn.actor.user_id, data={"text": text}
+    )
+    lines = [f"💬 **{turn.actor.name}** ({ticket.number}): {text}"]
+    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
+        await services.store.tickets.append(
+            ticket.id,
+            kind=SlaEventKind.RESUMED,
+            at=now,
+            actor=turn.actor.user_id,
+            data={"reason": "customer answered"},
+            status=TicketStatus.OPEN,
+        )
+        lines.append("The customer answered: the SLA clock runs again.")
+    answer = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
+    await services.notify.to_thread(ticket, [answer], event=f"customer:{ticket.number}:{now}")
+    await _after_change(context, ticket, f"customer:{ticket.number}:{now.isoformat()}")
+    return [turn.reply(t("customer_message_added", turn.actor.language, number=ticket.number))]

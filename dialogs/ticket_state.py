@@ -1,0 +1,172 @@
+"""A ticket's current state for people (the alert card) and for the watcher (what is due).
+
+Announcements are recorded in the ticket's event log (`sla_notice`, `customer_reminded`,
+`vendor_chased`), which is what makes each warning, breach and reminder happen exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, SubmitAction
+from dialogs.coaching import PRODUCT_NAMES
+from dialogs.services import Services
+from dialogs.when import in_words
+from storage.directory import Product
+from storage.models import TicketEventRow, TicketRow, TicketStatus
+from storage.sla import SlaEventKind, SlaState, sla_state
+from storage.tickets import sla_events
+
+NOTICE = "sla_notice"
+CUSTOMER_REMINDED = "customer_reminded"
+VENDOR_CHASED = "vendor_chased"
+VENDOR_CASE = "vendor_case"
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """Something the watcher must announce at `at`."""
+
+    kind: str  # "milestone", "customer_reminder", "vendor_chase"
+    at: datetime
+    key: str  # unique per ticket: what makes it "once"
+    clock: str = ""
+    percent: int = 0
+    cycle: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket with its event log and its SLA state."""
+
+    ticket: TicketRow
+    events: Sequence[TicketEventRow]
+    sla: SlaState
+
+
+async def view(services: Services, ticket: TicketRow, now: datetime) -> TicketView:
+    """Load the ticket's log and derive its SLA state as of `now`."""
+    assert ticket.id is not None
+    rows = await services.store.tickets.events(ticket.id)
+    state = sla_state(sla_events(rows), services.sla.terms_for(ticket.customer_key), now)
+    return TicketView(ticket, rows, state)
+
+
+def due_items(view_: TicketView, services: Services) -> list[Due]:
+    """Everything still to announce for the ticket, past or future, in time order."""
+    done = {str(row.data.get("key")) for row in view_.events if row.kind in _ANNOUNCED}
+    items = [*_milestones(view_), *_customer_reminder(view_, services)]
+    items += _vendor_chase(view_, services)
+    return sorted((item for item in items if item.key not in done), key=lambda d: d.at)
+
+
+_ANNOUNCED = frozenset({NOTICE, CUSTOMER_REMINDED, VENDOR_CHASED})
+
+
+def _milestones(view_: TicketView) -> list[Due]:
+    state = view_.sla
+    found = []
+    for name, clock in (("reaction", state.reaction), ("resolution", state.resolution)):
+        if clock is None or not clock.running or clock.is_paused:
+            continue
+        for milestone in clock.milestones:
+            if milestone.at is not None:
+                key = f"{name}:{state.cycle}:{milestone.percent}"
+                found.append(
+                    Due("milestone", milestone.at, key, name, milestone.percent, state.cycle)
+                )
+    return found
+
+
+def _customer_reminder(view_: TicketView, services: Services) -> list[Due]:
+    if view_.ticket.status != TicketStatus.WAITING_FOR_CUSTOMER:
+        return []
+    pause = next((e for e in reversed(view_.events) if e.kind == SlaEventKind.PAUSED), None)
+    if pause is None:
+        return []
+    calendar = view_.sla.terms.calendar
+    at = calendar.add(pause.at, services.tunables.logs_reminder_after)
+    return [Due("customer_reminder", at, f"customer:{pause.id}")]
+
+
+def _vendor_chase(view_: TicketView, services: Services) -> list[Due]:
+    case = next((e for e in reversed(view_.events) if e.kind == VENDOR_CASE), None)
+    if case is None or view_.ticket.status == TicketStatus.RESOLVED:
+        return []
+    calendar = view_.sla.terms.calendar
+    at = calendar.add(case.at, services.tunables.vendor_chase_after)
+    return [Due("vendor_chase", at, f"vendor:{case.id}")]
+
+
+async def refresh_next_due(services: Services, ticket: TicketRow) -> None:
+    """Store when the watcher must look at the ticket next (after any change)."""
+    assert ticket.id is not None
+    now = services.clock()
+    current = await services.store.tickets.get(ticket.id)
+    if current is None or current.status == TicketStatus.RESOLVED:
+        await services.store.tickets.set_next_due(ticket.id, None)
+        return
+    items = due_items(await view(services, current, now), services)
+    await services.store.tickets.set_next_due(ticket.id, items[0].at if items else None)
+
+
+def status_text(view_: TicketView) -> str:
+    """In words: open, acknowledged by whom, waiting for the customer, resolved."""
+    ticket = view_.ticket
+    if ticket.status == TicketStatus.RESOLVED:
+        return "Resolved"
+    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
+        return "Waiting for the customer (SLA paused)"
+    if view_.sla.reaction.stopped_at is not None:
+        return f"In progress ({ticket.owner_name or 'acknowledged'})"
+    return "New – not acknowledged"
+
+
+def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing:
+    """The ticket's card in the engineers' channel, with its current state and buttons."""
+    ticket, state = view_.ticket, view_.sla
+    zone = state.terms.calendar.zone
+    deadline = state.reaction.deadline
+    due = in_words(deadline, now=now, zone=zone, language="en") if deadline else "paused"
+    if state.reaction.stopped_at is not None:
+        verdict = "breached" if state.reaction.breached else "met"
+        due = f"{verdict} (responded after {_hm(state.reaction.used)})"
+    facts = (
+        Fact("Customer", customer_name),
+        Fact("Product", PRODUCT_NAMES[Product(ticket.product)]["en"]),
+        Fact("Priority", ticket.priority),
+        Fact("Status", status_text(view_)),
+        Fact("Owner", ticket.owner_name or "–"),
+        Fact("Reaction", due),
+        Fact("Reported by", f"{ticket.reporter_name} ({ticket.phone})"),
+        Fact("Affected", ticket.affected),
+    )
+    number = ticket.number
+    actions = (
+        ()
+        if ticket.status == TicketStatus.RESOLVED
+        else (
+            SubmitAction("Acknowledge", {"command": f"ack {number}"}),
+            SubmitAction("Take", {"command": f"take {number}"}),
+            SubmitAction("Ask for logs", {"command": f"ask-logs {number}"}),
+            SubmitAction("Resolve", {"command": f"resolve {number}"}),
+        )
+    )
+    kind = "Change request" if ticket.kind == "change_request" else "Fault"
+    card = Card(
+        title=f"{number} · {kind} · {customer_name}",
+        paragraphs=(ticket.description,),
+        facts=facts,
+        actions=actions,
+    )
+    text = f"**{card.title}**\n\n{ticket.description}\n\n" + "\n".join(
+        f"- {fact.label}: {fact.value}" for fact in facts
+    )
+    return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)
+
+
+def _hm(duration: timedelta) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}"
