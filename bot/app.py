@@ -18,12 +18,15 @@ from adapters.teams import TeamsAdapter, TeamsCredentials
 from adapters.webex import WebexAdapter, WebexApi
 from bot.drafts import DraftSweeper
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
+from bot.outbox import Dispatcher
 from bot.pages import page_handler
 from bot.pipeline import Core
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
+from bot.watcher import SlaWatcher
 from dialogs.catalog import default_commands
+from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
 from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
@@ -56,6 +59,8 @@ DATABASE = web.AppKey("database", Database)
 STORE = web.AppKey("store", Store)
 CORE = web.AppKey("core", Core)
 SERVICES = web.AppKey("services", Services)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+WATCHER = web.AppKey("watcher", SlaWatcher)
 TEAMS = web.AppKey("teams", TeamsAdapter)
 WEBEX_API = web.AppKey("webex_api", WebexApi)
 WEBEX = web.AppKey("webex", WebexAdapter)
@@ -123,7 +128,22 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         ),
     )
     app[SERVICES] = services
+    wakeup = asyncio.Event()
+    services.notifier = Notifier(
+        store=app[STORE], directory=directory, clock=app[CLOCK], wake=wakeup.set
+    )
+    app[DISPATCHER] = Dispatcher(
+        store=app[STORE],
+        senders=services.senders,
+        posters=services.posters,
+        notifier=services.notifier,
+        clock=app[CLOCK],
+        wakeup=wakeup,
+    )
+    app[WATCHER] = SlaWatcher(services)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
+    app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
+    app[TASKS].start_loop(app[WATCHER].run(), name="sla-watcher")
     router = Router(
         directory=directory,
         services=services,

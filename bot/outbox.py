@@ -45,13 +45,14 @@ class Dispatcher:
         posters: dict[Channel, ChannelPoster],
         notifier: Notifier,
         clock: Callable[[], datetime],
+        wakeup: asyncio.Event | None = None,
     ) -> None:
         self._store = store
         self._senders = senders
         self._posters = posters
         self._notifier = notifier
         self._clock = clock
-        self._wakeup = asyncio.Event()
+        self._wakeup = wakeup or asyncio.Event()
 
     def wake(self) -> None:
         """Something was queued: deliver now instead of at the next poll."""

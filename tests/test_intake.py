@@ -21,19 +21,17 @@ from storage.directory import Directory, Product
 from storage.errors import FileRejected
 from storage.models import TicketStatus
 from storage.repositories import Store
-from tests.transcript import FIXED_NOW, FakeFiles, Transcript, customer_contact, staff_member
+from tests.transcript import (
+    FIXED_NOW,
+    GOOD_FORM,
+    FakeFiles,
+    Transcript,
+    customer_contact,
+    report_by_card,
+    staff_member,
+)
 
 FORM_FIELDS = ["product", "priority", "description", "since", "affected", "tested", "phone"]
-GOOD_FORM = {
-    "action": "submit_fault_report",
-    "product": "webex-calling",
-    "priority": "P2",
-    "description": "Calls drop after 30 seconds on all phones",
-    "since": "today 09:30",
-    "affected": "All users at the Vienna office, +43 1 234 5678",
-    "tested": "Restarted the phones and the router",
-    "phone": "+43 664 1234567",
-}
 
 
 @pytest.fixture
@@ -78,15 +76,6 @@ def card_of(answer: Outgoing) -> Card:
 
 def texts(answers: list[Outgoing]) -> str:
     return "\n".join(answer.text for answer in answers)
-
-
-async def report_by_card(bot: Transcript, sender: Sender, **changes: str) -> list[Outgoing]:
-    await bot.say("report a fault", sender=sender)
-    form = {**GOOD_FORM, **changes}
-    answers = await bot.say("", sender=sender, value=form)
-    if answers and answers[0].card and answers[0].card.inputs:  # follow-ups
-        answers = await bot.say("", sender=sender, value={"action": "skip_followups"})
-    return await bot.say("", sender=sender, value={"action": "confirm_report"})
 
 
 # ------------------------------------------------------------------------------ the card

@@ -83,12 +83,14 @@ class Transcript:
         conversation_id: str | None = None,
         files: tuple[FileRef, ...] = (),
         unreadable_files: bool = False,
+        thread_id: str | None = None,
     ) -> list[Outgoing]:
         """Send `text` (or a card submit `value`) and return the bot's answers."""
         conversation = ConversationRef(
             channel=Channel.TEAMS,
             conversation_id=conversation_id or f"{kind}:{sender.user_id}",
             kind=kind,  # type: ignore[arg-type]
+            thread_id=thread_id,
         )
         incoming = Incoming(
             channel=Channel.TEAMS,
@@ -122,3 +124,24 @@ class FakeFiles:
             raise content
         for start in range(0, len(content), 1000):
             yield content[start : start + 1000]
+
+
+GOOD_FORM = {
+    "action": "submit_fault_report",
+    "product": "webex-calling",
+    "priority": "P2",
+    "description": "Calls drop after 30 seconds on all phones",
+    "since": "today 09:30",
+    "affected": "All users at the Vienna office, +43 1 234 5678",
+    "tested": "Restarted the phones and the router",
+    "phone": "+43 664 1234567",
+}
+
+
+async def report_by_card(bot: Transcript, sender: Sender, **changes: str) -> list[Outgoing]:
+    """Report a fault through the form (skipping follow-ups); the bot's last answers."""
+    await bot.say("report a fault", sender=sender)
+    answers = await bot.say("", sender=sender, value={**GOOD_FORM, **changes})
+    if answers and answers[0].card and answers[0].card.inputs:  # follow-ups
+        await bot.say("", sender=sender, value={"action": "skip_followups"})
+    return await bot.say("", sender=sender, value={"action": "confirm_report"})

@@ -1,0 +1,144 @@
+"""The SLA watcher: announces warnings, breaches and reminders, each exactly once, on time.
+
+Every ticket stores the next instant something about it is due (`sla_next_due`, indexed). The
+watcher claims the tickets whose instant has come (leased, so replicas share the work), works
+out what is due from the event log, queues the messages through the outbox, records each
+announcement in the log (that record is what makes it "once"), and stores the next instant.
+
+Warnings fall at the contract's percentages of the reaction (or resolution) time while the
+ticket is not acknowledged; a breach also goes to the managers' channel. Tickets under a
+business-hours service time are not pinged outside it (unless `notify_outside_service_time`):
+what falls due at night is announced when the service time opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from adapters.model import Channel, ConversationRef, Outgoing
+from dialogs.services import Services
+from dialogs.ticket_state import (
+    CUSTOMER_REMINDED,
+    NOTICE,
+    VENDOR_CHASED,
+    Due,
+    TicketView,
+    due_items,
+    view,
+)
+from dialogs.when import in_words
+from storage.errors import ChatOpsError
+from storage.models import TicketRow
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+POLL_SECONDS = 15.0
+_RECORD = {"milestone": NOTICE, "customer_reminder": CUSTOMER_REMINDED,
+           "vendor_chase": VENDOR_CHASED}  # fmt: skip
+
+
+class SlaWatcher:
+    """Looks at due tickets and says what is due."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    async def run(self, poll: float = POLL_SECONDS) -> None:
+        """Watch forever (until cancelled at shutdown)."""
+        while True:
+            try:
+                await self.check()
+            except ChatOpsError as exc:
+                log.warning("SLA watch pass failed, retrying: %s", exc)
+            await asyncio.sleep(poll)
+
+    async def check(self) -> int:
+        """One pass over the due tickets; returns how many announcements were queued."""
+        now = self._services.clock()
+        announced = 0
+        for ticket in await self._services.store.tickets.claim_due(now=now, lease=LEASE):
+            announced += await self._check(ticket, now)
+        return announced
+
+    async def _check(self, ticket: TicketRow, now: datetime) -> int:
+        assert ticket.id is not None
+        current = await view(self._services, ticket, now)
+        items = due_items(current, self._services)
+        ready = [item for item in items if item.at <= now]
+        calendar = current.sla.terms.calendar
+        if ready and not self._may_ping(current, now):
+            await self._services.store.tickets.set_next_due(ticket.id, calendar.next_opening(now))
+            return 0
+        for item in ready:
+            await self._announce(current, item, now)
+        later = [item.at for item in items if item.at > now]
+        await self._services.store.tickets.set_next_due(ticket.id, min(later, default=None))
+        return len(ready)
+
+    def _may_ping(self, current: TicketView, now: datetime) -> bool:
+        calendar = current.sla.terms.calendar
+        if self._services.tunables.notify_outside_service_time or calendar.always_open:
+            return True
+        # A deadline at a window's end (17:00) is still announced at 17:00.
+        return calendar.is_open(now) or calendar.is_open(now - timedelta(microseconds=1))
+
+    async def _announce(self, current: TicketView, item: Due, now: datetime) -> None:
+        ticket, notify = current.ticket, self._services.notify
+        assert ticket.id is not None
+        event = f"{item.kind}:{ticket.number}:{item.key}"
+        if item.kind == "customer_reminder":
+            await notify.to_customer(ticket, self._customer_reminder(ticket), event=event)
+        else:
+            message = self._thread_message(current, item, now)
+            await notify.to_thread(ticket, [message], event=event)
+            if item.kind == "milestone" and item.percent == 100:
+                await notify.to_managers(self._escalation(current, item, now), event=event)
+        await self._services.store.tickets.append(
+            ticket.id, kind=_RECORD[item.kind], at=now, data={"key": item.key}
+        )
+
+    def _thread_message(self, current: TicketView, item: Due, now: datetime) -> Outgoing:
+        ticket = current.ticket
+        zone = current.sla.terms.calendar.zone
+        deadline = current.sla.reaction.deadline
+        if item.kind == "vendor_chase":
+            owner = ticket.owner_name or "the owner"
+            text = f"⏰ {owner}: please chase the vendor case of {ticket.number}."
+        elif item.percent == 100:
+            due = _when(item.at, now, zone)
+            text = f"🚨 {ticket.number} breached its {item.clock} time (due {due})."
+        else:
+            due = _when(deadline, now, zone) if deadline else "–"
+            text = (
+                f"⚠️ {ticket.number}: {item.percent} % of the {item.clock} time used, not "
+                f"acknowledged yet; due {due}."
+            )
+        return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text)
+
+    def _escalation(self, current: TicketView, item: Due, now: datetime) -> Outgoing:
+        ticket = current.ticket
+        customer = self._services.directory.customer(ticket.customer_key)
+        name = customer.name if customer else ticket.customer_key
+        zone = current.sla.terms.calendar.zone
+        text = (
+            f"🚨 Breach: {ticket.number} ({name}, {ticket.priority}) passed its {item.clock} "
+            f"deadline {_when(item.at, now, zone)}; owner: {ticket.owner_name or 'nobody'}."
+        )
+        return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text)
+
+    def _customer_reminder(self, ticket: TicketRow) -> str:
+        if ticket.language == "de":
+            return (
+                f"Erinnerung: Für {ticket.number} warten wir noch auf Ihre Logdateien oder "
+                "Ihre Antwort."
+            )
+        return f"A reminder: for {ticket.number} we are still waiting for your logfiles or answer."
+
+
+def _when(instant: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+    if instant is None:
+        return "–"
+    return in_words(instant, now=now, zone=zone, language="en")

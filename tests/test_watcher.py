@@ -1,0 +1,169 @@
+"""The SLA watcher on an injected clock: each warning and the breach exactly once and on time,
+across a night, a weekend and a holiday; a pause moves them; an acknowledge stops them.
+
+The watcher queues into the outbox; these tests read the outbox (what would be sent where)
+and step the clock minute by minute, as a watcher running every minute would see it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.model import Sender
+from bot.watcher import SlaWatcher
+from storage.directory import Directory
+from storage.models import OutboxRow
+from storage.repositories import Store
+from tests.transcript import Transcript, customer_contact, report_by_card, staff_member
+
+MINUTE = timedelta(minutes=1)
+
+
+def vienna(text: str) -> datetime:
+    return datetime.fromisoformat(f"{text}+01:00")
+
+
+@pytest.fixture
+async def bot(directory: Directory, store: Store, tmp_path: Path) -> Transcript:
+    await store.customers.sync(customers=directory.customers, now=vienna("2026-01-01T00:00"))
+    return Transcript(directory, store, blob_root=tmp_path / "files")
+
+
+@pytest.fixture
+def clara(directory: Directory) -> Sender:
+    return customer_contact(directory)
+
+
+async def run_until(bot: Transcript, watcher: SlaWatcher, end: datetime) -> list[str]:
+    """Step the clock a minute at a time up to `end` (skipping quiet minutes: nothing is due
+    before the earliest stored instant); when each announcement was queued."""
+    fired: list[str] = []
+    while bot.now < end:
+        bot.now = min(max(bot.now + MINUTE, await _next_due_minute(bot)), end)
+        if await watcher.check():
+            fired.append(f"{bot.now.astimezone(vienna('2026-01-01T00:00').tzinfo):%a %H:%M}")
+    return fired
+
+
+async def _next_due_minute(bot: Transcript) -> datetime:
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from storage.models import TicketRow
+
+    async with bot.services.store.database.session() as session:
+        due = (await session.execute(select(func.min(TicketRow.sla_next_due)))).scalar()
+    if due is None:
+        return datetime.max.replace(tzinfo=bot.now.tzinfo)
+    # the first whole minute at or after it, as a once-a-minute watcher would meet it
+    return due + (-due.timestamp() % 60) * timedelta(seconds=1)
+
+
+async def messages(store: Store) -> list[OutboxRow]:
+    async with store.database.session() as session:
+        from sqlmodel import col, select
+
+        rows = await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))
+        return list(rows.all())
+
+
+def thread_texts(rows: list[OutboxRow]) -> list[str]:
+    return [row.payload["answers"][0]["text"] for row in rows if row.kind == "thread"]
+
+
+async def test_warnings_and_breach_fire_once_each_on_time_across_the_night(
+    bot: Transcript, clara: Sender, world_store: Store
+) -> None:
+    bot.now = vienna("2026-01-07T15:30")  # Wednesday; P2: 4h, due Thursday 10:30
+    await report_by_card(bot, clara)
+    watcher = SlaWatcher(bot.services)
+
+    fired = await run_until(bot, watcher, vienna("2026-01-08T12:00"))
+
+    assert fired == ["Thu 08:30", "Thu 09:30", "Thu 10:06", "Thu 10:30"]
+    texts = thread_texts(await messages(world_store))
+    assert [text.split(":")[1].strip().split(" ")[0] for text in texts[:3]] == ["50", "75", "90"]
+    assert "breached its reaction time" in texts[3]
+    managers = [row for row in await messages(world_store) if ":managers:" in row.dedupe_key]
+    assert len(managers) == 1
+    assert (
+        "Breach: CCS-2026-000001 (Demo Customer GmbH, P2)"
+        in (managers[0].payload["answers"][0]["text"])
+    )
+
+
+async def test_a_weekend_and_a_holiday_push_the_warnings_on(bot: Transcript, clara: Sender) -> None:
+    # Friday 02.01. 16:00: 1h on Friday, then Monday 05.01.; Tuesday 06.01. is Epiphany.
+    bot.now = vienna("2026-01-02T16:00")
+    await report_by_card(bot, clara)
+    bot.now = vienna("2026-01-05T15:30")  # Monday 15:30: 1h30 today, then Wednesday
+    await report_by_card(bot, clara)
+    watcher = SlaWatcher(bot.services)
+    bot.now = vienna("2026-01-02T16:00")
+
+    fired = await run_until(bot, watcher, vienna("2026-01-07T11:00"))
+
+    assert fired == [
+        "Mon 09:00", "Mon 10:00", "Mon 10:36", "Mon 11:00",  # the Friday ticket
+        "Wed 08:30", "Wed 09:30", "Wed 10:06", "Wed 10:30",  # Monday's, after the holiday
+    ]  # fmt: skip
+
+
+async def test_a_pause_moves_the_warnings(
+    bot: Transcript, clara: Sender, directory: Directory
+) -> None:
+    bot.now = vienna("2026-01-07T15:30")
+    await report_by_card(bot, clara)
+    watcher = SlaWatcher(bot.services)
+    bot.now = vienna("2026-01-07T16:00")
+    await bot.say(
+        "ask-logs CCS-2026-000001 the Webex logs", sender=staff_member(directory, "engineer")
+    )
+    assert await run_until(bot, watcher, vienna("2026-01-08T10:00")) == []
+
+    await bot.say("Here is what you asked for: tracking id ABC-123", sender=clara)
+    # 30 min used before the pause; 50 % (2h) needs 1h30 more from Thursday 10:00
+    fired = await run_until(bot, watcher, vienna("2026-01-08T11:45"))
+
+    assert fired == ["Thu 11:30"]
+
+
+async def test_an_acknowledge_stops_the_warnings(
+    bot: Transcript, clara: Sender, directory: Directory, world_store: Store
+) -> None:
+    bot.now = vienna("2026-01-07T15:30")
+    await report_by_card(bot, clara)
+    watcher = SlaWatcher(bot.services)
+    assert await run_until(bot, watcher, vienna("2026-01-08T08:45")) == ["Thu 08:30"]
+
+    await bot.say("ack CCS-2026-000001", sender=staff_member(directory, "engineer"))
+
+    assert await run_until(bot, watcher, vienna("2026-01-08T12:00")) == []
+    ticket = await world_store.tickets.by_number("CCS-2026-000001")
+    assert ticket is not None
+    assert ticket.sla_next_due is None or ticket.sla_next_due > bot.now  # resolution only
+
+
+async def test_a_crashed_watcher_does_not_repeat_announcements(
+    bot: Transcript, clara: Sender, world_store: Store
+) -> None:
+    bot.now = vienna("2026-01-07T15:30")
+    await report_by_card(bot, clara)
+    bot.now = vienna("2026-01-08T09:45")  # 50 % and 75 % have passed while nobody watched
+
+    assert await SlaWatcher(bot.services).check() == 2
+    # another replica (or a restart) looks at the same ticket again after the lease
+    bot.now += timedelta(minutes=3)
+    ticket = await world_store.tickets.by_number("CCS-2026-000001")
+    assert ticket is not None and ticket.id is not None
+    await world_store.tickets.set_next_due(ticket.id, bot.now)
+    assert await SlaWatcher(bot.services).check() == 0
+    assert len(thread_texts(await messages(world_store))) == 2
+
+
+@pytest.fixture
+def world_store(bot: Transcript) -> Store:
+    return bot.services.store
