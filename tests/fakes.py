@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +24,32 @@ class ConnectorCall:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class CreatedConversation:
+    """One `POST v3/conversations`: a new channel thread the bot started."""
+
+    conversation_id: str
+    activity_id: str
+    authorization: str | None
+    body: dict[str, Any]
+
+    @property
+    def channel_id(self) -> str:
+        """The channel the thread was started in (`channelData.channel.id`)."""
+        return str(self.body["channelData"]["channel"]["id"])
+
+    @property
+    def activity(self) -> dict[str, Any]:
+        """The thread's root post."""
+        activity: dict[str, Any] = self.body["activity"]
+        return activity
+
+
 @dataclass
 class FakeBotConnector:
-    """Records `POST {prefix}v3/conversations/{id}/activities[/{id}]`; can fail on request.
+    """Records `POST {prefix}v3/conversations/{id}/activities[/{id}]` (in `calls`), new
+    channel threads `POST {prefix}v3/conversations` (in `created`) and updates
+    `PUT {prefix}v3/conversations/{id}/activities/{id}` (in `updated`); can fail on request.
 
     Teams' serviceUrls carry a path (`https://smba.trafficmanager.net/emea/`); `prefix` is it.
     """
@@ -34,6 +58,8 @@ class FakeBotConnector:
     calls: list[ConnectorCall] = field(default_factory=list)
     failures: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    created: list[CreatedConversation] = field(default_factory=list)
+    updated: list[ConnectorCall] = field(default_factory=list)
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
@@ -44,6 +70,8 @@ class FakeBotConnector:
         route = self.prefix + "v3/conversations/{conversation_id}/activities"
         app.router.add_post(route, self._post)
         app.router.add_post(route + "/{activity_id}", self._post)
+        app.router.add_put(route + "/{activity_id}", self._update)
+        app.router.add_post(self.prefix + "v3/conversations", self._create)
         members = self.prefix + "v3/conversations/{conversation_id}/members/{member_id}"
         app.router.add_get(members, self._member)
         return app
@@ -79,6 +107,10 @@ class FakeBotConnector:
         await self._wait_until(lambda: len(self.messages) >= count, timeout)
         return self.messages
 
+    async def wait_until(self, predicate: Callable[[], bool], *, timeout: float = 5.0) -> None:
+        """Return once `predicate` holds (checked after every request); fails after `timeout`."""
+        await self._wait_until(predicate, timeout)
+
     async def _wait_until(self, predicate: Any, timeout: float) -> None:
         changed = self._condition()
         async with asyncio.timeout(timeout), changed:
@@ -86,8 +118,7 @@ class FakeBotConnector:
 
     async def _post(self, request: web.Request) -> web.Response:
         if self.failures:
-            status, headers = self.failures.popleft()
-            return web.json_response({"error": {"code": "Failed"}}, status=status, headers=headers)
+            return self._failure()
         self.calls.append(
             ConnectorCall(
                 path=request.path,
@@ -97,10 +128,51 @@ class FakeBotConnector:
                 body=await request.json(),
             )
         )
+        await self._notify()
+        return web.json_response({"id": f"bot-activity-{next(self._ids)}"})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        """Start a channel thread: its id is `<channel>;messageid=<root post id>`, as in Teams."""
+        if self.failures:
+            return self._failure()
+        body = await request.json()
+        activity_id = str(next(self._ids))
+        channel = str(body["channelData"]["channel"]["id"])
+        created = CreatedConversation(
+            conversation_id=f"{channel};messageid={activity_id}",
+            activity_id=activity_id,
+            authorization=request.headers.get("Authorization"),
+            body=body,
+        )
+        self.created.append(created)
+        await self._notify()
+        answer = {"id": created.conversation_id, "activityId": activity_id}
+        return web.json_response(answer, status=201)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        if self.failures:
+            return self._failure()
+        activity_id = request.match_info["activity_id"]
+        self.updated.append(
+            ConnectorCall(
+                path=request.path,
+                conversation_id=request.match_info["conversation_id"],
+                reply_to_id=activity_id,
+                authorization=request.headers.get("Authorization"),
+                body=await request.json(),
+            )
+        )
+        await self._notify()
+        return web.json_response({"id": activity_id})
+
+    def _failure(self) -> web.Response:
+        status, headers = self.failures.popleft()
+        return web.json_response({"error": {"code": "Failed"}}, status=status, headers=headers)
+
+    async def _notify(self) -> None:
         changed = self._condition()
         async with changed:
             changed.notify_all()
-        return web.json_response({"id": f"bot-activity-{next(self._ids)}"})
 
     def _condition(self) -> asyncio.Condition:
         if self._changed is None:

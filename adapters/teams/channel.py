@@ -17,7 +17,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -29,13 +29,18 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
 from adapters.http import RequestRejected, json_error, read_json_object
 from adapters.model import Channel, FileRef, Outgoing
-from adapters.ports import CorePort
+from adapters.ports import CorePort, Posted
 from adapters.retry import RetryPolicy, with_retries
 from adapters.teams.auth import TeamsCredentials, authenticate, build_authentication
 from adapters.teams.members import MemberEmails
 from adapters.teams.translate import (
     TEAMS_CARD_VERSION,
+    TEAMS_CHANNEL_ID,
+    channel_post_parameters,
     conversation_of,
+    root_message_id,
+    tenant_of,
+    thread_reference,
     to_activity,
     to_incoming,
 )
@@ -47,6 +52,7 @@ from storage.errors import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Bot Framework guidance: retry throttling and gateway errors; everything else is final.
 _TRANSIENT_STATUS = frozenset({412, 429, 500, 502, 503, 504})
@@ -129,6 +135,66 @@ class TeamsAdapter:
 
         conversation = ConversationReference().deserialize(reference)
         await self._adapter.continue_conversation(conversation, send_all, self._credentials.app_id)
+
+    async def post_to_channel(self, target: dict[str, Any], answer: Outgoing) -> Posted:
+        """`adapters.ports.ChannelPoster`: start a new thread in a team channel with `answer`.
+
+        `target` needs `channel_id` and `service_url`; `tenant_id` defaults to the bot's own
+        registration tenant (left out when neither is known), `bot_id` to `28:<app id>`. The
+        returned reference is a serialized `ConversationReference` of the thread:
+        `send_proactive` on it replies in the thread.
+        """
+        service_url = _target_field(target, "service_url")
+        tenant_id = str(target.get("tenant_id") or self._credentials.tenant_id or "") or None
+        parameters = channel_post_parameters(
+            channel_id=_target_field(target, "channel_id"),
+            tenant_id=tenant_id,
+            activity=to_activity(answer),
+        )
+        created: list[Activity] = []
+
+        async def capture(turn: TurnContext) -> None:
+            created.append(turn.activity)  # the SDK's record of the new conversation
+
+        async def create() -> None:
+            await self._adapter.create_conversation(
+                self._credentials.app_id,
+                capture,
+                parameters,
+                TEAMS_CHANNEL_ID,
+                service_url,
+                None,
+            )
+
+        await self._retrying(create, what="Teams channel post")
+        thread = created[-1]
+        conversation_id = str(thread.conversation.id)
+        # Teams names a thread after its root post; the SDK invents an id if none came back.
+        message_id = root_message_id(conversation_id) or str(thread.id)
+        reference = thread_reference(
+            service_url=service_url,
+            conversation_id=conversation_id,
+            tenant_id=tenant_id,
+            bot_id=str(target.get("bot_id") or self._bot_id()),
+            message_id=message_id,
+        )
+        return Posted(reference=reference, message_id=message_id)
+
+    async def update_post(self, posted: Posted, answer: Outgoing) -> None:
+        """`adapters.ports.ChannelPoster`: replace the post's card with `answer` for everyone
+        (`update_activity` on the root post, in the thread's conversation)."""
+
+        async def replace_post(turn: TurnContext) -> None:
+            activity = to_activity(answer)
+            activity.id = posted.message_id
+            await self._retrying(lambda: turn.update_activity(activity), what="Teams card update")
+
+        reference = ConversationReference().deserialize(posted.reference)
+        await self._adapter.continue_conversation(reference, replace_post, self._credentials.app_id)
+
+    def _bot_id(self) -> str:
+        """The bot's account id in Teams conversations."""
+        return f"28:{self._credentials.app_id}"
 
     async def close(self) -> None:
         """Release the HTTP client used for file downloads."""
@@ -221,22 +287,32 @@ class TeamsAdapter:
             log.debug("typing indicator not sent: %s", type(exc).__name__)
 
     async def _send(self, turn: TurnContext, activity: Activity) -> None:
-        async def attempt() -> None:
+        await self._retrying(lambda: turn.send_activity(activity), what="Teams send")
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]], *, what: str) -> T:
+        """Run a connector call under the retry policy, its failures mapped to channel errors
+        (429, 412 and 5xx are retried; 400, 401, 403 and 404 are final)."""
+
+        async def attempt() -> T:
             try:
-                await turn.send_activity(activity)
+                return await call()
             except ChannelError:
                 raise
             except Exception as exc:
                 raise classify_send_error(exc) from exc
 
-        await with_retries(attempt, policy=self._retry, what="Teams send")
+        return await with_retries(attempt, policy=self._retry, what=what)
 
     async def _remember(self, activity: Activity, body: dict[str, Any]) -> None:
-        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference = TurnContext.get_conversation_reference(activity)
+        if reference.conversation.tenant_id is None:
+            # The SDK reads only `tenantID` and drops Teams' `conversation.tenantId`; keep the
+            # tenant (from channelData) so channel posts can name it later.
+            reference.conversation.tenant_id = tenant_of(activity)
         await self._core.remember_conversation(
             conversation_of(activity),
             user_id=activity.from_property.id if activity.from_property else None,
-            reference=reference,
+            reference=reference.serialize(),
         )
 
 
@@ -268,6 +344,14 @@ def _retry_after(response: Any) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _target_field(target: dict[str, Any], name: str) -> str:
+    """A required field of a channel post's target; its absence is final, not transient."""
+    value = target.get(name)
+    if not isinstance(value, str) or not value:
+        raise PermanentChannelError(f"the Teams channel target has no {name}")
+    return value
 
 
 def _deserialize(body: dict[str, Any]) -> Activity | None:

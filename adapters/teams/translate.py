@@ -8,7 +8,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from botbuilder.core import CardFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, TextFormatTypes
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+    TextFormatTypes,
+)
+from botbuilder.schema.teams import ChannelInfo, TeamsChannelData, TenantInfo
 
 from adapters.cards import render_adaptive_card
 from adapters.model import (
@@ -22,6 +32,8 @@ from adapters.model import (
 )
 
 TEAMS_CARD_VERSION = "1.5"
+TEAMS_CHANNEL_ID = "msteams"  # the Bot Framework's name for the Teams channel
+THREAD_MARKER = ";messageid="  # a channel thread's conversation id: <channel>;messageid=<root>
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 _KINDS: Mapping[str, ConversationKind] = {
     "personal": "personal",
@@ -35,13 +47,19 @@ def conversation_of(activity: Activity) -> ConversationRef:
     """The neutral conversation an activity belongs to (channel threads keep their root id)."""
     conversation = activity.conversation
     kind = _KINDS.get(conversation.conversation_type or "personal", "personal")
-    _, _, thread = conversation.id.partition(";messageid=")
+    thread = root_message_id(conversation.id)
     return ConversationRef(
         channel=Channel.TEAMS,
         conversation_id=conversation.id,
         kind=kind,
         thread_id=thread or None,
     )
+
+
+def root_message_id(conversation_id: str) -> str | None:
+    """The root post's id of a channel thread's conversation id; None for other conversations."""
+    _, _, thread = conversation_id.partition(THREAD_MARKER)
+    return thread or None
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -141,3 +159,42 @@ def adaptive_card_attachment(card: dict[str, Any]) -> Attachment:
     """Wrap Adaptive Card JSON as a Bot Framework attachment."""
     attachment: Attachment = CardFactory.adaptive_card(card)
     return attachment
+
+
+def channel_post_parameters(
+    *, channel_id: str, tenant_id: str | None, activity: Activity
+) -> ConversationParameters:
+    """What the connector needs to start a new thread in a team channel with `activity` as its
+    root post (`create_conversation` answers `<channel>;messageid=<root>` and the post's id)."""
+    tenant = TenantInfo(id=tenant_id) if tenant_id else None
+    return ConversationParameters(
+        is_group=True,
+        channel_data=TeamsChannelData(channel=ChannelInfo(id=channel_id), tenant=tenant),
+        activity=activity,
+    )
+
+
+def thread_reference(
+    *,
+    service_url: str,
+    conversation_id: str,
+    tenant_id: str | None,
+    bot_id: str,
+    message_id: str,
+) -> dict[str, Any]:
+    """A serialized `ConversationReference` for a channel thread: `continue_conversation` on
+    it writes into the thread (`activityId` is the thread's root post)."""
+    reference = ConversationReference(
+        activity_id=message_id,
+        bot=ChannelAccount(id=bot_id),
+        channel_id=TEAMS_CHANNEL_ID,
+        conversation=ConversationAccount(
+            id=conversation_id,
+            conversation_type="channel",
+            is_group=True,
+            tenant_id=tenant_id or None,
+        ),
+        service_url=service_url,
+    )
+    serialized: dict[str, Any] = reference.serialize()
+    return serialized

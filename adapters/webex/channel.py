@@ -23,13 +23,12 @@ from aiohttp import web
 from adapters.http import RequestRejected
 from adapters.model import (
     Channel,
-    ConversationKind,
     ConversationRef,
     FileRef,
     Incoming,
     Outgoing,
 )
-from adapters.ports import CorePort
+from adapters.ports import CorePort, Posted
 from adapters.webex.files import (
     Download,
     DownloadedFile,
@@ -45,6 +44,8 @@ from adapters.webex.translate import (
     file_refs,
     incoming_action,
     incoming_message,
+    room_of,
+    thread_reference,
     to_messages,
 )
 from adapters.webex.webhooks import CHECK_EVERY_SECONDS, keep_webhooks, webhook_target
@@ -173,11 +174,33 @@ class WebexAdapter:
 
     async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
         """Send answers into a room the bot was in before (from a stored reference), at the top
-        level of the room: a notification starts its own thread."""
-        kind: ConversationKind = "group" if reference.get("kind") == "group" else "personal"
-        room = ConversationRef(Channel.WEBEX, str(reference["roomId"]), kind=kind)
+        level of the room (a notification starts its own thread), or into the thread the
+        reference's `parentId` names (a group space's thread the bot started)."""
+        room = room_of(reference)
         for answer in answers:
             await self.send(replace(answer, conversation=room))
+
+    async def post_to_channel(self, target: dict[str, Any], answer: Outgoing) -> Posted:
+        """`adapters.ports.ChannelPoster`: start a thread in the space `target["room_id"]` with
+        `answer` (markdown with a plain fallback and the card; a long text's further parts
+        become replies). The reference's `parentId` is the root message."""
+        room_id = target.get("room_id")
+        if not isinstance(room_id, str) or not room_id:
+            raise PermanentChannelError("the Webex channel target has no room_id")
+        space = ConversationRef(Channel.WEBEX, room_id, kind="group")
+        payloads = to_messages(replace(answer, conversation=space))
+        if not payloads:
+            raise PermanentChannelError("a channel post needs a text or a card title")
+        first, *rest = payloads
+        root_id = str((await self._api.create_message(first))["id"])
+        for payload in rest:
+            await self._api.create_message({**payload, "parentId": root_id})
+        return Posted(reference=thread_reference(room_id, root_id), message_id=root_id)
+
+    async def update_post(self, posted: Posted, answer: Outgoing) -> None:
+        """`adapters.ports.ChannelPoster`: Webex cannot edit a message that carries a card, so
+        the new state is posted into the post's thread instead."""
+        await self.send_proactive(posted.reference, [answer])
 
     async def send_file(self, conversation: ConversationRef, path: Path, *, text: str = "") -> None:
         """Send a local file (with an optional markdown text) into a conversation.

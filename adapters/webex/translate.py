@@ -195,6 +195,24 @@ def to_messages(outgoing: Outgoing) -> list[dict[str, Any]]:
     return payloads
 
 
+def room_of(reference: Mapping[str, Any]) -> ConversationRef:
+    """The conversation a stored reference (`roomId`, `kind`, optional `parentId`) names; a
+    `parentId` in a group space makes answers replies in that thread."""
+    kind: ConversationKind = "group" if reference.get("kind") == "group" else "personal"
+    parent = reference.get("parentId")
+    return ConversationRef(
+        channel=Channel.WEBEX,
+        conversation_id=str(reference["roomId"]),
+        kind=kind,
+        thread_id=str(parent) if parent and kind == "group" else None,
+    )
+
+
+def thread_reference(room_id: str, root_id: str) -> dict[str, Any]:
+    """The reference of a thread the bot started in a space: `roomId`, `kind`, `parentId`."""
+    return {"roomId": room_id, "kind": "group", "parentId": root_id}
+
+
 def _addressing(conversation: ConversationRef) -> dict[str, Any]:
     address: dict[str, Any] = {"roomId": conversation.conversation_id}
     if conversation.kind == "group" and conversation.thread_id:
