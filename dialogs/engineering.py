@@ -141,9 +141,9 @@ async def take(turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
     """Take the ticket: you own it (and it counts as acknowledged)."""
     assert ticket.id is not None
     await context.services.store.tickets.set_owner(
-        ticket.id, user_id=turn.actor.user_id, name=turn.actor.name, at=context.services.clock()
+        ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=context.services.clock()
     )
-    ticket.owner_user_id = turn.actor.user_id  # so ack does not take it again
+    ticket.owner_user_id = staff_id(turn)  # so ack does not take it again
     [acknowledged] = await ack(turn, context, ticket, rest)
     return [turn.reply(f"{turn.actor.name} owns {ticket.number} now. {acknowledged.text}")]
 
@@ -373,7 +373,12 @@ async def queue(turn: Turn, context: CommandContext, _args: str) -> list[Outgoin
 
 async def mine(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
     """Your open tickets, nearest reaction deadline first."""
-    return await _listing(turn, context, turn.actor.user_id, "Your tickets")
+    return await _listing(turn, context, staff_id(turn), "Your tickets")
+
+
+def staff_id(turn: Turn) -> str:
+    """Owners are staff, known by e-mail across Teams and Webex."""
+    return turn.actor.staff.email if turn.actor.staff is not None else turn.actor.user_id
 
 
 def _working_on_it(ticket: TicketRow, name: str) -> str:
