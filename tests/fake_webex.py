@@ -31,6 +31,7 @@ PREFIX = "/v1/"
 BOT_TOKEN = "fake-webex-bot-token"
 WEBHOOK_SECRET = "fake-webex-webhook-secret"
 DEFAULT_PAGE = 100
+STREAM_PIECE = 256 * 1024  # a file's body is written in pieces of this size
 
 
 def webex_id(kind: str, name: str | None = None) -> str:
@@ -55,10 +56,29 @@ class FakeFile:
     content_type: str = "text/plain"
     scan: deque[str] = field(default_factory=deque)
     final: str = "clean"
+    chunked: bool = False  # send no Content-Length (chunked transfer encoding)
+    gate: asyncio.Event | None = None  # when given, the body halts after one piece until set
+    cut_short: bool = False  # the connection breaks after the body's first piece
+    transfers: list[Transfer] = field(default_factory=list)
 
     def state(self) -> str:
         """The state this request sees."""
         return self.scan.popleft() if self.scan else self.final
+
+
+@dataclass
+class Transfer:
+    """One GET of a file's body: how far it got, and the connection it went over."""
+
+    transport: asyncio.BaseTransport | None
+    sent: int = 0
+    complete: bool = False
+    aborted: bool = False  # the client went away before the end
+
+    @property
+    def connection_closed(self) -> bool:
+        """Whether the client's connection is gone (a finished body keeps it alive)."""
+        return self.transport is None or self.transport.is_closing()
 
 
 @dataclass(frozen=True)
@@ -142,10 +162,14 @@ class FakeWebex:
         *,
         content_type: str = "text/plain",
         scan: tuple[str, ...] = (),
+        chunked: bool = False,
+        gate: asyncio.Event | None = None,
     ) -> str:
         """A file people can attach; returns its `contents/{id}` URL."""
         file_id = webex_id("CONTENT")
-        self.files[file_id] = FakeFile(name, data, content_type, deque(scan))
+        self.files[file_id] = FakeFile(
+            name, data, content_type, deque(scan), chunked=chunked, gate=gate
+        )
         return f"{self.base_url}contents/{file_id}"
 
     def say(
@@ -193,6 +217,10 @@ class FakeWebex:
         hook = self._webhook(fields)
         self.webhooks[hook["id"]] = hook
         return hook
+
+    def file(self, url: str) -> FakeFile:
+        """The file behind a `contents/{id}` URL."""
+        return self.files[url.rsplit("/", 1)[1]]
 
     def fail_next(
         self, status: int, *, method: str = "POST", path: str = "messages", **headers: str
@@ -384,7 +412,7 @@ class FakeWebex:
     async def _action(self, request: web.Request) -> web.Response:
         return _found(self.actions.get(request.match_info["id"]), "attachment action")
 
-    async def _content(self, request: web.Request) -> web.Response:
+    async def _content(self, request: web.Request) -> web.StreamResponse:
         file = self.files.get(request.match_info["id"])
         if file is None:
             return _error(404, "content not found")
@@ -396,7 +424,37 @@ class FakeWebex:
         if state == "unscannable" and request.query.get("allow") != "unscannable":
             return _error(428, "file could not be scanned")
         headers = {"Content-Disposition": f'attachment; filename="{file.name}"'}
-        return web.Response(body=file.data, content_type=file.content_type, headers=headers)
+        if request.method == "HEAD":
+            return web.Response(body=file.data, content_type=file.content_type, headers=headers)
+        return await self._stream(request, file, headers)
+
+    async def _stream(
+        self, request: web.Request, file: FakeFile, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        """The body in pieces, as a real server sends a large file; recorded in `transfers`."""
+        transfer = Transfer(request.transport)
+        file.transfers.append(transfer)
+        response = web.StreamResponse(headers=headers)
+        response.content_type = file.content_type
+        if not file.chunked:
+            response.content_length = len(file.data)
+        await response.prepare(request)
+        try:
+            for start in range(0, len(file.data), STREAM_PIECE):
+                piece = file.data[start : start + STREAM_PIECE]
+                await response.write(piece)
+                transfer.sent += len(piece)
+                if file.gate is not None:
+                    await file.gate.wait()
+                if file.cut_short and request.transport is not None:
+                    request.transport.abort()
+            await response.write_eof()
+            transfer.complete = True
+        except ConnectionError:
+            pass  # the client went away (aiohttp may cancel the handler instead)
+        finally:
+            transfer.aborted = not transfer.complete
+        return response
 
     async def _list_webhooks(self, request: web.Request) -> web.Response:
         return self._page(request, list(self.webhooks.values()))

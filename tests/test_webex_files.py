@@ -3,24 +3,29 @@ the real SDK against the fake Webex."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from adapters.model import Channel, ConversationRef, FileRef
-from adapters.ports import FileSource
+from adapters.ports import CorePort, FileSource
 from adapters.retry import RetryPolicy
-from adapters.webex import DownloadedFile, FileNotReady, FileRefused
-from adapters.webex.files import download
-from adapters.webex.sdk import WebexApi
+from adapters.webex import DownloadedFile, FileNotReady, FileRefused, WebexAdapter, sdk
+from adapters.webex.files import Download, download
+from adapters.webex.sdk import CHUNK_BYTES, WebexApi
 from bot.app import WEBEX, create_app
 from bot.settings import Settings
 from storage.directory import Directory
 from storage.errors import FileRejected, PermanentChannelError
-from tests.fake_webex import FakeWebex, bot_settings, running_fake_webex
+from storage.files import BlobStore
+from tests.fake_webex import FakeWebex, Transfer, bot_settings, running_fake_webex
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 LOG = b"2026-01-07 14:30:00 INVITE sip:+431234@pbx.example SIP/2.0\n"
@@ -45,6 +50,13 @@ def ref(url: str) -> FileRef:
     return FileRef(name="attachment-1", url=url)
 
 
+async def body(result: Download) -> bytes:
+    """A downloaded file's bytes, read to the end (and the download closed)."""
+    assert isinstance(result, DownloadedFile)
+    async with result:
+        return b"".join([chunk async for chunk in result])
+
+
 async def test_a_clean_file_is_downloaded_with_its_name_and_type(
     api: WebexApi, webex: FakeWebex
 ) -> None:
@@ -52,7 +64,10 @@ async def test_a_clean_file_is_downloaded_with_its_name_and_type(
 
     result = await download(api, ref(url))
 
-    assert result == DownloadedFile(name="sip trace.log", content_type="text/plain", data=LOG)
+    assert isinstance(result, DownloadedFile)
+    assert (result.name, result.content_type) == ("sip trace.log", "text/plain")
+    assert result.size == len(LOG)
+    assert await body(result) == LOG
 
 
 async def test_a_file_still_being_scanned_is_fetched_once_the_scan_is_done(
@@ -62,8 +77,7 @@ async def test_a_file_still_being_scanned_is_fetched_once_the_scan_is_done(
 
     result = await download(api, ref(url))
 
-    assert isinstance(result, DownloadedFile)
-    assert result.data == LOG
+    assert await body(result) == LOG
     assert webex.calls.count(("GET", url.rsplit("/v1/", 1)[1])) == 3
 
 
@@ -99,6 +113,7 @@ async def test_an_unscannable_file_can_be_accepted_explicitly(
 
     assert isinstance(result, DownloadedFile)
     assert result.name == "capture.pcap"
+    assert await body(result) == b"\xd4\xc3\xb2\xa1"
 
 
 async def test_a_missing_file_is_a_permanent_error(api: WebexApi, webex: FakeWebex) -> None:
@@ -112,7 +127,7 @@ async def test_the_bot_token_is_never_sent_to_another_host(api: WebexApi, webex:
     assert webex.calls == []
 
 
-async def test_the_adapter_downloads_and_sends_files(
+async def test_the_adapter_sends_files(
     aiohttp_client: ClientFactory,
     settings: Settings,
     directory: Directory,
@@ -125,11 +140,9 @@ async def test_the_adapter_downloads_and_sends_files(
     report = tmp_path / "report.txt"
     report.write_text("SLA report\n", encoding="utf-8")
 
-    fetched = await adapter.fetch_file(ref(webex.add_file("a.log", LOG)))
     conversation = ConversationRef(Channel.WEBEX, room["id"], kind="group", thread_id="root-1")
     await adapter.send_file(conversation, report, text="**Your report**")
 
-    assert isinstance(fetched, DownloadedFile)
     [sent] = webex.sent
     assert sent["markdown"] == "**Your report**"
     assert sent["parentId"] == "root-1"
@@ -148,6 +161,8 @@ async def test_the_adapter_is_a_file_source_for_logfile_collection(
     chunks = [chunk async for chunk in source.download(ref(webex.add_file("big.bin", big)))]
     infected = webex.add_file("x.exe", b"MZ", scan=("infected",))
     scanning = webex.add_file("y.log", LOG, scan=("scanning",) * 10)
+    unscannable = webex.add_file("z.pcap", LOG, scan=("unscannable",))
+    gone = f"{webex.base_url}contents/gone"
 
     assert b"".join(chunks) == big
     assert len(chunks) > 1
@@ -157,3 +172,163 @@ async def test_the_adapter_is_a_file_source_for_logfile_collection(
     with pytest.raises(FileRejected) as later:
         _ = [chunk async for chunk in source.download(ref(scanning))]
     assert (later.value.reason, later.value.retry_after) == ("not_ready", 0.0)
+    with pytest.raises(FileRejected) as refused:
+        _ = [chunk async for chunk in source.download(ref(unscannable))]
+    assert refused.value.reason == "unscannable"
+    with pytest.raises(FileRejected) as failed:
+        _ = [chunk async for chunk in source.download(ref(gone))]
+    assert failed.value.reason == "download_failed"
+    assert webex.file(infected).transfers == webex.file(unscannable).transfers == []
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+def big_file(size: int = 5 * MB) -> bytes:
+    """Bytes that do not repeat in chunk-sized blocks (a misplaced chunk changes the hash)."""
+    return random.Random(size).randbytes(size)
+
+
+async def eventually(predicate: Callable[[], bool], *, timeout: float = 5.0) -> bool:
+    """Whether `predicate` holds within `timeout` (polled: closing a connection is no call)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - no event tells when a connection closes
+            await asyncio.sleep(0.01)
+    return True
+
+
+async def connection_closed(transfer: Transfer) -> bool:
+    """Whether the fake sees the client drop `transfer`'s connection soon."""
+    return await eventually(lambda: transfer.connection_closed)
+
+
+@pytest.fixture
+async def one_worker(webex: FakeWebex) -> AsyncIterator[WebexApi]:
+    """An API facade with a single worker thread: a thread left reading blocks the next call."""
+    client = WebexApi(token=webex.token, base_url=webex.base_url, workers=1)
+    yield client
+    await client.close()
+
+
+async def test_a_large_file_streams_to_disk_in_bounded_chunks_with_its_exact_bytes(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    directory: Directory,
+    webex: FakeWebex,
+    tmp_path: Path,
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    source: FileSource = bot.app[WEBEX]
+    data = big_file()
+    sha256 = hashlib.sha256(data).hexdigest()
+
+    chunks = [chunk async for chunk in source.download(ref(webex.add_file("trace.log", data)))]
+    blob = await BlobStore(tmp_path).store(source.download(ref(webex.add_file("t.log", data))))
+
+    assert hashlib.sha256(b"".join(chunks)).hexdigest() == sha256
+    assert len(chunks) >= len(data) // CHUNK_BYTES
+    assert max(len(chunk) for chunk in chunks) <= CHUNK_BYTES
+    assert (blob.sha256, blob.size) == (sha256, len(data))
+    assert blob.path.read_bytes() == data
+
+
+async def test_chunks_arrive_while_the_rest_of_the_file_is_still_on_the_wire(
+    aiohttp_client: ClientFactory, settings: Settings, directory: Directory, webex: FakeWebex
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    source: FileSource = bot.app[WEBEX]
+    data, gate = big_file(), asyncio.Event()
+    url = webex.add_file("trace.log", data, gate=gate)  # the server halts after one piece
+
+    chunks = source.download(ref(url))
+    async with asyncio.timeout(5):  # a download that waits for the whole body never gets here
+        first = await anext(chunks)
+    [transfer] = webex.file(url).transfers
+    sent_so_far = transfer.sent
+    gate.set()
+    rest = [chunk async for chunk in chunks]
+
+    assert sent_so_far < len(data)
+    assert first + b"".join(rest) == data
+    assert transfer.complete
+
+
+async def test_closing_a_download_after_its_first_chunk_releases_the_connection(
+    aiohttp_client: ClientFactory, settings: Settings, directory: Directory, webex: FakeWebex
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    source: FileSource = bot.app[WEBEX]
+    data, gate = big_file(), asyncio.Event()
+    url = webex.add_file("trace.log", data, gate=gate)
+
+    chunks = source.download(ref(url))
+    first = await anext(chunks)
+    await chunks.aclose()  # type: ignore[attr-defined]  # the adapter's is an async generator
+    [transfer] = webex.file(url).transfers
+    assert await connection_closed(transfer)
+    gate.set()
+
+    assert await eventually(lambda: transfer.aborted)
+    assert first == data[: len(first)]
+    assert not transfer.complete
+    again = [chunk async for chunk in source.download(ref(webex.add_file("b.log", LOG)))]
+    assert again == [LOG]
+
+
+async def test_a_transfer_that_breaks_midway_fails_the_download(
+    aiohttp_client: ClientFactory, settings: Settings, directory: Directory, webex: FakeWebex
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    source: FileSource = bot.app[WEBEX]
+    url = webex.add_file("trace.log", big_file())
+    webex.file(url).cut_short = True
+
+    with pytest.raises(FileRejected) as failed:
+        _ = [chunk async for chunk in source.download(ref(url))]
+
+    assert failed.value.reason == "download_failed"
+    assert "contents.get" in failed.value.detail
+
+
+async def test_a_consumer_that_gives_up_releases_the_connection_and_the_worker(
+    webex: FakeWebex, one_worker: WebexApi, tmp_path: Path
+) -> None:
+    adapter = WebexAdapter(
+        api=one_worker, core=cast(CorePort, None), webhook_secret="s", max_body_bytes=1
+    )
+    too_big = webex.add_file("huge.log", big_file())
+
+    async def keep(url: str, *, max_bytes: int) -> str:
+        """What the logfile dialog does: store the stream, or say why not."""
+        try:
+            await BlobStore(tmp_path, max_bytes=max_bytes).store(adapter.download(ref(url)))
+        except FileRejected as refused:
+            return refused.reason
+        return "stored"
+
+    assert await keep(too_big, max_bytes=200_000) == "too_large"
+    [transfer] = webex.file(too_big).transfers
+    assert await connection_closed(transfer)
+    async with asyncio.timeout(5):  # the only worker thread is free again
+        assert await keep(webex.add_file("small.log", LOG), max_bytes=200_000) == "stored"
+
+
+async def test_a_file_past_webexs_limit_is_refused_before_or_while_reading(
+    api: WebexApi, webex: FakeWebex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sdk, "MAX_FILE_BYTES", 200_000)
+    declared = webex.add_file("a.log", big_file(300_000))
+    undeclared = webex.add_file("b.log", big_file(300_000), chunked=True)
+
+    with pytest.raises(PermanentChannelError, match="100 MB"):
+        await download(api, ref(declared))
+    opened = await download(api, ref(undeclared))
+    assert isinstance(opened, DownloadedFile)
+    assert opened.size is None
+    with pytest.raises(PermanentChannelError, match="100 MB"):
+        await body(opened)
+
+    assert await connection_closed(webex.file(declared).transfers[0])
+    assert await connection_closed(webex.file(undeclared).transfers[0])

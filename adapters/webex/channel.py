@@ -30,7 +30,6 @@ from adapters.model import (
 )
 from adapters.ports import CorePort, Posted
 from adapters.webex.files import (
-    Download,
     DownloadedFile,
     FileNotReady,
     FileRefused,
@@ -54,7 +53,6 @@ from storage.errors import ChannelError, FileRejected, PermanentChannelError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-CHUNK_BYTES = 64 * 1024
 
 
 class WebexAdapter:
@@ -215,17 +213,15 @@ class WebexAdapter:
             parent_id=parent,
         )
 
-    async def fetch_file(self, ref: FileRef, *, allow_unscannable: bool = False) -> Download:
-        """Download a file from an incoming message: its bytes, name and type, or why not
-        (still being scanned: ask again later; infected or unscannable: refused)."""
-        return await download(self._api, ref, allow_unscannable=allow_unscannable)
-
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
-        """`adapters.ports.FileSource`: the file's bytes in chunks, or `FileRejected`
-        (`not_ready` with `retry_after` while Webex scans it, `infected`, `unscannable`,
-        `download_failed`)."""
+        """`adapters.ports.FileSource`: the file's bytes in chunks as they arrive (never the
+        whole file in memory), or `FileRejected` (`not_ready` with `retry_after` while Webex
+        scans it, `infected`, `unscannable`, `download_failed`).
+
+        Closing the iterator early (a consumer that stops or fails) releases the connection.
+        """
         try:
-            result = await self.fetch_file(file)
+            result = await download(self._api, file)
         except ChannelError as exc:
             raise FileRejected("download_failed", str(exc)) from exc
         match result:
@@ -235,12 +231,21 @@ class WebexAdapter:
                 )
             case FileRefused(reason=reason, message=message):
                 raise FileRejected(reason, message)
-            case DownloadedFile(data=data):
-                for start in range(0, len(data), CHUNK_BYTES):
-                    yield data[start : start + CHUNK_BYTES]
+            case DownloadedFile():
+                async with result:
+                    while chunk := await _next_chunk(result):
+                        yield chunk
 
     async def keep_webhooks(self, *, public_url: str, every: float = CHECK_EVERY_SECONDS) -> None:
         """Register the bot's webhooks now and keep them active (runs until cancelled)."""
         await keep_webhooks(
             self._api, target_url=webhook_target(public_url), secret=self._secret, every=every
         )
+
+
+async def _next_chunk(file: DownloadedFile) -> bytes:
+    """The file's next chunk, `b""` at its end; a broken transfer is `download_failed`."""
+    try:
+        return await anext(file, b"")
+    except ChannelError as exc:
+        raise FileRejected("download_failed", str(exc)) from exc

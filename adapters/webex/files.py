@@ -1,5 +1,5 @@
 """Files people send the bot in Webex: names for `Incoming.files`, and downloads that respect
-Webex's malware scan (423 still scanning, 410 infected, 428 unscannable)."""
+Webex's malware scan (423 still scanning, 410 infected, 428 unscannable) and stream the body."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from adapters.model import FileRef
 from adapters.webex.errors import WebexPermanentError, WebexTransientError
-from adapters.webex.sdk import WebexApi
+from adapters.webex.sdk import FileStream, WebexApi
 from storage.errors import ChannelError
 
 log = logging.getLogger(__name__)
@@ -23,13 +23,45 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _UNSAFE_NAME = re.compile(r"[\\/\x00-\x1f]")
 
 
-@dataclass(frozen=True, slots=True)
 class DownloadedFile:
-    """A file's bytes, its name (from Content-Disposition) and content type."""
+    """A file Webex hands over (its malware scan is passed): the name (from
+    Content-Disposition), type and declared size, and the body still on the wire.
 
-    name: str
-    content_type: str
-    data: bytes
+    Iterate it (`async for chunk in file`) for chunks of at most `sdk.CHUNK_BYTES`, never the whole
+    file in memory; close it (`async with file:`) when done or giving up early, which releases
+    the HTTP connection.
+    """
+
+    def __init__(
+        self, *, name: str, content_type: str, size: int | None, stream: FileStream
+    ) -> None:
+        self.name = name
+        self.content_type = content_type
+        self.size = size
+        self._stream = stream
+
+    def __repr__(self) -> str:
+        return f"DownloadedFile(name={self.name!r}, content_type={self.content_type!r})"
+
+    def __aiter__(self) -> DownloadedFile:
+        return self
+
+    async def __anext__(self) -> bytes:
+        """The next chunk; channel errors when the transfer breaks or passes 100 MB."""
+        chunk = await self._stream.read()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+    async def aclose(self) -> None:
+        """Release the HTTP response (idempotent)."""
+        await self._stream.aclose()
+
+    async def __aenter__(self) -> DownloadedFile:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +83,14 @@ Download = DownloadedFile | FileNotReady | FileRefused
 
 
 async def download(api: WebexApi, ref: FileRef, *, allow_unscannable: bool = False) -> Download:
-    """Fetch a file with the bot token (retrying while it is scanned, within the retry policy).
+    """Open a file with the bot token (retrying while it is scanned, within the retry policy);
+    a `DownloadedFile` must be closed by the caller.
 
     Other failures raise the project's channel errors: transient ones (retry later) or
     permanent ones (gone, forbidden, too large).
     """
     try:
-        raw = await api.download(ref.url, allow_unscannable=allow_unscannable)
+        stream = await api.open_file(ref.url, allow_unscannable=allow_unscannable)
     except WebexTransientError as exc:
         if exc.status == SCANNING:
             return FileNotReady(retry_after=exc.retry_after)
@@ -68,11 +101,16 @@ async def download(api: WebexApi, ref: FileRef, *, allow_unscannable: bool = Fal
         if exc.status == UNSCANNABLE:
             return FileRefused("unscannable", "Webex could not scan this file for malware")
         raise
-    return DownloadedFile(
-        name=filename(raw.headers) or ref.name,
-        content_type=_content_type(raw.headers) or ref.content_type,
-        data=raw.content,
-    )
+    try:
+        return DownloadedFile(
+            name=filename(stream.headers) or ref.name,
+            content_type=_content_type(stream.headers) or ref.content_type,
+            size=stream.size,
+            stream=stream,
+        )
+    except BaseException:
+        await stream.aclose()
+        raise
 
 
 async def describe(api: WebexApi, urls: tuple[str, ...]) -> tuple[FileRef, ...]:

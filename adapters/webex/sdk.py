@@ -2,10 +2,11 @@
 
 This is the only module that imports the SDK. The SDK is synchronous (`requests`), so every call
 runs in a small dedicated thread pool (bounded: a burst of webhooks cannot start a hundred
-threads), list generators are materialised inside the thread (they do I/O while iterated), and
-the SDK's own rate-limit handling (sleep `Retry-After`, retry forever) is off: our retry policy
-honours `Retry-After` up to a cap and gives up after a few attempts. SDK and `requests` failures
-become the project's channel errors here, at the edge.
+threads), list generators are materialised inside the thread (they do I/O while iterated), a
+file's body is read one chunk per pool call (never whole in memory), and the SDK's own
+rate-limit handling (sleep `Retry-After`, retry forever) is off: our retry policy honours
+`Retry-After` up to a cap and gives up after a few attempts. SDK and `requests` failures become
+the project's channel errors here, at the edge.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -37,15 +37,8 @@ DEFAULT_WORKERS = 4
 REQUEST_TIMEOUT_SECONDS = 30
 CLOSE_TIMEOUT_SECONDS = 5.0
 MAX_FILE_BYTES = 100 * 1024 * 1024  # Webex's own limit per file
+CHUNK_BYTES = 64 * 1024  # what one read of a file's body returns at most
 _ONCE = RetryPolicy(attempts=1)
-
-
-@dataclass(frozen=True, slots=True)
-class RawFile:
-    """A downloaded file's bytes and the response headers that describe it."""
-
-    content: bytes
-    headers: Mapping[str, str]
 
 
 class WebexApi:
@@ -140,24 +133,26 @@ class WebexApi:
 
         return await self._call("contents.head", fetch_headers, policy=_ONCE)
 
-    async def download(self, url: str, *, allow_unscannable: bool = False) -> RawFile:
-        """GET a file a message carries, with the bot token; only from the API's own host."""
+    async def open_file(self, url: str, *, allow_unscannable: bool = False) -> FileStream:
+        """GET a file a message carries, with the bot token; only from the API's own host.
+
+        The answer's status is settled here (a malware scan still running, 5xx and 429 are
+        retried within the policy; 410 infected, 428 unscannable and the rest raise), the body
+        is left on the wire: read it chunk by chunk from the returned stream, and close that.
+        """
         self._check_origin(url)
         params = {"allow": "unscannable"} if allow_unscannable else None
-        fetch = partial(self._fetch_file, url, params)
-        return await self._call("contents.get", fetch)
+        what = "contents.get"
+        opening = partial(self._open_file, url, params)
+        response = await self._call(what, opening, discard=_close_response)
+        return FileStream(response, pool=self._pool, what=what)
 
-    def _fetch_file(self, url: str, params: dict[str, str] | None) -> RawFile:
+    def _open_file(self, url: str, params: dict[str, str] | None) -> Any:
         response = self._session.request("GET", url, 200, params=params, stream=True)
-        with response:
-            declared = int(response.headers.get("Content-Length") or 0)
-            if declared > MAX_FILE_BYTES:
-                raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
-            content = response.raw.read(MAX_FILE_BYTES + 1, decode_content=True)
-            if len(content) > MAX_FILE_BYTES:
-                raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
-            # requests' headers stay case-insensitive (HTTP/2 servers send lower case).
-            return RawFile(content=content, headers=response.headers)
+        if (_declared_length(response.headers) or 0) > MAX_FILE_BYTES:
+            response.close()
+            raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
+        return response
 
     def _check_origin(self, url: str) -> None:
         if _origin(url) != self._origin:
@@ -179,14 +174,27 @@ class WebexApi:
         self._session._req_session.close()
 
     async def _call(
-        self, what: str, call: Callable[[], T], *, policy: RetryPolicy | None = None
+        self,
+        what: str,
+        call: Callable[[], T],
+        *,
+        policy: RetryPolicy | None = None,
+        discard: Callable[[T], object] | None = None,
     ) -> T:
-        """Run one SDK call in the pool, mapping failures; transient ones are retried."""
+        """Run one SDK call in the pool, mapping failures; transient ones are retried.
+
+        `discard` releases what a call returns when its caller was cancelled meanwhile (the
+        thread cannot be stopped, so its result is cleaned up once it arrives).
+        """
 
         async def attempt() -> T:
-            loop = asyncio.get_running_loop()
+            running = self._pool.submit(call)
             try:
-                return await loop.run_in_executor(self._pool, call)
+                return await asyncio.wrap_future(running)
+            except asyncio.CancelledError:
+                if discard is not None:
+                    running.add_done_callback(partial(_discard_result, discard))
+                raise
             except ChannelError:
                 raise
             except Exception as exc:
@@ -196,6 +204,93 @@ class WebexApi:
                 raise mapped from None
 
         return await with_retries(attempt, policy=policy or self._retry, what=f"Webex {what}")
+
+
+class FileStream:
+    """A file Webex answered 200 for: its headers now, its body chunk by chunk.
+
+    Every read runs in the API's worker pool (the SDK is synchronous), so the body is never
+    whole in memory and the event loop never blocks. `aclose` (or `async with`) releases the
+    HTTP response; a body not read to its end closes the connection rather than reusing it.
+    """
+
+    def __init__(self, response: Any, *, pool: ThreadPoolExecutor, what: str) -> None:
+        self.headers: Mapping[str, str] = response.headers  # case-insensitive (requests)
+        self._response = response
+        self._body: Iterator[bytes] = response.iter_content(CHUNK_BYTES)
+        self._pool = pool
+        self._what = what
+        self._received = 0
+        self._reading: Future[bytes] | None = None
+        self._closed = False
+
+    @property
+    def size(self) -> int | None:
+        """The size the answer declared (`Content-Length`), if it did."""
+        return _declared_length(self.headers)
+
+    async def read(self) -> bytes:
+        """The next chunk (at most `CHUNK_BYTES`), `b""` at the end; channel errors otherwise
+        (a broken connection is transient, more than Webex's 100 MB limit permanent)."""
+        if self._closed:
+            raise RuntimeError("read from a closed Webex file stream")
+        if self._reading is not None and not self._reading.done():
+            raise RuntimeError("a read of this Webex file stream is still running")
+        self._reading = self._pool.submit(next, self._body, b"")
+        try:
+            chunk = await asyncio.wrap_future(self._reading)
+        except Exception as exc:
+            mapped = _channel_error(exc, self._what)
+            if mapped is None:
+                raise
+            raise mapped from None
+        self._received += len(chunk)
+        if self._received > MAX_FILE_BYTES:
+            raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
+        return chunk
+
+    async def aclose(self) -> None:
+        """Release the response (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        reading = self._reading
+        if reading is not None and not reading.done():
+            # Its reader was cancelled mid-read: close as soon as that read returns, in its
+            # thread (closing under a running read would race with it).
+            reading.add_done_callback(partial(_close_when_done, self._response))
+            return
+        try:
+            closing = self._pool.submit(_close_response, self._response)
+        except RuntimeError:  # the pool is shut down: closing a socket does not block
+            _close_response(self._response)
+            return
+        await asyncio.wrap_future(closing)
+
+    async def __aenter__(self) -> FileStream:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+
+def _declared_length(headers: Mapping[str, str]) -> int | None:
+    length = headers.get("Content-Length", "")
+    return int(length) if length.isdigit() else None
+
+
+def _close_response(response: Any) -> None:
+    response.close()
+
+
+def _close_when_done(response: Any, _done: Future[Any]) -> None:
+    response.close()
+
+
+def _discard_result(discard: Callable[[Any], object], done: Future[Any]) -> None:
+    """A done-callback: hand a finished call's result to `discard` (nothing if it failed)."""
+    if not done.cancelled() and done.exception() is None:
+        discard(done.result())
 
 
 def _channel_error(exc: Exception, what: str) -> ChannelError | None:
