@@ -179,6 +179,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter
     app[SERVICES].senders[Channel.TEAMS] = adapter
+    app[SERVICES].posters[Channel.TEAMS] = adapter
     resumed = await adapter.resume_pending()
     if resumed:
         log.info("resuming %d Teams event(s) left unfinished by the previous run", resumed)
@@ -216,6 +217,7 @@ async def _webex(app: web.Application) -> AsyncIterator[None]:
     app[WEBEX] = adapter
     app[SERVICES].file_sources[Channel.WEBEX] = adapter
     app[SERVICES].senders[Channel.WEBEX] = adapter
+    app[SERVICES].posters[Channel.WEBEX] = adapter
     resumed = await adapter.resume_pending()
     if resumed:
         log.info("resuming %d Webex event(s) left unfinished by the previous run", resumed)

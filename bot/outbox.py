@@ -168,7 +168,9 @@ class Dispatcher:
         if known is None:
             raise TransientChannelError("the bot has not talked in Teams yet (not installed?)")
         reference = known.reference
-        tenant = (reference.get("conversation") or {}).get("tenantId", "")
+        conversation = reference.get("conversation") or {}
+        # botbuilder serialises the tenant as `tenantID`; Teams itself sends `tenantId`.
+        tenant = conversation.get("tenantID") or conversation.get("tenantId") or ""
         return {**target, "service_url": reference["serviceUrl"], "tenant_id": tenant}
 
     async def _remember_thread(self, row: OutboxRow, posted: Posted) -> None:

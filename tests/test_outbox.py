@@ -213,6 +213,7 @@ async def test_a_thread_message_waits_for_its_alert(
     assert await outbox.deliver_due() == 1
 
     assert teams.posts[0][0]["service_url"] == "https://smba.example/emea/"
+    assert teams.posts[0][0]["tenant_id"] == "t-1"
     assert teams.sent == [({"thread": "root-1"}, ["a note"])]
 
 
