@@ -95,6 +95,12 @@ class BlobStore:
         except BaseException:
             await asyncio.to_thread(_close_and_remove, handle, temporary)
             raise
+        finally:
+            # Stopping early (too large) must release the download's connection now, not when
+            # the garbage collector finds the abandoned generator.
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
         await asyncio.to_thread(handle.close)
         sha256 = digest.hexdigest()
         final = self.path_of(sha256)
