@@ -63,11 +63,17 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "report a fault: I ask a few questions and open a ticket",
         "de": "eine Störung melden: ich stelle ein paar Fragen und eröffne ein Ticket",
     },
-    "cmd_ack": {"en": "acknowledge a ticket: the first response, the customer is told", "de": "Ticket bestätigen: die erste Reaktion, der Kunde wird informiert"},
+    "cmd_ack": {
+        "en": "acknowledge a ticket: the first response, the customer is told",
+        "de": "Ticket bestätigen: die erste Reaktion, der Kunde wird informiert",
+    },
     "cmd_take": {"en": "take a ticket: you own it", "de": "Ticket übernehmen"},
     "cmd_assign": {"en": "give a ticket to another engineer", "de": "Ticket zuweisen"},
     "cmd_reply": {"en": "write to the ticket's customer", "de": "dem Kunden des Tickets schreiben"},
-    "cmd_ask_logs": {"en": "ask the customer for logs (SLA paused)", "de": "Logs beim Kunden anfordern (SLA pausiert)"},
+    "cmd_ask_logs": {
+        "en": "ask the customer for logs (SLA paused)",
+        "de": "Logs beim Kunden anfordern (SLA pausiert)",
+    },
     "cmd_note": {"en": "internal note on a ticket", "de": "interne Notiz zu einem Ticket"},
     "cmd_vendor": {"en": "record a manufacturer case", "de": "Herstellerfall erfassen"},
     "cmd_resolve": {"en": "resolve a ticket", "de": "Ticket lösen"},
@@ -75,7 +81,10 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "cmd_show": {"en": "a ticket's card and SLA state", "de": "Karte und SLA-Stand eines Tickets"},
     "cmd_mine": {"en": "your open tickets by deadline", "de": "Ihre offenen Tickets nach Frist"},
     "cmd_queue": {"en": "all open tickets by deadline", "de": "alle offenen Tickets nach Frist"},
-    "customer_message_added": {"en": "Added to {number}; the engineers see it.", "de": "Zu {number} hinzugefügt; die Technik sieht es."},
+    "customer_message_added": {
+        "en": "Added to {number}; the engineers see it.",
+        "de": "Zu {number} hinzugefügt; die Technik sieht es.",
+    },
     "cmd_language": {
         "en": "answer in German or English",
         "de": "auf Deutsch oder Englisch antworten",
