@@ -125,6 +125,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             ticket_prefix=directory.provider.ticket_prefix,
             draft_remind_after=parse_duration(settings.draft_remind_after),
             draft_expire_after=parse_duration(settings.draft_expire_after),
+            logs_reminder_after=parse_duration(directory.provider.logs_reminder_after),
+            vendor_chase_after=parse_duration(directory.provider.vendor_chase_after),
+            notify_outside_service_time=directory.provider.notify_outside_service_time,
         ),
     )
     app[SERVICES] = services

@@ -28,6 +28,8 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=15)
 POLL_SECONDS = 2.0
+# Ticket threads that are really an incident's thread have no card of their own.
+SHARED_THREAD = "shared:"
 
 
 class NotYet(TransientChannelError):
@@ -135,14 +137,43 @@ class Dispatcher:
                 await self._remember_thread(row, posted)
                 if len(answers) > 1:
                     await self._sender(channel).send_proactive(posted.reference, answers[1:])
+            case "incident":
+                posted = await self._poster(channel).post_to_channel(
+                    await self._route(channel, row.target), answers[0]
+                )
+                await self._store.incidents.add(
+                    key=row.target["incident"],
+                    channel=row.channel,
+                    root_message_id=posted.message_id,
+                    reference=posted.reference,
+                    now=self._clock(),
+                )
+            case "member":
+                await self._send_member(row, channel, answers)
             case "thread":
                 for thread, _root in await self._threads(row):
                     await self._sender(channel).send_proactive(thread, answers)
             case "update":
                 for thread, root in await self._threads(row):
-                    await self._poster(channel).update_post(Posted(thread, root), answers[0])
+                    if not root.startswith(SHARED_THREAD):  # a card of its own to update
+                        await self._poster(channel).update_post(Posted(thread, root), answers[0])
             case _:
                 raise PermanentChannelError(f"unknown outbox kind {row.kind!r}")
+
+    async def _send_member(self, row: OutboxRow, channel: Channel, answers: list[Outgoing]) -> None:
+        incident = await self._store.incidents.get(key=row.target["incident"], channel=row.channel)
+        if incident is None:
+            raise NotYet("the incident's grouped alert is not posted yet")
+        await self._sender(channel).send_proactive(incident.reference, answers)
+        if row.ticket_id is not None:
+            # The ticket shares the incident's thread: its updates are posted there.
+            await self._store.threads.add(
+                ticket_id=row.ticket_id,
+                channel=row.channel,
+                root_message_id=f"{SHARED_THREAD}{incident.root_message_id}:{row.ticket_id}",
+                reference=incident.reference,
+                now=self._clock(),
+            )
 
     async def _threads(self, row: OutboxRow) -> list[tuple[dict[str, Any], str]]:
         if row.ticket_id is None:

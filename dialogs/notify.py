@@ -60,6 +60,33 @@ class Notifier:
                 ticket=ticket,
             )
 
+    async def incident_alert(self, key: str, answer: Outgoing) -> None:
+        """The grouped alert of a possible outage: one new thread in the default engineers'
+        channel, however many customers report."""
+        channel_key = self._directory.provider.default_channels.get(ENGINEERS)
+        for channel, target in self._targets(channel_key):
+            await self._enqueue(
+                f"incident:{key}:{channel}",
+                channel,
+                "incident",
+                {**target, "incident": key},
+                [answer],
+            )
+
+    async def member_alert(self, ticket: TicketRow, key: str, answer: Outgoing) -> None:
+        """A ticket of a possible outage: its card goes into the incident's thread instead of a
+        thread of its own; its later updates follow it there."""
+        channel_key = self._directory.provider.default_channels.get(ENGINEERS)
+        for channel, _target in self._targets(channel_key):
+            await self._enqueue(
+                f"alert:{ticket.number}:{channel}",
+                channel,
+                "member",
+                {"incident": key},
+                [answer],
+                ticket=ticket,
+            )
+
     async def to_thread(
         self, ticket: TicketRow, answers: Sequence[Outgoing], *, event: str
     ) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from adapters.model import Card, Fact, Outgoing
+from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing
 from dialogs.coaching import PRODUCT_NAMES, coaching
 from dialogs.context import Turn
 from dialogs.texts import t
@@ -103,11 +104,55 @@ def _hours(duration: timedelta) -> str:
 
 
 async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
-    """The new ticket's card in the engineers' channel (a thread of its own)."""
+    """The new ticket's card in the engineers' channel: a thread of its own, or, when several
+    customers report the same product at once, inside one grouped alert of a possible outage."""
     from dialogs.ticket_state import alert_card, view
 
     services = context.services
     now = services.clock()
     customer = context.directory.customer(ticket.customer_key)
     card = alert_card(await view(services, ticket, now), customer.name if customer else "", now)
-    await services.notify.new_alert(ticket, card)
+    incident = await _possible_outage(context, ticket)
+    if incident is None:
+        await services.notify.new_alert(ticket, card)
+    else:
+        await services.notify.member_alert(ticket, incident, card)
+
+
+async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | None:
+    """The incident this fault belongs to, if enough customers reported its product lately;
+    the first time the threshold is reached, the grouped alert is queued."""
+    services, tunables = context.services, context.services.tunables
+    if ticket.kind != TicketKind.FAULT or ticket.product == Product.OTHER:
+        return None
+    recent = await services.store.tickets.recent_of_product(
+        product=ticket.product, since=ticket.created_at - tunables.incident_window
+    )
+    if len({row.customer_key for row in recent}) < tunables.incident_threshold:
+        return None
+    known = next((row.incident_key for row in recent if row.incident_key), None)
+    key = known or f"{ticket.product}:{min(recent, key=lambda row: row.id or 0).number}"
+    await services.store.tickets.set_incident([row.id for row in recent if row.id], key)
+    if known is None:
+        await services.notify.incident_alert(key, _incident_card(context, ticket, recent))
+    return key
+
+
+def _incident_card(
+    context: CommandContext, ticket: TicketRow, recent: Sequence[TicketRow]
+) -> Outgoing:
+    product = PRODUCT_NAMES[Product(ticket.product)]["en"]
+    minutes = int(context.services.tunables.incident_window.total_seconds() // 60)
+    headline = (
+        f"{len({r.customer_key for r in recent})} customers reported {product} within "
+        f"{minutes} minutes – possible vendor outage"
+    )
+    facts = []
+    for row in sorted(recent, key=lambda r: r.id or 0):
+        customer = context.directory.customer(row.customer_key)
+        facts.append(
+            Fact(row.number, f"{customer.name if customer else row.customer_key}, {row.priority}")
+        )
+    card = Card(title=f"Possible outage: {product}", paragraphs=(headline,), facts=tuple(facts))
+    text = "\n".join([f"**{card.title}**", headline, *(f"- {f.label}: {f.value}" for f in facts)])
+    return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)

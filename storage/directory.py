@@ -359,6 +359,12 @@ class Provider(_Strict):
     # Ticket numbers look like CCS-2026-000123.
     ticket_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,10}$")] = "CCS"
     default_channels: dict[str, str] = Field(default_factory=dict)
+    # Business time after which a customer asked for logs is reminded (once).
+    logs_reminder_after: Duration = "4h"
+    # Business time after which a ticket's owner is reminded to chase a vendor case.
+    vendor_chase_after: Duration = "8h"
+    # Warn engineers about business-hours tickets outside the service time too?
+    notify_outside_service_time: bool = False
 
 
 class Directory(_Strict):

@@ -166,6 +166,8 @@ class TicketRow(SQLModel, table=True):
     sla_next_due: datetime | None = _utc(nullable=True, index=True)
     owner_user_id: str | None = Field(default=None, max_length=255)
     owner_name: str = Field(default="", max_length=200)
+    # Set when the ticket is part of a possible outage (several customers, one product).
+    incident_key: str | None = Field(default=None, max_length=80, index=True)
 
 
 class TicketEventRow(SQLModel, table=True):
@@ -251,6 +253,20 @@ class TicketThreadRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    channel: str = Field(max_length=16)
+    root_message_id: str = Field(max_length=255)
+    reference: dict[str, Any] = _json()
+    created_at: datetime = _utc(nullable=False)
+
+
+class IncidentThreadRow(SQLModel, table=True):
+    """The grouped alert of a possible outage in the engineers' channel, per chat system."""
+
+    __tablename__ = "incident_thread"
+    __table_args__ = (UniqueConstraint("incident_key", "channel", name="uq_incident_thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_key: str = Field(max_length=80)
     channel: str = Field(max_length=16)
     root_message_id: str = Field(max_length=255)
     reference: dict[str, Any] = _json()

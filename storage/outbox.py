@@ -14,7 +14,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import OutboxRow, OutboxStatus, TicketThreadRow
+from storage.models import IncidentThreadRow, OutboxRow, OutboxStatus, TicketThreadRow
 
 LEASE = timedelta(minutes=2)
 
@@ -182,3 +182,43 @@ class TicketThreads:
             )
             found: int | None = (await session.scalars(query)).first()
         return found
+
+
+class IncidentThreads:
+    """Where each possible outage's grouped alert is."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(
+        self,
+        *,
+        key: str,
+        channel: str,
+        root_message_id: str,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Remember the grouped alert's thread (idempotent)."""
+        statement = (
+            self._db.insert(IncidentThreadRow)
+            .values(
+                incident_key=key,
+                channel=channel,
+                root_message_id=root_message_id,
+                reference=reference,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["incident_key", "channel"])
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+    async def get(self, *, key: str, channel: str) -> IncidentThreadRow | None:
+        """The grouped alert of an incident on one chat system."""
+        async with self._db.session() as session:
+            query = select(IncidentThreadRow).where(
+                col(IncidentThreadRow.incident_key) == key,
+                col(IncidentThreadRow.channel) == channel,
+            )
+            return (await session.scalars(query)).first()

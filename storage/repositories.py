@@ -25,7 +25,7 @@ from storage.models import (
     InboundEventRow,
     InboundStatus,
 )
-from storage.outbox import Outbox, TicketThreads
+from storage.outbox import IncidentThreads, Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
 
 
@@ -370,3 +370,4 @@ class Store:
         self.logfiles = Logfiles(database)
         self.outbox = Outbox(database)
         self.threads = TicketThreads(database)
+        self.incidents = IncidentThreads(database)

@@ -221,6 +221,15 @@ class Tickets:
             )
             return (await session.scalars(query)).all()
 
+    async def set_incident(self, ticket_ids: Sequence[int], key: str) -> None:
+        """Group tickets under a possible outage (those already grouped keep their incident)."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(TicketRow)
+                .where(col(TicketRow.id).in_(ticket_ids), col(TicketRow.incident_key).is_(None))
+                .values(incident_key=key)
+            )
+
     async def set_next_due(self, ticket_id: int, due: datetime | None) -> None:
         """Store when the SLA watcher must look at the ticket next."""
         async with self._db.session() as session:
