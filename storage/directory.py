@@ -11,7 +11,6 @@ import re
 import tomllib
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -422,13 +421,10 @@ class Directory(_Strict):
                 seen[token] = customer.key
         return problems
 
-    @cached_property
-    def _customers_by_key(self) -> dict[str, Customer]:
-        return {customer.key: customer for customer in self.customers}
-
     def customer(self, key: str) -> Customer | None:
         """The customer with this key, if any."""
-        return self._customers_by_key.get(key)
+        # A scan, not a cache: a cached lookup would survive `model_copy` and go stale.
+        return next((c for c in self.customers if c.key == key), None)
 
     def customer_for_tenant(self, tenant_id: str) -> Customer | None:
         """The customer whose Microsoft 365 tenant this is."""
