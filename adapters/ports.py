@@ -5,7 +5,7 @@ Adapters never import storage or the router; they are handed a `CorePort`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,20 +37,23 @@ class CorePort(Protocol):
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Run the router on one message and return the answers."""
 
-    async def begin(self, event_id: int) -> int:
-        """Count a processing attempt; returns how many attempts there have been."""
+    async def run_event(
+        self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Process one accepted event: count the attempt (giving up after too many), run
+        `work`, then mark it done; a permanent channel error marks it failed, a transient one
+        leaves it pending for the next start."""
+
+    async def resume(
+        self, channel: Channel, process: Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
+    ) -> int:
+        """Start `process` for every event of `channel` a previous run left unfinished."""
 
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         """Mark an event processed (or failed for good, with a short reason)."""
 
-    async def pending(self, channel: Channel) -> Sequence[PendingEvent]:
-        """Accepted events of this channel not yet finished, oldest first."""
-
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in a tracked background task that shutdown waits for or cancels."""
-
-    def observe_turn(self, channel: Channel, seconds: float) -> None:
-        """Record how long a turn took, from acceptance to sent answers."""
 
     def count_error(self, where: str) -> None:
         """Count a failure that was handled (logged and answered politely)."""

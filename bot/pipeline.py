@@ -7,7 +7,8 @@ here (never sent to a client) and the person gets a polite answer instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Sequence
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +20,12 @@ from bot.router import Clock, Router
 from bot.tasks import TaskTracker
 from dialogs.texts import t
 from storage.directory import Directory
-from storage.errors import StorageError
+from storage.errors import ChannelError, PermanentChannelError, StorageError
 from storage.repositories import Store
 
 log = logging.getLogger(__name__)
+# An event that failed this often (a poison message) is given up and marked failed.
+MAX_ATTEMPTS = 5
 
 
 class Core:
@@ -84,6 +87,39 @@ class Core:
             text=t("something_went_wrong", language),
             reply_to=incoming.event_id,
         )
+
+    async def run_event(
+        self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
+    ) -> None:
+        started = time.perf_counter()
+        if await self.begin(event_id) > MAX_ATTEMPTS:
+            await self.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
+            return
+        try:
+            await work()
+        except PermanentChannelError as exc:
+            log.warning("%s event %s failed for good: %s", channel.value, event_id, exc)
+            self.count_error(channel.value)
+            await self.finish(event_id, error=str(exc))
+            return
+        except ChannelError as exc:
+            # Left pending: the next start resumes it (a channel does not redeliver what it
+            # got a 200 for).
+            log.warning("could not process %s event %s yet: %s", channel.value, event_id, exc)
+            self.count_error(channel.value)
+            return
+        await self.finish(event_id)
+        self.observe_turn(channel, time.perf_counter() - started)
+
+    async def resume(
+        self,
+        channel: Channel,
+        process: Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]],
+    ) -> int:
+        pending = await self.pending(channel)
+        for event in pending:
+            self.spawn(process(event.event_id, event.payload), name=f"{channel}-{event.event_id}")
+        return len(pending)
 
     async def begin(self, event_id: int) -> int:
         await self._store.inbox.start_attempt(event_id=event_id)

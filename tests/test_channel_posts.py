@@ -50,8 +50,15 @@ class UnusedCore:
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         raise AssertionError("posting must not route messages")
 
-    async def begin(self, event_id: int) -> int:
+    async def run_event(
+        self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
+    ) -> None:
         raise AssertionError("posting must not process events")
+
+    async def resume(
+        self, channel: Channel, process: Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
+    ) -> int:
+        raise AssertionError("posting must not resume events")
 
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         raise AssertionError("posting must not process events")

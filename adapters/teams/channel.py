@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -60,7 +59,6 @@ _PERMANENT_STATUS = frozenset({400, 401, 403, 404})
 _PROCESSED_TYPES = frozenset({ActivityTypes.message, ActivityTypes.invoke})
 _REMEMBERED_TYPES = _PROCESSED_TYPES | {ActivityTypes.conversation_update}
 CARD_ACTION_INVOKE = "adaptiveCard/action"
-MAX_ATTEMPTS = 5
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=60)
 
 
@@ -208,35 +206,16 @@ class TeamsAdapter:
 
     async def resume_pending(self) -> int:
         """Process events a previous run accepted but did not finish; returns how many."""
-        pending = await self._core.pending(Channel.TEAMS)
-        for event in pending:
-            self._core.spawn(
-                self.process(event.event_id, event.payload), name=f"teams-event-{event.event_id}"
-            )
-        return len(pending)
+        return await self._core.resume(Channel.TEAMS, self.process)
 
     async def process(self, event_id: int, payload: dict[str, Any]) -> None:
         """Answer one stored message activity: typing indicator, router, replies."""
-        started = time.perf_counter()
-        attempts = await self._core.begin(event_id)
-        if attempts > MAX_ATTEMPTS:
-            await self._core.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
-            return
         activity = Activity().deserialize(payload)
-        try:
-            await self._continue(activity, lambda turn: self._reply(turn, activity))
-        except PermanentChannelError as exc:
-            log.warning("Teams refused the answer to event %s for good: %s", event_id, exc)
-            self._core.count_error("teams-send")
-            await self._core.finish(event_id, error=str(exc))
-            return
-        except ChannelError as exc:
-            # Left pending: the next start resumes it; Teams itself will not resend it.
-            log.warning("could not answer Teams event %s yet: %s", event_id, exc)
-            self._core.count_error("teams-send")
-            return
-        await self._core.finish(event_id)
-        self._core.observe_turn(Channel.TEAMS, time.perf_counter() - started)
+        await self._core.run_event(
+            Channel.TEAMS,
+            event_id,
+            lambda: self._continue(activity, lambda turn: self._reply(turn, activity)),
+        )
 
     async def _reply(self, turn: TurnContext, activity: Activity) -> None:
         await self._send_typing(turn)

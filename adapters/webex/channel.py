@@ -12,7 +12,6 @@ crash are resumed at the next start the same way.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -51,8 +50,6 @@ from adapters.webex.webhooks import CHECK_EVERY_SECONDS, keep_webhooks, webhook_
 from storage.errors import ChannelError, FileRejected, PermanentChannelError
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 5
 
 
 class WebexAdapter:
@@ -97,36 +94,17 @@ class WebexAdapter:
 
     async def resume_pending(self) -> int:
         """Process deliveries a previous run accepted but did not finish; returns how many."""
-        pending = await self._core.pending(Channel.WEBEX)
-        for event in pending:
-            self._core.spawn(
-                self.process(event.event_id, event.payload), name=f"webex-event-{event.event_id}"
-            )
-        return len(pending)
+        return await self._core.resume(Channel.WEBEX, self.process)
 
     async def process(self, event_id: int, payload: dict[str, Any]) -> None:
         """Answer one stored delivery: fetch, translate, route, send."""
-        started = time.perf_counter()
-        attempts = await self._core.begin(event_id)
-        if attempts > MAX_ATTEMPTS:
-            await self._core.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
-            return
-        try:
+
+        async def work() -> None:
             incoming = await self._receive(payload)
             if incoming is not None:
                 await self._answer(incoming)
-        except PermanentChannelError as exc:
-            log.warning("Webex event %s failed for good: %s", event_id, exc)
-            self._core.count_error("webex")
-            await self._core.finish(event_id, error=str(exc))
-            return
-        except ChannelError as exc:
-            # Left pending: the next start resumes it (Webex does not redeliver a 200'd event).
-            log.warning("could not process Webex event %s yet: %s", event_id, exc)
-            self._core.count_error("webex")
-            return
-        await self._core.finish(event_id)
-        self._core.observe_turn(Channel.WEBEX, time.perf_counter() - started)
+
+        await self._core.run_event(Channel.WEBEX, event_id, work)
 
     async def _receive(self, payload: Mapping[str, Any]) -> Incoming | None:
         """The neutral message for a delivery, or None when there is nothing to answer."""
