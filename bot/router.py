@@ -115,6 +115,10 @@ class Router:
         if isinstance(handled, list):
             self._count(turn.incoming, "fallback")
             return handled
+        if turn.incoming.value and "action" in turn.incoming.value:
+            # A button of a form whose dialog is over (already sent, cancelled, expired).
+            self._count(turn.incoming, "stale-card")
+            return [turn.reply(t("card_expired", turn.actor.language))]
         self._count(turn.incoming, "unknown")
         shown = (turn.incoming.text or name or "").strip()[:80]
         return [turn.reply(t("unknown_command", turn.actor.language, text=shown))]

@@ -17,7 +17,7 @@ from dialogs.coaching import PRODUCT_NAMES, coaching
 from dialogs.context import Language, Turn, as_language
 from dialogs.logfiles import TICKET_NUMBER
 from dialogs.texts import t
-from dialogs.ticket_state import VENDOR_CASE, TicketView, alert_card, refresh_next_due, view
+from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
 from dialogs.when import in_words
 from storage.directory import Product, Role
 from storage.models import TicketRow, TicketStatus
@@ -52,9 +52,10 @@ async def find_ticket(
 
 
 def on_ticket(
-    handler: TicketHandler, *, needs_text: str = ""
+    handler: TicketHandler, *, needs_text: str = "", open_only: bool = True
 ) -> Callable[[Turn, CommandContext, str], Awaitable[list[Outgoing]]]:
-    """Wrap a handler: find the ticket (or say how to name it), require text where needed."""
+    """Wrap a handler: find the ticket (or say how to name it), require text where needed,
+    and refuse to work on a resolved ticket unless the command is for those too."""
 
     async def run(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
         ticket, rest = await find_ticket(turn, context, args)
@@ -67,16 +68,20 @@ def on_ticket(
             ]
         if needs_text and not rest:
             return [turn.reply(f"Please add {needs_text}, e.g. `{needs_text}`.")]
+        if open_only and ticket.status == TicketStatus.RESOLVED:
+            return [turn.reply(f"{ticket.number} is resolved; `reopen {ticket.number}` first.")]
         return await handler(turn, context, ticket, rest)
 
     return run
 
 
-async def _first_response(turn: Turn, context: CommandContext, ticket: TicketRow) -> bool:
-    """Record the first qualified response of the current cycle; True if this was it."""
+async def _first_response(
+    turn: Turn, context: CommandContext, ticket: TicketRow
+) -> tuple[bool, int]:
+    """Record the first qualified response of the current cycle; (was it this one, cycle)."""
     current = await view(context.services, ticket, context.services.clock())
     if current.sla.reaction.stopped_at is not None:
-        return False
+        return False, current.sla.cycle
     assert ticket.id is not None
     await context.services.store.tickets.append(
         ticket.id,
@@ -85,22 +90,11 @@ async def _first_response(turn: Turn, context: CommandContext, ticket: TicketRow
         actor=turn.actor.user_id,
         data={"by": turn.actor.name},
     )
-    return True
+    return True, current.sla.cycle
 
 
 async def _after_change(context: CommandContext, ticket: TicketRow, event: str) -> TicketView:
-    """Refresh what is due and the alert card; the fresh view of the ticket."""
-    services = context.services
-    assert ticket.id is not None
-    fresh = await services.store.tickets.get(ticket.id)
-    assert fresh is not None
-    await refresh_next_due(services, fresh)
-    now = services.clock()
-    current = await view(services, fresh, now)
-    customer = context.directory.customer(fresh.customer_key)
-    card = alert_card(current, customer.name if customer else fresh.customer_key, now)
-    await services.notify.update_alert(fresh, card, event=event)
-    return current
+    return await after_change(context.services, ticket, event)
 
 
 def _lang(ticket: TicketRow) -> Language:
@@ -111,20 +105,21 @@ async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
     """Acknowledge: the first qualified response; the customer learns who works on it."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    first = await _first_response(turn, context, ticket)
+    first, current_cycle = await _first_response(turn, context, ticket)
     await services.store.tickets.append(
         ticket.id, kind="acknowledged", at=now, actor=turn.actor.user_id
     )
     if not ticket.owner_user_id:
         await services.store.tickets.set_owner(
-            ticket.id, user_id=turn.actor.user_id, name=turn.actor.name, at=now
+            ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=now
         )
-    event = f"ack:{ticket.number}:{now.isoformat()}"
+    event = event_key(turn, "ack", ticket)
     if first:
         await services.notify.to_customer(
             ticket,
             _working_on_it(ticket, turn.actor.name),
-            event=f"working:{ticket.number}:{now.isoformat()}",
+            # once per reaction cycle, even when two engineers acknowledge at the same moment
+            event=f"working:{ticket.number}:{current_cycle}",
         )
     current = await _after_change(context, ticket, event)
     used = current.sla.reaction.used
@@ -171,7 +166,7 @@ async def assign(
     await context.services.store.tickets.append(
         ticket.id, kind="assigned", at=now, actor=turn.actor.user_id, data={"to": person.email}
     )
-    await _after_change(context, ticket, f"assign:{ticket.number}:{now.isoformat()}")
+    await _after_change(context, ticket, event_key(turn, "assign", ticket))
     return [turn.reply(f"{ticket.number} is assigned to {person.name}.")]
 
 
@@ -181,13 +176,13 @@ async def reply(
     """Send the customer a message (their chat); the first one is the first response."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    first = await _first_response(turn, context, ticket)
+    first, _cycle = await _first_response(turn, context, ticket)
     await services.store.tickets.append(
         ticket.id, kind="engineer_reply", at=now, actor=turn.actor.user_id, data={"text": text}
     )
     message = f"**{turn.actor.name}** on {ticket.number}: {text}"
-    await services.notify.to_customer(ticket, message, event=f"reply:{ticket.number}:{now}")
-    await _after_change(context, ticket, f"reply:{ticket.number}:{now.isoformat()}")
+    await services.notify.to_customer(ticket, message, event=event_key(turn, "reply", ticket))
+    await _after_change(context, ticket, event_key(turn, "reply", ticket))
     suffix = " (first response recorded)" if first else ""
     return [turn.reply(f"Sent to the customer of {ticket.number}{suffix}.")]
 
@@ -216,8 +211,8 @@ async def ask_logs(
     )
     detail = f": {what}" if what else "."
     request = f"{ask}{detail}\n\n{coaching(Product(ticket.product), language)}"
-    await services.notify.to_customer(ticket, request, event=f"asklogs:{ticket.number}:{now}")
-    await _after_change(context, ticket, f"asklogs:{ticket.number}:{now.isoformat()}")
+    await services.notify.to_customer(ticket, request, event=event_key(turn, "asklogs", ticket))
+    await _after_change(context, ticket, event_key(turn, "asklogs", ticket))
     return [
         turn.reply(
             f"Asked the customer of {ticket.number} for logs; the SLA clock is paused "
@@ -235,7 +230,7 @@ async def note(turn: Turn, context: CommandContext, ticket: TicketRow, text: str
     )
     if not turn.incoming.conversation.thread_id:
         answer = Outgoing(turn.incoming.conversation, f"📝 {turn.actor.name}: {text}")
-        await services.notify.to_thread(ticket, [answer], event=f"note:{ticket.number}:{now}")
+        await services.notify.to_thread(ticket, [answer], event=event_key(turn, "note", ticket))
     return [turn.reply(f"Noted on {ticket.number}.")]
 
 
@@ -255,7 +250,7 @@ async def vendor(
         actor=turn.actor.user_id,
         data={"vendor": parts[0].lower(), "case": parts[1]},
     )
-    await _after_change(context, ticket, f"vendor:{ticket.number}:{now.isoformat()}")
+    await _after_change(context, ticket, event_key(turn, "vendor", ticket))
     chase = services.tunables.vendor_chase_after
     return [
         turn.reply(
@@ -287,8 +282,8 @@ async def resolve(
         if _lang(ticket) == "de"
         else f"Your ticket {ticket.number} is resolved: {summary}"
     )
-    await services.notify.to_customer(ticket, text, event=f"resolved:{ticket.number}:{now}")
-    await _after_change(context, ticket, f"resolve:{ticket.number}:{now.isoformat()}")
+    await services.notify.to_customer(ticket, text, event=event_key(turn, "resolved", ticket))
+    await _after_change(context, ticket, event_key(turn, "resolve", ticket))
     return [turn.reply(f"{ticket.number} resolved.")]
 
 
@@ -312,8 +307,8 @@ async def reopen(
         if _lang(ticket) == "de"
         else f"Your ticket {ticket.number} was reopened."
     )
-    await services.notify.to_customer(ticket, text, event=f"reopened:{ticket.number}:{now}")
-    current = await _after_change(context, ticket, f"reopen:{ticket.number}:{now.isoformat()}")
+    await services.notify.to_customer(ticket, text, event=event_key(turn, "reopened", ticket))
+    current = await _after_change(context, ticket, event_key(turn, "reopen", ticket))
     deadline = current.sla.reaction.deadline
     when = (
         in_words(deadline, now=now, zone=current.sla.terms.calendar.zone, language="en")
@@ -376,6 +371,12 @@ async def mine(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing
     return await _listing(turn, context, staff_id(turn), "Your tickets")
 
 
+def event_key(turn: Turn, what: str, ticket: TicketRow) -> str:
+    """Names what a message is about by the incoming message that caused it, so that handling
+    that message again (a retry after a crash) queues nothing twice."""
+    return f"{what}:{ticket.number}:{turn.incoming.channel.value}:{turn.incoming.event_id}"
+
+
 def staff_id(turn: Turn) -> str:
     """Owners are staff, known by e-mail across Teams and Webex."""
     return turn.actor.staff.email if turn.actor.staff is not None else turn.actor.user_id
@@ -420,6 +421,6 @@ async def relay_to_open_ticket(
         )
         lines.append("The customer answered: the SLA clock runs again.")
     answer = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
-    await services.notify.to_thread(ticket, [answer], event=f"customer:{ticket.number}:{now}")
-    await _after_change(context, ticket, f"customer:{ticket.number}:{now.isoformat()}")
+    await services.notify.to_thread(ticket, [answer], event=event_key(turn, "customer", ticket))
+    await _after_change(context, ticket, event_key(turn, "customer", ticket))
     return [turn.reply(t("customer_message_added", turn.actor.language, number=ticket.number))]

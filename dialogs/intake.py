@@ -20,6 +20,7 @@ affected → tested → phone → follow-ups… → confirm → (ticket created,
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,7 @@ class Draft:
     reminded: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
     language: str = "en"
+    draft_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
     def load(cls, state: dict[str, Any]) -> Draft:
@@ -136,6 +138,9 @@ class IntakeDialog:
                 draft.step = "confirm"
                 return DialogStep([self._summary(turn, context, draft)], draft.dump())
             case "confirm_report":
+                if draft.step != "confirm" or any(name not in draft.report for name in FIELDS):
+                    # an old summary's button: answer the question that is open now
+                    return DialogStep([self._question(turn, context, draft)], draft.dump())
                 return await self._confirm(turn, context, draft)
             case "edit_report":
                 draft.mode, draft.step = "card", "product"
@@ -287,7 +292,14 @@ class IntakeDialog:
         return (note,) if note else ()
 
     async def _confirm(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
-        ticket, answers = await open_ticket(turn, context, draft.report, draft.details, draft.kind)
+        ticket, answers = await open_ticket(
+            turn,
+            context,
+            draft.report,
+            draft.details,
+            kind=draft.kind,
+            source_key=f"intake:{draft.draft_id}",
+        )
         if draft.files:
             sentences = await attach(turn, context, ticket, received_from_state(draft.files))
             answers.insert(1, turn.reply("\n".join(sentences)))
@@ -330,7 +342,8 @@ class IntakeDialog:
                 ok = bool(_PHONE.match(raw)) and 6 <= digits <= 15
                 return (raw, "") if ok else ("", t("bad_phone", lang))
             case _:
-                return (raw[:2000], "") if len(raw) >= 2 else ("", t("bad_required", lang))
+                limit = 1000 if name == "affected" else 2000  # the ticket's column sizes
+                return (raw[:limit], "") if len(raw) >= 2 else ("", t("bad_required", lang))
 
     # ----------------------------------------------------------------- rendering
 

@@ -18,8 +18,7 @@ from dialogs.texts import t
 from storage.errors import FileRejected
 from storage.files import check_type, safe_name
 from storage.models import TicketRow, TicketStatus
-from storage.sla import SlaEventKind, sla_state
-from storage.tickets import sla_events
+from storage.sla import SlaEventKind
 
 if TYPE_CHECKING:
     from dialogs.commands import CommandContext
@@ -79,10 +78,11 @@ async def receive(
 async def attach(
     turn: Turn, context: CommandContext, ticket: TicketRow, files: list[ReceivedFile]
 ) -> list[str]:
-    """Attach stored files to the ticket; a sentence per file, and one if the clock resumes."""
+    """Attach stored files to the ticket; a sentence per file, and one if the clock resumes.
+    The ticket's thread hears about new files; a waiting ticket's SLA clock runs again."""
     assert ticket.id is not None
     lang, store, now = turn.actor.language, context.services.store, context.services.clock()
-    sentences = []
+    sentences, added = [], []
     for file in files:
         attached = await store.logfiles.attach(
             ticket_id=ticket.id,
@@ -95,10 +95,10 @@ async def attach(
             now=now,
         )
         key = "logs_received" if attached else "logs_duplicate"
-        sentences.append(
-            t(key, lang, name=file.name, size=human_size(file.size), number=ticket.number)
-        )
+        size = human_size(file.size)
+        sentences.append(t(key, lang, name=file.name, size=size, number=ticket.number))
         if attached:
+            added.append(f"{file.name} ({size})")
             await store.tickets.append(
                 ticket.id,
                 kind="logfile_added",
@@ -106,10 +106,36 @@ async def attach(
                 actor=turn.actor.user_id,
                 data={"sha256": file.sha256, "name": file.name},
             )
-    if files and ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        await _resume_clock(context, ticket, turn.actor.user_id)
+    if not added:
+        return sentences
+    resumed = ticket.status == TicketStatus.WAITING_FOR_CUSTOMER
+    if resumed:
+        await store.tickets.append(
+            ticket.id,
+            kind=SlaEventKind.RESUMED,
+            at=now,
+            actor=turn.actor.user_id,
+            data={"reason": "logfiles received"},
+            status=TicketStatus.OPEN,
+        )
         sentences.append(t("logs_resumed", lang, number=ticket.number))
+    await _tell_the_thread(turn, context, ticket, added, resumed=resumed)
     return sentences
+
+
+async def _tell_the_thread(
+    turn: Turn, context: CommandContext, ticket: TicketRow, added: list[str], *, resumed: bool
+) -> None:
+    from dialogs.ticket_state import after_change
+
+    services = context.services
+    event = f"logs:{ticket.number}:{turn.incoming.channel.value}:{turn.incoming.event_id}"
+    lines = [f"📎 {turn.actor.name} sent {', '.join(added)} for {ticket.number}."]
+    if resumed:
+        lines.append("The customer delivered: the SLA clock runs again.")
+    answer = Outgoing(turn.incoming.conversation, " ".join(lines))
+    await services.notify.to_thread(ticket, [answer], event=event)
+    await after_change(services, ticket, event)
 
 
 async def collect(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
@@ -133,22 +159,6 @@ async def files_without_command(turn: Turn, context: CommandContext) -> list[Out
         numbers = ", ".join(ticket.number for ticket in tickets)
         return [turn.reply(t("logs_which_ticket", lang, numbers=numbers))]
     return await collect(turn, context, tickets[0])
-
-
-async def _resume_clock(context: CommandContext, ticket: TicketRow, actor: str) -> None:
-    assert ticket.id is not None
-    store, now = context.services.store, context.services.clock()
-    await store.tickets.append(
-        ticket.id,
-        kind=SlaEventKind.RESUMED,
-        at=now,
-        actor=actor,
-        data={"reason": "logfiles received"},
-        status=TicketStatus.OPEN,
-    )
-    events = sla_events(await store.tickets.events(ticket.id))
-    state = sla_state(events, context.services.sla.terms_for(ticket.customer_key), now)
-    await store.tickets.set_next_due(ticket.id, state.next_due(after=now))
 
 
 def _refusal(refused: FileRejected, name: str, lang: Language, limit: int) -> str:

@@ -85,6 +85,10 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Added to {number}; the engineers see it.",
         "de": "Zu {number} hinzugefügt; die Technik sieht es.",
     },
+    "card_expired": {
+        "en": "That form was already sent or has expired. Type **help** to start again.",
+        "de": "Dieses Formular wurde schon gesendet oder ist abgelaufen. Mit **hilfe** beginnen Sie neu.",
+    },
     "cmd_language": {
         "en": "answer in German or English",
         "de": "auf Deutsch oder Englisch antworten",

@@ -112,6 +112,20 @@ async def refresh_next_due(services: Services, ticket: TicketRow) -> None:
     await services.store.tickets.set_next_due(ticket.id, items[0].at if items else None)
 
 
+async def after_change(services: Services, ticket: TicketRow, event: str) -> TicketView:
+    """After any change: store what is due next and refresh the alert card; the fresh view."""
+    assert ticket.id is not None
+    fresh = await services.store.tickets.get(ticket.id)
+    assert fresh is not None
+    await refresh_next_due(services, fresh)
+    now = services.clock()
+    current = await view(services, fresh, now)
+    customer = services.directory.customer(fresh.customer_key)
+    card = alert_card(current, customer.name if customer else fresh.customer_key, now)
+    await services.notify.update_alert(fresh, card, event=event)
+    return current
+
+
 def status_text(view_: TicketView) -> str:
     """In words: open, acknowledged by whom, waiting for the customer, resolved."""
     ticket = view_.ticket

@@ -25,9 +25,15 @@ async def open_ticket(
     context: CommandContext,
     report: dict[str, str],
     details: dict[str, str],
+    *,
     kind: str,
+    source_key: str,
 ) -> tuple[TicketRow, list[Outgoing]]:
-    """Create the ticket; the answers are its number and deadline, then the logfile coaching."""
+    """Create the ticket; the answers are its number and deadline, then the logfile coaching.
+
+    Idempotent by `source_key` (the draft): a second confirm, or a retry after a failure half
+    way, finds the ticket and completes what is missing instead of opening another one.
+    """
     services, actor = context.services, turn.actor
     customer = actor.customer
     assert customer is not None, "only customer contacts report faults"
@@ -35,7 +41,7 @@ async def open_ticket(
     priority = Priority(report["priority"])
     terms = terms_for(customer.contract, priority)
     now = services.clock()
-    row = await services.store.tickets.create(
+    row, _created = await services.store.tickets.create(
         NewTicket(
             customer_key=customer.key,
             kind=kind,
@@ -53,16 +59,20 @@ async def open_ticket(
             reporter_name=actor.name,
             conversation_id=turn.incoming.conversation.conversation_id,
             details={key: value for key, value in details.items() if value},
+            source_key=source_key,
         ),
         prefix=services.tunables.ticket_prefix,
         year=now.astimezone(terms.calendar.zone).year,
         now=now,
     )
-    created = SlaEvent(SlaEventKind.CREATED, now, priority=priority, contract=customer.contract)
+    created = SlaEvent(
+        SlaEventKind.CREATED, row.created_at, priority=priority, contract=customer.contract
+    )
     state = sla_state([created], terms_for, now)
     assert row.id is not None
-    await services.store.tickets.set_next_due(row.id, state.next_due())
-    await _alert_engineers(context, row)
+    if row.sla_next_due is None:
+        await services.store.tickets.set_next_due(row.id, state.next_due())
+    await _alert_engineers(context, row)  # queued once per ticket, whatever happens
     deadline = state.reaction.deadline
     assert deadline is not None, "a new ticket's reaction clock runs"
     when = in_words(deadline, now=now, zone=terms.calendar.zone, language=actor.language)

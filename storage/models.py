@@ -168,6 +168,8 @@ class TicketRow(SQLModel, table=True):
     owner_name: str = Field(default="", max_length=200)
     # Set when the ticket is part of a possible outage (several customers, one product).
     incident_key: str | None = Field(default=None, max_length=80, index=True)
+    # What created the ticket (the draft it came from): a second confirm finds this ticket.
+    source_key: str | None = Field(default=None, max_length=200, unique=True)
 
 
 class TicketEventRow(SQLModel, table=True):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -45,6 +46,7 @@ class NewTicket:
     reporter_name: str
     conversation_id: str
     details: dict[str, Any] = field(default_factory=dict)
+    source_key: str | None = None
 
 
 def ticket_number(prefix: str, year: int, sequence: int) -> str:
@@ -60,8 +62,33 @@ class Tickets:
 
     async def create(
         self, ticket: NewTicket, *, prefix: str, year: int, now: datetime
+    ) -> tuple[TicketRow, bool]:
+        """Store a new ticket with the next number of `prefix`-`year` and its `created` event;
+        (the ticket, True). With a `source_key` seen before: (that ticket, False)."""
+        if ticket.source_key is not None:
+            existing = await self.by_source(ticket.source_key)
+            if existing is not None:
+                return existing, False
+        try:
+            return await self._insert(ticket, prefix=prefix, year=year, now=now), True
+        except IntegrityError:
+            # Two confirms of one report raced: the other one created it.
+            if ticket.source_key is None:
+                raise
+            existing = await self.by_source(ticket.source_key)
+            if existing is None:
+                raise
+            return existing, False
+
+    async def by_source(self, source_key: str) -> TicketRow | None:
+        """The ticket created from this source, if any."""
+        async with self._db.session() as session:
+            query = select(TicketRow).where(col(TicketRow.source_key) == source_key)
+            return (await session.scalars(query)).one_or_none()
+
+    async def _insert(
+        self, ticket: NewTicket, *, prefix: str, year: int, now: datetime
     ) -> TicketRow:
-        """Store a new ticket with the next number of `prefix`-`year` and its `created` event."""
         async with self._db.session() as session:
             sequence = await self._next_number(session, f"{prefix}-{year}")
             row = TicketRow(
@@ -72,17 +99,18 @@ class Tickets:
                 contract=ticket.contract,
                 product=ticket.product,
                 priority=ticket.priority.value,
-                description=ticket.description,
+                description=ticket.description[:4000],
                 since=ticket.since,
-                affected=ticket.affected,
-                tested=ticket.tested,
-                phone=ticket.phone,
+                affected=ticket.affected[:1000],
+                tested=ticket.tested[:2000],
+                phone=ticket.phone[:40],
                 details=ticket.details,
                 language=ticket.language,
                 reporter_channel=ticket.reporter_channel,
                 reporter_user_id=ticket.reporter_user_id,
-                reporter_name=ticket.reporter_name,
+                reporter_name=ticket.reporter_name[:200],
                 conversation_id=ticket.conversation_id,
+                source_key=ticket.source_key,
                 created_at=now,
                 updated_at=now,
             )

@@ -237,7 +237,7 @@ async def _ticket(store: Store) -> int:
     from storage.directory import Priority
     from storage.tickets import NewTicket
 
-    row = await store.tickets.create(
+    row, _ = await store.tickets.create(
         NewTicket(
             customer_key="demo",
             kind="fault",

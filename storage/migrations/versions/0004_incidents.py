@@ -1,4 +1,5 @@
-"""Possible outages: tickets grouped by incident, and the incident's alert threads.
+"""Possible outages (tickets grouped by incident, the incident's alert threads); the source of
+each ticket, so that confirming one report twice creates one ticket.
 
 Revision ID: 0004_incidents
 Revises: 0003_outbox
@@ -24,6 +25,8 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket") as ticket:
         ticket.add_column(sa.Column("incident_key", sa.String(80), nullable=True))
         ticket.create_index("ix_ticket_incident_key", ["incident_key"])
+        ticket.add_column(sa.Column("source_key", sa.String(200), nullable=True))
+        ticket.create_unique_constraint("uq_ticket_source_key", ["source_key"])
     op.create_table(
         "incident_thread",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -39,5 +42,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("incident_thread")
     with op.batch_alter_table("ticket") as ticket:
+        ticket.drop_constraint("uq_ticket_source_key", type_="unique")
         ticket.drop_index("ix_ticket_incident_key")
+        ticket.drop_column("source_key")
         ticket.drop_column("incident_key")
