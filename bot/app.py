@@ -160,8 +160,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         tasks=app[TASKS],
         metrics=app[METRICS],
         clock=app[CLOCK],
-        started_at=app[CLOCK](),
     )
+    app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
 

@@ -37,6 +37,8 @@ class DraftSweeper:
                 await self.sweep()
             except ChatOpsError as exc:
                 log.warning("draft sweep failed, retrying later: %s", exc)
+            except Exception:  # the sweeper must outlive any one bad pass
+                log.exception("draft sweep failed")
             await asyncio.sleep(interval)
 
     async def sweep(self) -> int:

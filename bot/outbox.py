@@ -77,8 +77,9 @@ class Dispatcher:
     async def deliver_due(self) -> int:
         """Deliver every due message once; returns how many were sent."""
         sent = 0
-        for row in await self._store.outbox.claim(now=self._clock()):
-            sent += await self._deliver(row)
+        while rows := await self._store.outbox.claim(now=self._clock()):
+            for row in rows:
+                sent += await self._deliver(row)
         return sent
 
     async def report_dead(self) -> None:
@@ -188,21 +189,25 @@ class Dispatcher:
         return threads
 
     async def _route(self, channel: Channel, target: dict[str, Any]) -> dict[str, Any]:
-        """Teams needs a serviceUrl and tenant to start a channel thread: take them from the
-        freshest reference the bot has of that channel (or of any Teams conversation)."""
+        """Teams needs a serviceUrl (and the team's tenant) to start a channel thread: take them
+        from the freshest reference the bot has of that channel or team. Failing that, any Teams
+        conversation gives the serviceUrl, but not its tenant (it may be a customer's): then the
+        adapter uses the bot's own registration tenant."""
         if channel is not Channel.TEAMS:
             return target
         conversations = self._store.conversations
-        known = await conversations.latest(
-            channel="teams", conversation_prefix=target["channel_id"]
-        ) or await conversations.latest(channel="teams")
-        if known is None:
+        for prefix in (target["channel_id"], target.get("team_id", "")):
+            known = await conversations.latest(channel="teams", conversation_prefix=prefix)
+            if prefix and known is not None:
+                return {
+                    **target,
+                    "service_url": known.reference["serviceUrl"],
+                    "tenant_id": _tenant(known.reference),
+                }
+        anywhere = await conversations.latest(channel="teams")
+        if anywhere is None:
             raise TransientChannelError("the bot has not talked in Teams yet (not installed?)")
-        reference = known.reference
-        conversation = reference.get("conversation") or {}
-        # botbuilder serialises the tenant as `tenantID`; Teams itself sends `tenantId`.
-        tenant = conversation.get("tenantID") or conversation.get("tenantId") or ""
-        return {**target, "service_url": reference["serviceUrl"], "tenant_id": tenant}
+        return {**target, "service_url": anywhere.reference["serviceUrl"], "tenant_id": ""}
 
     async def _remember_thread(self, row: OutboxRow, posted: Posted) -> None:
         if row.ticket_id is None:
@@ -226,3 +231,9 @@ class Dispatcher:
         if poster is None:
             raise PermanentChannelError(f"the {channel.value} channel cannot post to channels")
         return poster
+
+
+def _tenant(reference: dict[str, Any]) -> str:
+    conversation = reference.get("conversation") or {}
+    # botbuilder serialises the tenant as `tenantID`; Teams itself sends `tenantId`.
+    return str(conversation.get("tenantID") or conversation.get("tenantId") or "")

@@ -6,10 +6,11 @@ here (never sent to a client) and the person gets a polite answer instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing
@@ -26,6 +27,8 @@ from storage.repositories import Store
 log = logging.getLogger(__name__)
 # An event that failed this often (a poison message) is given up and marked failed.
 MAX_ATTEMPTS = 5
+REDRIVE_EVERY_SECONDS = 60.0
+REDRIVE_AGE = timedelta(seconds=30)
 
 
 class Core:
@@ -40,7 +43,6 @@ class Core:
         tasks: TaskTracker,
         metrics: Metrics,
         clock: Clock,
-        started_at: datetime,
     ) -> None:
         self._store = store
         self._router = router
@@ -48,7 +50,10 @@ class Core:
         self._tasks = tasks
         self._metrics = metrics
         self._clock = clock
-        self._started_at = started_at
+        self._in_flight: set[int] = set()
+        self._processors: dict[
+            Channel, Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
+        ] = {}
 
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
@@ -91,6 +96,15 @@ class Core:
     async def run_event(
         self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
     ) -> None:
+        self._in_flight.add(event_id)
+        try:
+            await self._run_event(channel, event_id, work)
+        finally:
+            self._in_flight.discard(event_id)
+
+    async def _run_event(
+        self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
+    ) -> None:
         started = time.perf_counter()
         if await self.begin(event_id) > MAX_ATTEMPTS:
             await self.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
@@ -103,7 +117,7 @@ class Core:
             await self.finish(event_id, error=str(exc))
             return
         except ChannelError as exc:
-            # Left pending: the next start resumes it (a channel does not redeliver what it
+            # Left pending: the re-drive loop tries again (a channel does not redeliver what it
             # got a 200 for).
             log.warning("could not process %s event %s yet: %s", channel.value, event_id, exc)
             self.count_error(channel.value)
@@ -116,10 +130,30 @@ class Core:
         channel: Channel,
         process: Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]],
     ) -> int:
-        pending = await self.pending(channel)
-        for event in pending:
+        self._processors[channel] = process
+        # At start nothing is in flight in this process: everything pending is left over.
+        return await self._redrive(channel, older_than=timedelta(0))
+
+    async def redrive_forever(self, every: float = REDRIVE_EVERY_SECONDS) -> None:
+        """Retry, while running, events left pending by a failure (not only at the next start)."""
+        while True:
+            await asyncio.sleep(every)
+            for channel in list(self._processors):
+                try:
+                    await self._redrive(channel, older_than=REDRIVE_AGE)
+                except Exception:  # the loop must outlive a database hiccup
+                    log.exception("re-driving %s events failed", channel.value)
+
+    async def _redrive(self, channel: Channel, *, older_than: timedelta) -> int:
+        process = self._processors[channel]
+        started = 0
+        for event in await self.pending(channel, older_than=older_than):
+            if event.event_id in self._in_flight:
+                continue
+            self._in_flight.add(event.event_id)  # until run_event takes over
             self.spawn(process(event.event_id, event.payload), name=f"{channel}-{event.event_id}")
-        return len(pending)
+            started += 1
+        return started
 
     async def begin(self, event_id: int) -> int:
         await self._store.inbox.start_attempt(event_id=event_id)
@@ -129,10 +163,13 @@ class Core:
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         await self._store.inbox.finish(event_id=event_id, now=self._clock(), error=error)
 
-    async def pending(self, channel: Channel) -> Sequence[PendingEvent]:
-        # Only events from before this process started: newer ones are already in flight here.
+    async def pending(
+        self, channel: Channel, *, older_than: timedelta = REDRIVE_AGE
+    ) -> Sequence[PendingEvent]:
+        """Unfinished events accepted more than `older_than` ago (younger ones are still being
+        answered by whoever accepted them)."""
         rows = await self._store.inbox.pending(
-            channel=channel.value, received_before=self._started_at
+            channel=channel.value, received_before=self._clock() - older_than
         )
         return [
             PendingEvent(event_id=row.id, payload=row.payload, attempts=row.attempts)

@@ -53,6 +53,8 @@ class SlaWatcher:
                 await self.check()
             except ChatOpsError as exc:
                 log.warning("SLA watch pass failed, retrying: %s", exc)
+            except Exception:  # the watcher must outlive any one bad pass
+                log.exception("SLA watch pass failed")
             await asyncio.sleep(poll)
 
     async def check(self) -> int:
@@ -60,7 +62,14 @@ class SlaWatcher:
         now = self._services.clock()
         announced = 0
         for ticket in await self._services.store.tickets.claim_due(now=now, lease=LEASE):
-            announced += await self._check(ticket, now)
+            try:
+                announced += await self._check(ticket, now)
+            except ChatOpsError:
+                raise  # the database or a channel: the whole pass retries later
+            except Exception:
+                # One ticket the watcher cannot work out (e.g. its contract left the directory)
+                # must not silence the others; its lease brings it back after LEASE.
+                log.exception("cannot watch ticket %s", ticket.number)
         return announced
 
     async def _check(self, ticket: TicketRow, now: datetime) -> int:

@@ -16,7 +16,9 @@ from sqlmodel import col, select
 from storage.db import Database
 from storage.models import IncidentThreadRow, OutboxRow, OutboxStatus, TicketThreadRow
 
-LEASE = timedelta(minutes=2)
+# Long enough for a batch with the adapters' own retries; a crashed replica's rows come back
+# after it.
+LEASE = timedelta(minutes=10)
 
 
 class Outbox:
@@ -59,7 +61,7 @@ class Outbox:
             inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
         return inserted
 
-    async def claim(self, *, now: datetime, limit: int = 20) -> Sequence[OutboxRow]:
+    async def claim(self, *, now: datetime, limit: int = 5) -> Sequence[OutboxRow]:
         """Due messages, leased to this process for a while (another replica skips them)."""
         async with self._db.session() as session:
             query = (

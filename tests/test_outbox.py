@@ -213,7 +213,8 @@ async def test_a_thread_message_waits_for_its_alert(
     assert await outbox.deliver_due() == 1
 
     assert teams.posts[0][0]["service_url"] == "https://smba.example/emea/"
-    assert teams.posts[0][0]["tenant_id"] == "t-1"
+    # only a conversation of the personal chat is known: its serviceUrl, not its tenant
+    assert teams.posts[0][0]["tenant_id"] == ""
     assert teams.sent == [({"thread": "root-1"}, ["a note"])]
 
 
@@ -227,7 +228,7 @@ async def test_a_restart_after_claiming_loses_and_repeats_nothing(
     restarted = dispatcher(reachable, directory, clock, teams)
     assert await restarted.deliver_due() == 0  # still leased to the dead replica
 
-    clock.now += timedelta(minutes=3)  # the lease runs out
+    clock.now += timedelta(minutes=11)  # the lease runs out
     assert await restarted.deliver_due() == 1
     assert await restarted.deliver_due() == 0
     assert [texts for _ref, texts in teams.sent] == [["hello"]]
@@ -261,3 +262,28 @@ async def _ticket(store: Store) -> int:
     )
     assert row.id is not None
     return row.id
+
+
+async def test_a_channel_post_takes_the_tenant_from_that_teams_own_conversations(
+    reachable: Store, directory: Directory, clock: Clock, teams: FakeChannel
+) -> None:
+    await reachable.conversations.save(
+        channel="teams",
+        conversation_id="team-id;messageid=17",
+        kind="channel",
+        user_id="u",
+        reference={
+            "serviceUrl": "https://smba.example/team/",
+            "conversation": {"id": "team-id;messageid=17", "tenantID": "provider"},
+        },
+        now=NOW - timedelta(days=1),
+    )
+    await queue(reachable, "post", "hello team", kind="channel")
+
+    await dispatcher(reachable, directory, clock, teams).deliver_due()
+
+    [(target, _text)] = teams.posts
+    assert (target["service_url"], target["tenant_id"]) == (
+        "https://smba.example/team/",
+        "provider",
+    )

@@ -31,18 +31,41 @@ class ResilientOpenIdMetadata(_SdkOpenIdMetadata):  # type: ignore[misc]
     # Throttles refreshes for unknown key ids, so forged tokens cannot make us fetch per request.
     unknown_key_refresh_seconds: ClassVar[float] = 300.0
 
+    # After a failed fetch, requests fail fast for this long instead of each starting a fetch.
+    failure_backoff_seconds: ClassVar[float] = 30.0
+
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self._fetched_at: float | None = None
+        self._failed_at: float | None = None
+        self._lock: asyncio.Lock | None = None
 
     async def get(self, key_id: str) -> Any:
         if self._age() > self.max_age_seconds:
-            await self._refresh()
+            await self._refresh_once(self.max_age_seconds)
         key = self._find(key_id)
         if key is None and self._age() > self.unknown_key_refresh_seconds:
-            await self._refresh()
+            await self._refresh_once(self.unknown_key_refresh_seconds)
             key = self._find(key_id)
         return key
+
+    async def _refresh_once(self, older_than: float) -> None:
+        """One fetch at a time; whoever waited for it uses its result."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._age() <= older_than:
+                return  # another request refreshed while this one waited
+            if self._failed_at is not None and (
+                time.monotonic() - self._failed_at < self.failure_backoff_seconds
+            ):
+                raise ConnectionError("signing keys unavailable (recent fetch failed)")
+            try:
+                await self._refresh()
+            except Exception:
+                self._failed_at = time.monotonic()
+                raise
+            self._failed_at = None
 
     def _age(self) -> float:
         return float("inf") if self._fetched_at is None else time.monotonic() - self._fetched_at
