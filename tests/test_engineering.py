@@ -207,3 +207,14 @@ async def test_assign_show_mine_and_queue(
 async def test_an_unknown_ticket_is_explained(bot: Transcript, erika: Sender) -> None:
     [answer] = await bot.say("ack", sender=erika)
     assert "Which ticket?" in answer.text
+
+
+async def test_a_resolved_ticket_is_not_worked_on_until_reopened(
+    bot: Transcript, erika: Sender
+) -> None:
+    await bot.say(f"resolve {NUMBER} done", sender=erika)
+
+    [refused] = await bot.say(f"ask-logs {NUMBER}", sender=erika)
+
+    assert refused.text == f"{NUMBER} is resolved; `reopen {NUMBER}` first."
+    assert (await ticket(bot)).status == TicketStatus.RESOLVED

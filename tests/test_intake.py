@@ -538,3 +538,53 @@ async def test_a_file_for_a_waiting_ticket_starts_the_clock_again(
     # 10 min counted before the pause (15:30–15:40), resumed 16:30: 50 % (2h) is reached
     # after 30 min more on Wednesday and 1h20 on Thursday: 09:20 Vienna
     assert ticket.sla_next_due == datetime(2026, 1, 8, 8, 20, tzinfo=UTC)
+
+
+async def test_confirming_twice_at_once_opens_one_ticket(
+    bot: Transcript, clara: Sender, world: Store
+) -> None:
+    import asyncio
+
+    await bot.say("report a fault", sender=clara)
+    await bot.say("", sender=clara, value=GOOD_FORM)
+    await bot.say("", sender=clara, value={"action": "skip_followups"})
+
+    first, second = await asyncio.gather(
+        bot.say("", sender=clara, value={"action": "confirm_report"}),
+        bot.say("", sender=clara, value={"action": "confirm_report"}),
+    )
+
+    numbers = {a.text for a in (*first, *second) if "CCS-" in a.text and "is open" in a.text}
+    assert all("CCS-2026-000001" in text for text in numbers)
+    assert await world.tickets.by_number("CCS-2026-000002") is None
+    assert len(await world.tickets.open_for_reporter(channel="teams", user_id=clara.user_id)) == 1
+
+
+async def test_an_old_forms_button_is_explained(bot: Transcript, clara: Sender) -> None:
+    await report_by_card(bot, clara)
+    [answer] = await bot.say("", sender=clara, value={"action": "confirm_report"})
+    assert "already sent or has expired" in answer.text
+
+
+async def test_an_old_summary_button_cannot_skip_questions(bot: Transcript, clara: Sender) -> None:
+    await bot.say("report a fault", sender=clara)
+    [answer] = await bot.say("", sender=clara, value={"action": "confirm_report"})
+    assert "Which product is affected?" in answer.text
+
+
+async def test_an_upload_is_told_to_the_tickets_thread(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+    await bot.say("", sender=clara, files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),))
+
+    from sqlmodel import col, select
+
+    from storage.models import OutboxRow
+
+    async with world.database.session() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
+    [thread] = [row for row in rows if row.kind == "thread"]
+    assert thread.payload["answers"][0]["text"] == (
+        "📎 Clara Contact sent trace.log (15 B) for CCS-2026-000001."
+    )

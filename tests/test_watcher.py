@@ -167,3 +167,27 @@ async def test_a_crashed_watcher_does_not_repeat_announcements(
 @pytest.fixture
 def world_store(bot: Transcript) -> Store:
     return bot.services.store
+
+
+async def test_one_ticket_the_watcher_cannot_read_does_not_silence_the_others(
+    bot: Transcript, clara: Sender, directory: Directory, world_store: Store
+) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from storage.models import TicketEventRow
+
+    bot.now = vienna("2026-01-07T15:30")
+    await report_by_card(bot, clara)
+    await report_by_card(bot, clara, product="microsoft-calling")
+    async with world_store.database.session() as session:  # its contract left the directory
+        await session.execute(
+            update(TicketEventRow)
+            .where(col(TicketEventRow.ticket_id) == 1, col(TicketEventRow.kind) == "created")
+            .values(data={"contract": "OLD", "priority": "P2"})
+        )
+    bot.now = vienna("2026-01-08T08:31")
+
+    assert await SlaWatcher(bot.services).check() == 1
+    texts = thread_texts(await messages(world_store))
+    assert [text.split(":")[0] for text in texts] == ["⚠️ CCS-2026-000002"]
