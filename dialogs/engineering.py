@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from adapters.model import Card, Fact, Outgoing
+from dialogs.access import ticket_for
 from dialogs.coaching import PRODUCT_NAMES, coaching
 from dialogs.context import Language, Turn, as_language
-from dialogs.logfiles import TICKET_NUMBER
 from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
 from dialogs.when import in_words
@@ -32,25 +32,6 @@ VENDORS = ("cisco", "microsoft", "luware")
 TicketHandler = Callable[[Turn, "CommandContext", TicketRow, str], Awaitable[list[Outgoing]]]
 
 
-async def find_ticket(
-    turn: Turn, context: CommandContext, args: str
-) -> tuple[TicketRow | None, str]:
-    """The ticket named in `args`, or the one whose thread this is; and the rest of `args`."""
-    store = context.services.store
-    match = TICKET_NUMBER.search(args)
-    if match is not None:
-        rest = (args[: match.start()] + args[match.end() :]).strip()
-        return await store.tickets.by_number(match[0].upper()), rest
-    thread = turn.incoming.conversation.thread_id
-    if thread:
-        ticket_id = await store.threads.ticket_of(
-            channel=turn.incoming.channel.value, root_message_id=thread
-        )
-        if ticket_id is not None:
-            return await store.tickets.get(ticket_id), args.strip()
-    return None, args.strip()
-
-
 def on_ticket(
     handler: TicketHandler, *, needs_text: str = "", open_only: bool = True
 ) -> Callable[[Turn, CommandContext, str], Awaitable[list[Outgoing]]]:
@@ -58,7 +39,7 @@ def on_ticket(
     and refuse to work on a resolved ticket unless the command is for those too."""
 
     async def run(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
-        ticket, rest = await find_ticket(turn, context, args)
+        ticket, rest = await ticket_for(turn, context, args)
         if ticket is None:
             return [
                 turn.reply(

@@ -7,11 +7,11 @@ the SLA clock again.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from adapters.model import FileRef, Outgoing
+from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
 from dialogs.texts import t
@@ -23,7 +23,6 @@ from storage.sla import SlaEventKind
 if TYPE_CHECKING:
     from dialogs.commands import CommandContext
 
-TICKET_NUMBER = re.compile(r"\b[A-Z]{2,10}-\d{4}-\d{6}\b", re.IGNORECASE)
 DONE_WORDS = frozenset({"done", "fertig", "ok", "finished", "that's all", "das war's"})
 _REFUSALS = {
     "too_large": "logs_too_large",
@@ -202,14 +201,15 @@ class LogfilesDialog:
         return DialogStep([turn.reply(t("logs_waiting", lang, number=number))], state)
 
     async def _ticket(self, turn: Turn, context: CommandContext, args: str) -> TicketRow | None:
-        """The contact's open ticket named in `args` (or their only one when none is named)."""
-        tickets = await context.services.store.tickets.open_for_reporter(
-            channel=turn.incoming.channel.value, user_id=turn.actor.user_id
-        )
-        match = TICKET_NUMBER.search(args)
-        if match is None:
+        """The open ticket of the speaker's organisation named in `args` (through the one access
+        check), or their only open ticket when none is named."""
+        if TICKET_NUMBER.search(args) is None:
+            tickets = await context.services.store.tickets.open_for_reporter(
+                channel=turn.incoming.channel.value, user_id=turn.actor.user_id
+            )
             return tickets[0] if len(tickets) == 1 else None
-        return next((ticket for ticket in tickets if ticket.number == match[0].upper()), None)
+        ticket, _rest = await ticket_for(turn, context, args)
+        return ticket if ticket is not None and ticket.status != TicketStatus.RESOLVED else None
 
 
 def received_as_state(files: list[ReceivedFile]) -> list[dict[str, Any]]:
