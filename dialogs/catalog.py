@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.model import Outgoing
-from dialogs import engineering
+from dialogs import engineering, status
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
 from dialogs.engineering import ENGINEERS, relay_to_open_ticket
@@ -15,6 +15,7 @@ from dialogs.texts import t
 from storage.directory import Role
 
 CONTACTS = frozenset({Role.CONTACT})
+STAFF = frozenset({Role.ENGINEER, Role.MANAGER})
 REPORT_A_FAULT = "report a fault"
 # Words that make a first message a fault description rather than chit-chat.
 _PROBLEM_WORDS = (
@@ -59,6 +60,12 @@ def default_commands() -> list[Command]:
             aliases=("logs hinzufügen", "add log", "logfiles", "logs"),
         ),
         *engineer_commands(),
+        Command("status", "cmd_status", EVERYONE, status.status_command,
+                usage="status <ticket>", aliases=("stand",)),
+        Command("my tickets", "cmd_my_tickets", CONTACTS, status.my_tickets,
+                aliases=("meine tickets", "tickets")),
+        Command("why", "cmd_why", STAFF, status.why_command, usage="why <ticket>",
+                aliases=("warum",)),
         Command(
             "language",
             "cmd_language",

@@ -162,6 +162,19 @@ class Tickets:
             )
             return (await session.scalars(query)).all()
 
+    async def reported_by(self, *, channel: str, user_id: str) -> Sequence[TicketRow]:
+        """Everything this person reported, open ones first, newest first."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketRow)
+                .where(
+                    col(TicketRow.reporter_channel) == channel,
+                    col(TicketRow.reporter_user_id) == user_id,
+                )
+                .order_by(col(TicketRow.status) == TicketStatus.RESOLVED, col(TicketRow.id).desc())
+            )
+            return (await session.scalars(query)).all()
+
     async def events(self, ticket_id: int) -> Sequence[TicketEventRow]:
         """The ticket's event log in order."""
         async with self._db.session() as session:
