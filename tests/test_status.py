@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.model import Sender
+from adapters.model import Outgoing, Sender
 from storage.directory import Directory
 from storage.repositories import Store
 from tests.transcript import Transcript, report_by_card, staff_member
