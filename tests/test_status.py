@@ -68,7 +68,7 @@ async def test_another_organisations_ticket_looks_like_no_ticket(
     about_theirs = await bot.say(command.format(n=THEIRS), sender=clara)
     about_nobodys = await bot.say(command.format(n=NOBODYS), sender=clara)
 
-    def seen(answers: list[object]) -> list[str]:
+    def seen(answers: list[Outgoing]) -> list[str]:
         return [a.text.replace(THEIRS, "N").replace(NOBODYS, "N") for a in answers]
 
     assert seen(about_theirs) == seen(about_nobodys)
