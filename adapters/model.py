@@ -147,6 +147,8 @@ class Card:
     facts: tuple[Fact, ...] = ()
     inputs: tuple[Input, ...] = ()
     actions: tuple[Action, ...] = ()
+    image_url: str | None = None
+    image_alt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,8 @@ def _card_from_json(data: dict[str, Any]) -> Card:
             else OpenUrlAction(action["title"], action["url"])
             for action in data.get("actions", ())
         ),
+        image_url=data.get("image_url"),
+        image_alt=data.get("image_alt", ""),
     )
 
 

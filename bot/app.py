@@ -32,6 +32,7 @@ from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
 from storage.errors import DatabaseUnavailable
 from storage.files import BlobStore
+from storage.links import CONTENT_TYPES, SignedFiles, load_or_create_secret
 from storage.migrate import upgrade_database
 from storage.repositories import Store
 from storage.sla import SlaCatalog
@@ -94,6 +95,7 @@ def create_app(
     app.router.add_post("/api/webex", _webex_events, name="webex")
     app.router.add_get("/healthz", _healthz, name="healthz")
     app.router.add_get("/metrics", _metrics, name="metrics")
+    app.router.add_get("/files/reports/{name}", _signed_file, name="signed-file")
     # The Teams app manifest links to these (website, privacy, terms of use).
     for path, page in (("/", "about"), ("/privacy", "privacy"), ("/terms", "terms")):
         app.router.add_get(path, page_handler(app[DIRECTORY], page), name=page)
@@ -129,6 +131,12 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             vendor_chase_after=parse_duration(directory.provider.vendor_chase_after),
             notify_outside_service_time=directory.provider.notify_outside_service_time,
         ),
+    )
+    services.links = SignedFiles(
+        root=settings.data_dir / "reports",
+        secret=settings.link_secret.get_secret_value().encode()
+        or load_or_create_secret(settings.data_dir / "link-secret"),
+        base_url=settings.base_url,
     )
     app[SERVICES] = services
     wakeup = asyncio.Event()
@@ -244,6 +252,22 @@ async def _webex_events(request: web.Request) -> web.StreamResponse:
     if adapter is None:
         return json_error(404, "the Webex channel is not configured (WEBEX_BOT_TOKEN is not set)")
     return await adapter.handle_request(request)
+
+
+async def _signed_file(request: web.Request) -> web.StreamResponse:
+    """A report chart or CSV behind a signed link; 403 when the link is forged or expired."""
+    links = request.app[SERVICES].links
+    assert links is not None
+    name = request.match_info["name"]
+    path = links.path_if_valid(
+        name, request.query.get("expires", ""), request.query.get("sig", ""), request.app[CLOCK]()
+    )
+    if path is None:
+        return json_error(403, "this link is not valid or has expired")
+    if not await asyncio.to_thread(path.is_file):
+        return json_error(404, "no such file")
+    content_type = CONTENT_TYPES[name.rpartition(".")[2]]
+    return web.FileResponse(path, headers={"Content-Type": content_type})
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         default=SecretStr(""), validation_alias=_env("WEBEX_WEBHOOK_SECRET")
     )
     webex_api_url: str = Field(default=WEBEX_PUBLIC_API, validation_alias=_env("WEBEX_API_URL"))
+    link_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("CHATOPS_LINK_SECRET")
+    )
 
     @field_validator("database_url", "public_url", "microsoft_app_id", "microsoft_app_tenant_id")
     @classmethod
@@ -117,6 +120,11 @@ class Settings(BaseSettings):
     def teams_auth_enabled(self) -> bool:
         """An empty app id turns Bot Framework authentication off (local development only)."""
         return bool(self.microsoft_app_id)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the bot's links: the public URL, else this machine."""
+        return self.public_url or "http://localhost:3978"
 
     @property
     def files_dir(self) -> Path:

@@ -11,6 +11,7 @@ from adapters.ports import ChannelPoster, FileSource, ProactiveSender
 from dialogs.notify import Notifier
 from storage.directory import Directory
 from storage.files import BlobStore
+from storage.links import SignedFiles
 from storage.repositories import Store
 from storage.sla import SlaCatalog
 
@@ -44,6 +45,7 @@ class Services:
     clock: Callable[[], datetime]
     tunables: Tunables = Tunables()
     notifier: Notifier | None = None
+    links: SignedFiles | None = None
     file_sources: dict[Channel, FileSource] = field(default_factory=dict)
     senders: dict[Channel, ProactiveSender] = field(default_factory=dict)
     posters: dict[Channel, ChannelPoster] = field(default_factory=dict)

@@ -1,0 +1,67 @@
+"""Files the bot offers through links that are signed and expire (report charts and CSV).
+
+A link names the file by its SHA-256 and carries an expiry and an HMAC-SHA256 of both, so it
+cannot be guessed, altered or used after it expires; the bot serves it at `/files/reports/…`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+
+NAME = re.compile(r"^[0-9a-f]{64}\.(png|csv)$")
+DEFAULT_TTL = timedelta(days=7)
+CONTENT_TYPES = {"png": "image/png", "csv": "text/csv; charset=utf-8"}
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The signing key kept beside the data (created once, readable by the owner only)."""
+    if path.exists():
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    path.write_text(key.hex(), encoding="ascii")
+    path.chmod(0o600)
+    return key
+
+
+class SignedFiles:
+    """Publishes bytes under a signed, expiring URL and checks such URLs."""
+
+    def __init__(self, *, root: Path, secret: bytes, base_url: str) -> None:
+        self.root = root
+        self._secret = secret
+        self._base_url = base_url.rstrip("/")
+
+    async def publish(
+        self, content: bytes, *, suffix: str, now: datetime, ttl: timedelta = DEFAULT_TTL
+    ) -> str:
+        """Store `content` and return a link to it valid until `now + ttl`."""
+        name = f"{hashlib.sha256(content).hexdigest()}.{suffix}"
+        await asyncio.to_thread(self._write, name, content)
+        expires = int((now + ttl).timestamp())
+        signature = self._sign(name, expires)
+        return f"{self._base_url}/files/reports/{name}?expires={expires}&sig={signature}"
+
+    def path_if_valid(self, name: str, expires: str, signature: str, now: datetime) -> Path | None:
+        """The file a link names, if the link is genuine and not expired."""
+        if not NAME.match(name) or not expires.isdigit():
+            return None
+        if int(expires) < now.timestamp():
+            return None
+        if not hmac.compare_digest(self._sign(name, int(expires)), signature):
+            return None
+        return self.root / name
+
+    def _sign(self, name: str, expires: int) -> str:
+        message = f"{name}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def _write(self, name: str, content: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / name).write_bytes(content)
