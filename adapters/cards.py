@@ -34,6 +34,8 @@ def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
         }
     ]
     body += [{"type": "TextBlock", "text": text, "wrap": True} for text in card.paragraphs]
+    if card.image_url:
+        body.append({"type": "Image", "url": card.image_url, "altText": card.image_alt})
     if card.facts:
         body.append(
             {
