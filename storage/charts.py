@@ -101,7 +101,9 @@ def _axes(draw: ImageDraw.ImageDraw, plot: _Plot, font: Font) -> None:
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
     """`text`, cut short with "..." if it is wider than `width` pixels."""
     fitted = text
-    while fitted and draw.textlength(fitted if fitted == text else f"{fitted}...", font=font) > width:
+    while (
+        fitted and draw.textlength(fitted if fitted == text else f"{fitted}...", font=font) > width
+    ):
         fitted = fitted[:-1]
     return fitted if fitted == text else f"{fitted.rstrip()}..."
 

@@ -261,7 +261,11 @@ def period_report(
     times are in `zone`, by default the zone of `start`."""
     local = zone or start.tzinfo or UTC
     rows = sorted(
-        (f for f in _created_in(facts, start, end) if customer is None or f.customer_key == customer),
+        (
+            f
+            for f in _created_in(facts, start, end)
+            if customer is None or f.customer_key == customer
+        ),
         key=lambda f: (f.created_at, f.number),
     )
     outcomes = Counter(f.outcome for f in rows)
