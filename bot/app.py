@@ -16,6 +16,7 @@ from adapters.http import json_error
 from adapters.model import Channel
 from adapters.teams import TeamsAdapter, TeamsCredentials
 from adapters.webex import WebexAdapter, WebexApi
+from bot.digest import DigestPoster
 from bot.drafts import DraftSweeper
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
@@ -26,6 +27,7 @@ from bot.settings import Settings
 from bot.tasks import TaskTracker
 from bot.watcher import SlaWatcher
 from dialogs.catalog import default_commands
+from dialogs.managers import weekly_card
 from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
 from storage.db import Database
@@ -155,6 +157,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
     app[TASKS].start_loop(app[WATCHER].run(), name="sla-watcher")
+    digest = DigestPoster(services, weekly=lambda start, end: weekly_card(services, start, end))
+    app[TASKS].start_loop(digest.run(), name="digest")
     router = Router(
         directory=directory,
         services=services,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.model import Outgoing
-from dialogs import engineering, status
+from dialogs import engineering, managers, status
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
 from dialogs.engineering import ENGINEERS, relay_to_open_ticket
@@ -16,6 +16,7 @@ from storage.directory import Role
 
 CONTACTS = frozenset({Role.CONTACT})
 STAFF = frozenset({Role.ENGINEER, Role.MANAGER})
+MANAGERS = frozenset({Role.MANAGER})
 REPORT_A_FAULT = "report a fault"
 # Words that make a first message a fault description rather than chit-chat.
 _PROBLEM_WORDS = (
@@ -66,6 +67,12 @@ def default_commands() -> list[Command]:
                 aliases=("meine tickets", "tickets")),
         Command("why", "cmd_why", STAFF, status.why_command, usage="why <ticket>",
                 aliases=("warum",)),
+        Command("report", "cmd_report_sla", MANAGERS, managers.report_command,
+                usage="report [YYYY-MM] [customer]"),
+        Command("breaches", "cmd_breaches", MANAGERS, managers.breaches_command,
+                usage="breaches [this week|this month|YYYY-MM]"),
+        Command("digest", "cmd_digest", MANAGERS, managers.digest_command,
+                usage="digest on|off"),
         Command(
             "language",
             "cmd_language",

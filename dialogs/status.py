@@ -11,6 +11,7 @@ from adapters.model import Card, Fact, Outgoing
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.coaching import PRODUCT_NAMES
 from dialogs.context import Language, Turn
+from dialogs.services import Services
 from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, view
 from dialogs.when import in_words
@@ -81,7 +82,6 @@ async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow)
 
 
 async def _overview(turn: Turn, context: CommandContext, customer_filter: str) -> Outgoing:
-    services, now = context.services, context.services.clock()
     customer_key = None
     if customer_filter:
         wanted = customer_filter.lower()
@@ -91,6 +91,18 @@ async def _overview(turn: Turn, context: CommandContext, customer_filter: str) -
         if customer is None:
             return turn.reply(f"I know no customer called {customer_filter!r}.")
         customer_key = customer.key
+    card = await service_overview(
+        context.services, customer_key=customer_key, title_suffix=customer_filter
+    )
+    return turn.reply(_as_text(card), card=card)
+
+
+async def service_overview(
+    services: Services, *, customer_key: str | None = None, title_suffix: str = ""
+) -> Card:
+    """Open tickets by state and priority, at risk and breached (the `status` card and the
+    daily digest)."""
+    now = services.clock()
     views = [
         await view(services, ticket, now)
         for ticket in await services.store.tickets.open_tickets()
@@ -111,9 +123,13 @@ async def _overview(turn: Turn, context: CommandContext, customer_filter: str) -
         Fact("At risk (≥75 % used)", ", ".join(at_risk) or "–"),
         Fact("Breached", ", ".join(breached) or "–"),
     )
-    scope = f" – {customer_filter}" if customer_filter else ""
-    card = Card(title=f"Service status{scope}", facts=facts)
-    return turn.reply(_as_text(card), card=card)
+    scope = f" – {title_suffix}" if title_suffix else ""
+    return Card(title=f"Service status{scope}", facts=facts)
+
+
+def card_text(card: Card) -> str:
+    """A card's text fallback: title, paragraphs, facts."""
+    return _as_text(card)
 
 
 def _at_risk(current: TicketView) -> bool:

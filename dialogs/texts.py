@@ -85,6 +85,18 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Added to {number}; the engineers see it.",
         "de": "Zu {number} hinzugefügt; die Technik sieht es.",
     },
+    "cmd_report_sla": {
+        "en": "SLA report of a month with chart and CSV",
+        "de": "SLA-Bericht eines Monats mit Grafik und CSV",
+    },
+    "cmd_breaches": {
+        "en": "late first reactions in a period",
+        "de": "verspätete Reaktionen in einem Zeitraum",
+    },
+    "cmd_digest": {
+        "en": "daily and weekly summary in the managers' channel",
+        "de": "tägliche und wöchentliche Zusammenfassung",
+    },
     "cmd_status": {
         "en": "where a ticket stands (managers: the whole service)",
         "de": "Stand eines Tickets",

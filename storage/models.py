@@ -273,3 +273,13 @@ class IncidentThreadRow(SQLModel, table=True):
     root_message_id: str = Field(max_length=255)
     reference: dict[str, Any] = _json()
     created_at: datetime = _utc(nullable=False)
+
+
+class PreferenceRow(SQLModel, table=True):
+    """A switch managers flip by chat (e.g. the digest), shared by every replica."""
+
+    __tablename__ = "preference"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = _json()
+    updated_at: datetime = _utc(nullable=False)

@@ -24,6 +24,7 @@ from storage.models import (
     DialogStateRow,
     InboundEventRow,
     InboundStatus,
+    PreferenceRow,
 )
 from storage.outbox import IncidentThreads, Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
@@ -356,6 +357,29 @@ def _matches(key: DialogKey) -> Any:
     )
 
 
+class Preferences:
+    """Switches managers flip by chat."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        """The stored value, if any."""
+        async with self._db.session() as session:
+            row = await session.get(PreferenceRow, key)
+        return dict(row.value) if row is not None else None
+
+    async def put(self, key: str, value: dict[str, Any], *, now: datetime) -> None:
+        """Store a value (replacing the old one)."""
+        statement = self._db.insert(PreferenceRow).values(key=key, value=value, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"value": statement.excluded.value, "updated_at": statement.excluded.updated_at},
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+
 class Store:
     """Every repository over one database, built once in the app factory."""
 
@@ -371,3 +395,4 @@ class Store:
         self.outbox = Outbox(database)
         self.threads = TicketThreads(database)
         self.incidents = IncidentThreads(database)
+        self.preferences = Preferences(database)

@@ -162,6 +162,16 @@ class Tickets:
             )
             return (await session.scalars(query)).all()
 
+    async def created_between(self, *, start: datetime, end: datetime) -> Sequence[TicketRow]:
+        """Tickets created in [start, end), oldest first (for reports)."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketRow)
+                .where(col(TicketRow.created_at) >= start, col(TicketRow.created_at) < end)
+                .order_by(col(TicketRow.id))
+            )
+            return (await session.scalars(query)).all()
+
     async def reported_by(self, *, channel: str, user_id: str) -> Sequence[TicketRow]:
         """Everything this person reported, open ones first, newest first."""
         async with self._db.session() as session:
