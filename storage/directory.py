@@ -239,6 +239,16 @@ class ServiceTime(_Strict):
             raise ConfigurationError([f"unknown timezone {self.timezone}"]) from exc
 
 
+class DutySchedule(_Strict):
+    """The contract's recurring duties: how often, and how early engineers are reminded."""
+
+    review_every_months: Annotated[int, Field(ge=1, le=24)] = 6  # features and licences
+    update_check_every_months: Annotated[int, Field(ge=1, le=24)] = 3  # device software
+    security_updates_every_months: Annotated[int, Field(ge=1, le=24)] = 1
+    onboarding_within_days: Annotated[int, Field(ge=1, le=90)] = 10  # business days
+    remind_before_days: Annotated[int, Field(ge=0, le=30)] = 5  # business days
+
+
 class Contract(_Strict):
     """A support contract: which service time, which targets, which products."""
 
@@ -249,6 +259,7 @@ class Contract(_Strict):
     reaction_by_priority: dict[Priority, Duration] = Field(default_factory=dict)
     resolution: Duration | None = None
     warnings: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 75, 90)
+    duties: DutySchedule = DutySchedule()
     products: tuple[Product, ...] = tuple(p for p in Product if p is not Product.OTHER)
 
     def reaction_time(self, priority: Priority | None = None) -> timedelta:
@@ -319,6 +330,8 @@ class Customer(_Strict):
     email_domains: tuple[str, ...] = ()
     channels: dict[str, str] = Field(default_factory=dict)
     overrides: ContractOverrides = ContractOverrides()
+    # When the contract started: onboarding and the recurring duties are scheduled from it.
+    onboarded: date | None = None
 
     @field_validator("email_domains")
     @classmethod

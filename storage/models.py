@@ -283,3 +283,84 @@ class PreferenceRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: dict[str, Any] = _json()
     updated_at: datetime = _utc(nullable=False)
+
+
+class DutyStatus(StrEnum):
+    """Where a contract duty is."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+class DutyRow(SQLModel, table=True):
+    """A duty the contract puts on the provider for one customer: an onboarding item, or a
+    recurring one (feature and licence review, update check, security updates).
+
+    Generation is idempotent: one row per (customer, kind, period)."""
+
+    __tablename__ = "duty"
+    __table_args__ = (UniqueConstraint("customer_key", "kind", "period", name="uq_duty_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_key: str = Field(foreign_key="customer.key", index=True)
+    kind: str = Field(max_length=40)
+    period: str = Field(max_length=20)
+    title: str = Field(max_length=200)
+    # Who must act: "provider" or "customer" (onboarding items only the customer can give).
+    party: str = Field(default="provider", max_length=10)
+    due_at: datetime = _utc(nullable=False, index=True)
+    status: str = Field(default=DutyStatus.OPEN, max_length=10, index=True)
+    owner: str | None = Field(default=None, max_length=320)
+    done_at: datetime | None = _utc(nullable=True)
+    done_by: str | None = Field(default=None, max_length=200)
+    result: str = Field(default="", max_length=4000)
+    # Reminder keys already sent (each reminder once).
+    reminders: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _utc(nullable=False)
+
+
+class WindowStatus(StrEnum):
+    """Where a maintenance window is."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class MaintenanceWindowRow(SQLModel, table=True):
+    """Planned work (e.g. security updates), proposed to the customer's contact inside normal
+    working hours, confirmed or moved by them, reminded on the day."""
+
+    __tablename__ = "maintenance_window"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_key: str = Field(foreign_key="customer.key", index=True)
+    duty_id: int | None = Field(default=None, foreign_key="duty.id")
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    title: str = Field(max_length=200)
+    starts_at: datetime = _utc(nullable=False, index=True)
+    ends_at: datetime = _utc(nullable=False)
+    status: str = Field(default=WindowStatus.PROPOSED, max_length=12)
+    proposed_by: str = Field(default="", max_length=200)
+    decided_by: str | None = Field(default=None, max_length=200)
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    reminded: bool = Field(default=False)
+    created_at: datetime = _utc(nullable=False)
+
+
+class EffortRow(SQLModel, table=True):
+    """Time an engineer spent on a ticket (change requests are billed by it)."""
+
+    __tablename__ = "effort"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    minutes: int
+    note: str = Field(default="", max_length=500)
+    by: str = Field(max_length=320)
+    at: datetime = _utc(nullable=False)
+    # One entry per incoming message, so a retried message logs its effort once.
+    source_key: str = Field(max_length=200, unique=True)
