@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python bench/sla_vs_pandas.py
 	$(BIN)/python bench/sla_cli_batch.py
+	$(BIN)/python bench/ingest.py
 
 # Re-resolve the pinned versions after changing pyproject.toml's dependencies.
 lock:
