@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # An event that failed this often (a poison message) is given up and marked failed.
 MAX_ATTEMPTS = 5
 REDRIVE_EVERY_SECONDS = 60.0
+MAX_CONCURRENT_TURNS = 8
 REDRIVE_AGE = timedelta(seconds=30)
 
 
@@ -51,6 +52,7 @@ class Core:
         self._metrics = metrics
         self._clock = clock
         self._in_flight: set[int] = set()
+        self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         self._processors: dict[
             Channel, Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
         ] = {}
@@ -98,7 +100,10 @@ class Core:
     ) -> None:
         self._in_flight.add(event_id)
         try:
-            await self._run_event(channel, event_id, work)
+            # Bounded: under a flood the loop keeps acknowledging (events are persisted first)
+            # while at most MAX_CONCURRENT_TURNS are worked on.
+            async with self._turns:
+                await self._run_event(channel, event_id, work)
         finally:
             self._in_flight.discard(event_id)
 
