@@ -18,6 +18,7 @@ from adapters.teams import TeamsAdapter, TeamsCredentials
 from adapters.webex import WebexAdapter, WebexApi
 from bot.digest import DigestPoster
 from bot.drafts import DraftSweeper
+from bot.duty_watch import DutyWatcher
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
 from bot.pages import page_handler
@@ -159,6 +160,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].start_loop(app[WATCHER].run(), name="sla-watcher")
     digest = DigestPoster(services, weekly=lambda start, end: weekly_card(services, start, end))
     app[TASKS].start_loop(digest.run(), name="digest")
+    app[TASKS].start_loop(DutyWatcher(services).run(), name="duty-watcher")
     router = Router(
         directory=directory,
         services=services,

@@ -8,6 +8,13 @@ from adapters.model import Outgoing
 from dialogs import engineering, managers, status
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
+from dialogs.duties import (
+    QUESTIONS,
+    OnboardingQuestions,
+    done_command,
+    duties_command,
+    onboarding_command,
+)
 from dialogs.engineering import ENGINEERS, relay_to_open_ticket
 from dialogs.intake import IntakeDialog
 from dialogs.logfiles import LogfilesDialog, files_without_command
@@ -67,6 +74,15 @@ def default_commands() -> list[Command]:
                 aliases=("meine tickets", "tickets")),
         Command("why", "cmd_why", STAFF, status.why_command, usage="why <ticket>",
                 aliases=("warum",)),
+        Command("onboarding", "cmd_onboarding", STAFF, onboarding_command,
+                usage="onboarding <customer> [done <item> [note] | ask]"),
+        Command("duties", "cmd_duties", STAFF, duties_command,
+                usage="duties [customer] | duties take D<n>", aliases=("pflichten",)),
+        Command("done", "cmd_done", STAFF, done_command, usage="done D<n> <summary>",
+                aliases=("erledigt",)),
+        # Nobody starts it: the duty watcher puts a customer's contact into it.
+        Command(QUESTIONS, "cmd_onboarding_questions", frozenset(),
+                dialog=OnboardingQuestions()),
         Command("report", "cmd_report_sla", MANAGERS, managers.report_command,
                 usage="report [YYYY-MM] [customer]"),
         Command("breaches", "cmd_breaches", MANAGERS, managers.breaches_command,

@@ -147,11 +147,14 @@ async def digest_command(turn: Turn, context: CommandContext, args: str) -> list
 
 
 async def weekly_card(services: Services, start: datetime, end: datetime) -> Card:
-    """Last week's figures for the Monday digest."""
+    """Last week's figures for the Monday digest, and the contract duties overdue now."""
+    from dialogs.duties import overdue_paragraph  # the duties' own module, kept apart
+
     zone = report_zone(services)
     facts = await facts_between(services, start, end)
     report = period_report(facts, start=start, end=end, label="last week", zone=zone)
-    return Card(title="SLA last week", paragraphs=(render_text(report),))
+    duties = await overdue_paragraph(services)
+    return Card(title="SLA last week", paragraphs=(render_text(report), duties))
 
 
 def _customer(context: CommandContext, key: str) -> str:

@@ -106,6 +106,22 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "why a ticket's deadline is where it is",
         "de": "warum die Frist eines Tickets dort liegt",
     },
+    "cmd_onboarding": {
+        "en": "a customer's onboarding checklist; tick an item, ask the customer again",
+        "de": "Onboarding-Checkliste eines Kunden; Punkt abhaken, Kunden erneut fragen",
+    },
+    "cmd_duties": {
+        "en": "contract duties: overdue, due and done (reviews, update checks, security updates)",
+        "de": "Vertragspflichten: überfällig, fällig, erledigt (Reviews, Update-Checks, Updates)",
+    },
+    "cmd_done": {
+        "en": "record a contract duty's result (a review's goes to the customer)",
+        "de": "Ergebnis einer Vertragspflicht erfassen (ein Review geht an den Kunden)",
+    },
+    "cmd_onboarding_questions": {
+        "en": "answer the onboarding questions",
+        "de": "die Onboarding-Fragen beantworten",
+    },
     "status_unknown": {
         "en": "I know no ticket {number} that you may see.",
         "de": "Ein Ticket {number}, das Sie sehen dürfen, kenne ich nicht.",

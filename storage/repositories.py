@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.directory import Customer
+from storage.duties import Duties
 from storage.errors import ConcurrencyConflict
 from storage.models import (
     ContactRow,
@@ -396,3 +397,4 @@ class Store:
         self.threads = TicketThreads(database)
         self.incidents = IncidentThreads(database)
         self.preferences = Preferences(database)
+        self.duties = Duties(database)

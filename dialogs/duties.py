@@ -1,0 +1,714 @@
+"""Contract duties in the chat: the onboarding checklist (`onboarding <customer>`, `onboarding
+<customer> done <item> [note]`, `onboarding <customer> ask`), the recurring duties (`duties
+[customer]`, `duties take D<n>`, `done D<n> <summary>`), the questions a customer's contact is
+asked in chat, and the reminders the duty watcher (`bot/duty_watch.py`) sends.
+
+Rules (the schedule itself is in `storage/duties.py`):
+- Staff (engineers and managers) may run these commands; contacts never see them.
+- Recurring duties start unassigned; `duties take D<n>` makes you the owner.
+- Engineers hear about a recurring duty in the customer's engineers' channel twice: at the
+  opening `remind_before_days` business days before it falls due, and when it is overdue (at
+  its due instant); each once (the keys `before` and `overdue` in the row's `reminders`, and
+  the outbox key). A reminder ahead that was missed (the bot was down) is not sent once the
+  duty is overdue; only the overdue one is.
+- Open onboarding items are reminded in the engineers' channel once per business day (one
+  message per customer listing the open items) from the onboarding day on, until all are done.
+- What only the customer can give (technical contact, hardware service-contract details,
+  licensing) is asked in chat: the customer's contact seen most recently who has a personal
+  chat with the bot is asked once, item by item; each answer ticks its item (done by the
+  contact, result = the answer). Nobody is asked while another dialog of theirs is running;
+  `onboarding <customer> ask` asks again.
+- Nothing is sent outside the customer's service time (unless `notify_outside_service_time`):
+  what falls due at night goes out at the next opening.
+- `done D<n> <summary>` records the result; a review's result also goes to the customer's
+  contact.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from adapters.model import (
+    Card,
+    Channel,
+    ConversationRef,
+    Fact,
+    Outgoing,
+    SubmitAction,
+    outgoing_to_json,
+)
+from dialogs.base import DialogStep
+from dialogs.context import Language, Turn, as_language
+from dialogs.services import Services
+from dialogs.status import card_text
+from storage.calendar import BusinessCalendar
+from storage.directory import ChannelTarget, Customer, Directory
+from storage.duties import (
+    CUSTOMER,
+    ONBOARDING_ITEMS,
+    ONBOARDING_PREFIX,
+    REVIEW,
+    ContactAddress,
+    local_day,
+    onboarding_item,
+    plan_duties,
+    remind_at,
+)
+from storage.errors import ChatOpsError, ConcurrencyConflict
+from storage.models import DutyRow, DutyStatus
+from storage.repositories import DialogKey
+
+if TYPE_CHECKING:
+    from dialogs.commands import CommandContext
+
+log = logging.getLogger(__name__)
+QUESTIONS = "onboarding-questions"
+ENGINEERS = "engineers"
+DUTY_ID = re.compile(r"\bD(\d+)\b", re.IGNORECASE)
+SKIP_WORDS = frozenset({"skip", "later", "überspringen", "später"})
+ASKED = "asked:"
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_QUESTIONS: dict[str, dict[Language, str]] = {
+    "technical-contact": {
+        "en": "Who is your technically qualified contact for us (name, e-mail, phone)?",
+        "de": "Wer ist Ihre technisch qualifizierte Ansprechperson für uns (Name, E-Mail, "
+        "Telefon)?",
+    },
+    "service-contracts": {
+        "en": "Which service contracts cover your hardware (manufacturer, contract number, "
+        "what it covers, until when)?",
+        "de": "Welche Serviceverträge bestehen für Ihre Hardware (Hersteller, Vertragsnummer, "
+        "Umfang, Laufzeit)?",
+    },
+    "licensing": {
+        "en": "Please confirm your licensing: which licences do you hold for the services we "
+        "support (product, quantity, renewal date)?",
+        "de": "Bitte bestätigen Sie Ihre Lizenzierung: welche Lizenzen haben Sie für die "
+        "betreuten Dienste (Produkt, Anzahl, Verlängerungsdatum)?",
+    },
+}
+_WORDS: dict[str, dict[Language, str]] = {
+    "intro": {
+        "en": "Hello {name}! To complete your onboarding with {provider} I have {count} short "
+        "question(s). Answer here; write **skip** to leave one for later, **cancel** to stop.",
+        "de": "Hallo {name}! Für Ihr Onboarding bei {provider} habe ich {count} kurze Frage(n). "
+        "Antworten Sie einfach hier; **später** lässt eine Frage aus, **abbrechen** beendet.",
+    },
+    "thanks_next": {"en": "Thank you, noted.", "de": "Danke, notiert."},
+    "all_done": {
+        "en": "Thank you, that is all for now. Your answers went to our engineers.",
+        "de": "Danke, das war alles. Ihre Antworten sind bei unserem Technik-Team.",
+    },
+    "in_words": {
+        "en": "Please answer in words (or write **skip**).",
+        "de": "Bitte antworten Sie in Worten (oder schreiben Sie **später**).",
+    },
+    "review_result": {
+        "en": "The result of our “{title}” for {customer}:\n\n{summary}",
+        "de": "Das Ergebnis unseres Termins „{title}“ für {customer}:\n\n{summary}",
+    },
+}
+
+
+def _w(key: str, language: Language, **values: object) -> str:
+    return _WORDS[key][language].format(**values)
+
+
+# --- where messages go -----------------------------------------------------------------------
+
+
+def engineer_targets(
+    directory: Directory, customer_key: str
+) -> list[tuple[Channel, dict[str, Any]]]:
+    """The customer's engineers' channel (or the provider's default) in each chat system, as
+    outbox targets of kind `channel` (the same choice the ticket notifier makes)."""
+    customer = directory.customer(customer_key)
+    key = (customer.channels.get(ENGINEERS) if customer else None) or (
+        directory.provider.default_channels.get(ENGINEERS)
+    )
+    target: ChannelTarget | None = directory.channels.get(key) if key else None
+    if target is None:
+        return []
+    found: list[tuple[Channel, dict[str, Any]]] = []
+    if target.teams is not None:
+        found.append((Channel.TEAMS, target.teams.model_dump()))
+    if target.webex is not None:
+        found.append((Channel.WEBEX, target.webex.model_dump()))
+    return found
+
+
+async def to_engineers(
+    services: Services, customer_key: str, text: str, *, event: str, card: Card | None = None
+) -> int:
+    """A new post in the customer's engineers' channel, once per `event` and chat system;
+    how many were queued now."""
+    queued = 0
+    for channel, target in engineer_targets(services.directory, customer_key):
+        answer = Outgoing(ConversationRef(channel, ""), text, card=card)
+        queued += (
+            await services.store.outbox.enqueue(
+                dedupe_key=f"{event}:{channel.value}",
+                channel=channel.value,
+                kind="channel",
+                target=target,
+                payload={"answers": [outgoing_to_json(answer)]},
+                now=services.clock(),
+            )
+            is not None
+        )
+    return queued
+
+
+async def to_contact(services: Services, address: ContactAddress, text: str, *, event: str) -> bool:
+    """A message into the contact's personal chat, once per `event`."""
+    channel = Channel(address.channel)
+    answer = Outgoing(ConversationRef(channel, address.conversation_id), text)
+    queued = await services.store.outbox.enqueue(
+        dedupe_key=f"{event}:contact",
+        channel=channel.value,
+        kind="conversation",
+        target={"conversation_id": address.conversation_id},
+        payload={"answers": [outgoing_to_json(answer)]},
+        now=services.clock(),
+    )
+    return queued is not None
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def customer_calendar(services: Services, customer: Customer) -> BusinessCalendar:
+    """The business calendar of the customer's service time."""
+    contract = services.directory.contracts[customer.contract]
+    return services.sla.calendar(customer.overrides.service_time or contract.service_time)
+
+
+def day_text(instant: datetime, calendar: BusinessCalendar, *, clock: bool = True) -> str:
+    """`Mon 17.08.2026 08:00` in the calendar's timezone."""
+    local = instant.astimezone(calendar.zone)
+    text = f"{_WEEKDAYS[local.weekday()]} {local:%d.%m.%Y}"
+    return f"{text} {local:%H:%M}" if clock else text
+
+
+def duty_label(duty: DutyRow) -> str:
+    """How duties are named in the chat: `D12`."""
+    return f"D{duty.id}"
+
+
+def find_customer(directory: Directory, words: str) -> Customer | None:
+    """A customer by key or name (case-insensitive)."""
+    wanted = words.strip().lower()
+    return next(
+        (c for c in directory.customers if wanted and wanted in (c.key, c.name.lower())), None
+    )
+
+
+def _owner_name(services: Services, owner: str | None) -> str:
+    if not owner:
+        return "unassigned"
+    staff = services.directory.staff_by_email(owner)
+    return staff.name if staff else owner
+
+
+async def ensure_duties(services: Services, customer: Customer) -> int:
+    """Generate the customer's duties as of today (idempotent); how many rows were new."""
+    if customer.onboarded is None:
+        return 0
+    calendar = customer_calendar(services, customer)
+    now = services.clock()
+    schedule = services.directory.contracts[customer.contract].duties
+    planned = plan_duties(customer, schedule, calendar, local_day(calendar, now))
+    return await services.store.duties.ensure(customer_key=customer.key, planned=planned, now=now)
+
+
+async def generate_all(services: Services) -> int:
+    """Generate every onboarded customer's duties; how many rows were new. A customer the
+    schedule cannot be worked out for is logged and does not stop the others."""
+    created = 0
+    for customer in services.directory.customers:
+        try:
+            created += await ensure_duties(services, customer)
+        except ChatOpsError:
+            raise  # the database: the whole pass retries later
+        except Exception:
+            log.exception("cannot generate the duties of %s", customer.key)
+    return created
+
+
+# --- the onboarding checklist ----------------------------------------------------------------
+
+
+async def onboarding_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """`onboarding <customer>`, `onboarding <customer> done <item> [note]`, `… ask`."""
+    services, directory = context.services, context.directory
+    words = args.split()
+    split = next((i for i, w in enumerate(words) if w.lower() in ("done", "ask")), len(words))
+    customer_words, rest = " ".join(words[:split]), words[split:]
+    onboarded = [c for c in directory.customers if c.onboarded is not None]
+    if not customer_words and len(onboarded) == 1:
+        customer: Customer | None = onboarded[0]
+    else:
+        customer = find_customer(directory, customer_words)
+    if customer is None:
+        names = ", ".join(c.key for c in onboarded) or "none"
+        return [
+            turn.reply(
+                "Which customer? `onboarding <customer>` (customers with an onboarding date: "
+                f"{names})."
+            )
+        ]
+    if customer.onboarded is None:
+        return [turn.reply(f"{customer.name} has no onboarding date (`onboarded`) yet.")]
+    await ensure_duties(services, customer)
+    if rest and rest[0].lower() == "done":
+        return [await _tick(turn, services, customer, rest[1:])]
+    if rest and rest[0].lower() == "ask":
+        return [await _ask_again(turn, services, customer)]
+    return [await checklist(turn, services, customer)]
+
+
+async def checklist(turn: Turn, services: Services, customer: Customer) -> Outgoing:
+    """The checklist card of a customer, with its text fallback."""
+    items = await services.store.duties.of_customer(customer.key, kind_prefix=ONBOARDING_PREFIX)
+    calendar = customer_calendar(services, customer)
+    if not items:
+        return turn.reply(f"{customer.name} has no onboarding checklist (onboarded long ago).")
+    done = sum(1 for row in items if row.status == DutyStatus.DONE)
+    assert customer.onboarded is not None
+    intro = (
+        f"Onboarded {customer.onboarded:%d.%m.%Y}; due {day_text(items[0].due_at, calendar)}. "
+        f"{done} of {len(items)} done."
+    )
+    facts = tuple(_item_fact(services, row, calendar) for row in _in_checklist_order(items))
+    card = Card(
+        title=f"Onboarding – {customer.name}",
+        paragraphs=(
+            intro,
+            f"Tick an item: `onboarding {customer.key} done <a–e> [note]`.",
+        ),
+        facts=facts,
+        actions=(
+            SubmitAction(
+                title="Ask the customer again", data={"command": f"onboarding {customer.key} ask"}
+            ),
+        ),
+    )
+    return turn.reply(card_text(card), card=card)
+
+
+def _in_checklist_order(rows: Sequence[DutyRow]) -> list[DutyRow]:
+    order = {item.kind: index for index, item in enumerate(ONBOARDING_ITEMS)}
+    return sorted(rows, key=lambda row: order.get(row.kind, len(order)))
+
+
+def _item_fact(services: Services, row: DutyRow, calendar: BusinessCalendar) -> Fact:
+    item = onboarding_item(row.kind)
+    letter = item.letter if item else "?"
+    label = f"{letter}) {row.title} [{row.party}]"
+    if row.status == DutyStatus.DONE:
+        when = day_text(row.done_at, calendar) if row.done_at else ""
+        value = f"✅ done by {row.done_by} {when}" + (f": {row.result}" if row.result else "")
+    else:
+        value = f"⬜ open ({duty_label(row)})"
+        asked = [key.removeprefix(ASKED) for key in row.reminders if key.startswith(ASKED)]
+        if asked:
+            value += f", customer asked ({asked[-1]})"
+    return Fact(label, value)
+
+
+async def _tick(turn: Turn, services: Services, customer: Customer, words: list[str]) -> Outgoing:
+    if not words:
+        return turn.reply(f"Which item? `onboarding {customer.key} done <a–e> [note]`.")
+    item = onboarding_item(words[0])
+    rows = await services.store.duties.of_customer(customer.key, kind_prefix=ONBOARDING_PREFIX)
+    row = next((r for r in rows if item is not None and r.kind == item.kind), None)
+    if row is None:
+        known = ", ".join(f"{i.letter} ({i.key})" for i in ONBOARDING_ITEMS)
+        return turn.reply(f"I know no onboarding item {words[0]!r}; the items are {known}.")
+    return await _complete(turn, services, row, " ".join(words[1:]))
+
+
+async def _ask_again(turn: Turn, services: Services, customer: Customer) -> Outgoing:
+    event = f"{turn.incoming.channel.value}:{turn.incoming.event_id}"
+    outcome = await ask_contact(services, customer, event=event, again=True)
+    return turn.reply(outcome.message)
+
+
+# --- asking the customer's contact -----------------------------------------------------------
+
+
+async def _customer_items(services: Services, customer_key: str) -> list[DutyRow]:
+    rows = await services.store.duties.of_customer(
+        customer_key, kind_prefix=ONBOARDING_PREFIX, status=DutyStatus.OPEN
+    )
+    return [row for row in _in_checklist_order(rows) if row.party == CUSTOMER]
+
+
+def _question(row: DutyRow, language: Language) -> str:
+    item = onboarding_item(row.kind)
+    if item is not None and item.key in _QUESTIONS:
+        return _QUESTIONS[item.key][language]
+    return row.title
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """Whether a contact was asked, and what happened in words."""
+
+    asked: bool
+    message: str
+
+
+async def ask_contact(
+    services: Services, customer: Customer, *, event: str, again: bool = False
+) -> Asked:
+    """Start the questions dialog in the contact's personal chat and send the first question;
+    what happened, in words (for the engineer or the log). Without `again`, items asked
+    before are not asked again."""
+    rows = await _customer_items(services, customer.key)
+    if not again:
+        rows = [row for row in rows if not any(k.startswith(ASKED) for k in row.reminders)]
+    if not rows:
+        return Asked(
+            False, "Nothing to ask: the customer's items are done (or were asked already)."
+        )
+    address = await services.store.duties.contact_for(customer.key)
+    if address is None:
+        return Asked(
+            False,
+            f"No contact of {customer.name} has a chat with the bot yet; ask them another way "
+            f"and tick the items with `onboarding {customer.key} done <item> <answer>`.",
+        )
+    key = DialogKey(address.channel, address.conversation_id, address.user_id)
+    snapshot = await services.store.dialog_states.load(key)
+    if snapshot.dialog is not None:
+        return Asked(False, f"{address.name} is busy with another dialog; I will ask later.")
+    language = as_language(address.language) or as_language(customer.language) or "en"
+    state = {"customer": customer.key, "ids": [row.id for row in rows], "asking": rows[0].id}
+    try:
+        await services.store.dialog_states.save(
+            key, dialog=QUESTIONS, state=state, expected=snapshot.version, now=services.clock()
+        )
+    except ConcurrencyConflict:
+        return Asked(False, f"{address.name} is writing to the bot right now; I will ask later.")
+    intro = _w(
+        "intro",
+        language,
+        name=address.name,
+        provider=services.directory.provider.name,
+        count=len(rows),
+    )
+    await to_contact(
+        services,
+        address,
+        f"{intro}\n\n{_question(rows[0], language)}",
+        event=f"duty:ask:{customer.key}:{event}",
+    )
+    for row in rows:
+        assert row.id is not None
+        await services.store.duties.remember(row.id, f"{ASKED}{address.name}")
+    return Asked(
+        True, f"Asked {address.name} ({len(rows)} question(s)) in their chat with the bot."
+    )
+
+
+class OnboardingQuestions:
+    """The questions a customer's contact is asked in chat (started by the duty watcher or
+    `onboarding <customer> ask`, never by the contact). State: the customer, the duty ids to
+    ask, and the one being asked."""
+
+    name = QUESTIONS
+
+    async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
+        """Ask the contact's customer's open items (the router never starts it: no role may)."""
+        customer = turn.actor.customer
+        rows = await _customer_items(context.services, customer.key) if customer else []
+        if not rows:
+            return DialogStep([], None)
+        lang = turn.actor.language
+        state = {"customer": rows[0].customer_key, "ids": [r.id for r in rows],
+                 "asking": rows[0].id}  # fmt: skip
+        return DialogStep([turn.reply(_question(rows[0], lang))], state)
+
+    async def resume(
+        self, turn: Turn, context: CommandContext, state: dict[str, Any]
+    ) -> DialogStep:
+        """Record the answer to the current question, then ask the next open one."""
+        services, lang = context.services, turn.actor.language
+        text = turn.incoming.text.strip()
+        current = await services.store.duties.get(int(state["asking"]))
+        if not text:
+            return DialogStep([turn.reply(_w("in_words", lang))], state)
+        answers: list[Outgoing] = []
+        if text.lower() not in SKIP_WORDS and current is not None:
+            assert current.id is not None
+            done = await services.store.duties.complete(
+                current.id, by=turn.actor.name, result=text, now=services.clock()
+            )
+            if done is not None:
+                await self._tell_engineers(turn, services, done)
+            answers.append(turn.reply(_w("thanks_next", lang)))
+        ids = [int(i) for i in state["ids"]]
+        later = ids[ids.index(int(state["asking"])) + 1 :] if int(state["asking"]) in ids else []
+        for duty_id in later:
+            row = await services.store.duties.get(duty_id)
+            if row is not None and row.status == DutyStatus.OPEN:
+                answers.append(turn.reply(_question(row, lang)))
+                return DialogStep(answers, {**state, "asking": duty_id})
+        return DialogStep([turn.reply(_w("all_done", lang))], None)
+
+    @staticmethod
+    async def _tell_engineers(turn: Turn, services: Services, row: DutyRow) -> None:
+        customer = services.directory.customer(row.customer_key)
+        name = customer.name if customer else row.customer_key
+        text = f"📋 {turn.actor.name} ({name}) answered “{row.title}”: {row.result}"
+        event = (
+            f"duty:answer:{duty_label(row)}:{turn.incoming.channel.value}:{turn.incoming.event_id}"
+        )
+        await to_engineers(services, row.customer_key, text, event=event)
+
+
+# --- recurring duties: listing, taking, completing ------------------------------------------
+
+
+async def duties_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """`duties [customer]`: overdue, due and recently done duties, by due date;
+    `duties take D<n>`: you own that duty."""
+    services, words = context.services, args.strip()
+    if words.lower().startswith("take"):
+        return [await _take(turn, services, words[4:])]
+    customer = None
+    if words:
+        customer = find_customer(context.directory, words)
+        if customer is None:
+            return [turn.reply(f"I know no customer called {words!r}.")]
+        await ensure_duties(services, customer)
+    else:
+        await generate_all(services)
+    card = await duties_card(services, customer_key=customer.key if customer else None)
+    return [turn.reply(card_text(card), card=card)]
+
+
+async def duties_card(
+    services: Services, *, customer_key: str | None = None, upcoming: int = 15, done: int = 10
+) -> Card:
+    """Overdue (all), due (the next `upcoming`) and done (the latest `done`) duties."""
+    now, store = services.clock(), services.store.duties
+    open_rows = await store.listing(customer_key=customer_key, status=DutyStatus.OPEN, limit=500)
+    overdue = [row for row in open_rows if row.due_at <= now]
+    due = [row for row in open_rows if row.due_at > now][:upcoming]
+    finished = await store.listing(
+        customer_key=customer_key, status=DutyStatus.DONE, limit=done, newest=True
+    )
+    facts: list[Fact] = []
+    for heading, rows in (("Overdue", overdue), ("Due", due), ("Done", sorted(
+        finished, key=lambda r: r.due_at))):  # fmt: skip
+        facts.append(Fact(f"**{heading}**", str(len(rows)) if rows else "none"))
+        facts += [_duty_fact(services, row) for row in rows]
+    name = ""
+    if customer_key is not None:
+        customer = services.directory.customer(customer_key)
+        name = f" – {customer.name if customer else customer_key}"
+    return Card(
+        title=f"Contract duties{name}",
+        paragraphs=("When a duty is done: `done D<n> <summary>`.",),
+        facts=tuple(facts),
+    )
+
+
+def _duty_fact(services: Services, row: DutyRow) -> Fact:
+    customer = services.directory.customer(row.customer_key)
+    calendar = customer_calendar(services, customer) if customer else None
+    due = day_text(row.due_at, calendar, clock=False) if calendar else f"{row.due_at:%d.%m.%Y}"
+    who = customer.name if customer else row.customer_key
+    value = f"{who} · {row.title}"
+    if row.status == DutyStatus.DONE:
+        value += f" · done by {row.done_by}" + (f": {row.result}" if row.result else "")
+    else:
+        value += f" · {_owner_name(services, row.owner) if row.party != CUSTOMER else 'customer'}"
+    return Fact(f"{duty_label(row)} · {due}", value)
+
+
+async def overdue_paragraph(services: Services) -> str:
+    """Overdue duties in one paragraph (the managers' weekly digest)."""
+    rows = await services.store.duties.open_due_before(services.clock())
+    if not rows:
+        return "Contract duties: none overdue."
+    lines = [f"Contract duties overdue: {len(rows)}"]
+    for row in rows[:20]:
+        fact = _duty_fact(services, row)
+        lines.append(f"- {fact.label}: {fact.value}")
+    return "\n".join(lines)
+
+
+def _staff_key(turn: Turn) -> str:
+    return turn.actor.staff.email if turn.actor.staff is not None else turn.actor.user_id
+
+
+async def _take(turn: Turn, services: Services, words: str) -> Outgoing:
+    match = DUTY_ID.search(words)
+    row = await services.store.duties.get(int(match[1])) if match else None
+    if row is None or row.id is None:
+        return turn.reply("Which duty? `duties take D<n>` (the numbers are in `duties`).")
+    await services.store.duties.set_owner(row.id, owner=_staff_key(turn))
+    return turn.reply(f"{duty_label(row)} {row.title} is yours, {turn.actor.name}.")
+
+
+async def done_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """`done D<n> <summary>`: record a duty's result (a review's goes to the customer)."""
+    services = context.services
+    match = DUTY_ID.match(args.strip())
+    row = await services.store.duties.get(int(match[1])) if match else None
+    if match is None or row is None:
+        return [turn.reply("Which duty? `done D<n> <summary>` (the numbers are in `duties`).")]
+    summary = args.strip()[match.end() :].strip()
+    return [await _complete(turn, services, row, summary)]
+
+
+async def _complete(turn: Turn, services: Services, row: DutyRow, summary: str) -> Outgoing:
+    assert row.id is not None
+    customer = services.directory.customer(row.customer_key)
+    calendar = customer_calendar(services, customer) if customer else None
+    if row.status == DutyStatus.DONE:
+        when = day_text(row.done_at, calendar) if row.done_at and calendar else ""
+        return turn.reply(f"{duty_label(row)} was done already by {row.done_by} {when}.".strip())
+    if not summary and not row.kind.startswith(ONBOARDING_PREFIX):
+        return turn.reply(
+            f"Please add what was done, e.g. `done {duty_label(row)} updated 14 phones`."
+        )
+    done = await services.store.duties.complete(
+        row.id, by=turn.actor.name, result=summary, now=services.clock()
+    )
+    if done is None:
+        return turn.reply(f"{duty_label(row)} was done already.")
+    name = customer.name if customer else row.customer_key
+    text = f"✅ {duty_label(done)} {done.title} ({name}) done" + (
+        f": {summary}" if summary else "."
+    )
+    if done.kind == REVIEW and customer is not None:
+        text += "\n\n" + await _send_review(turn, services, customer, done)
+    if done.kind.startswith(ONBOARDING_PREFIX):
+        left = await services.store.duties.of_customer(
+            done.customer_key, kind_prefix=ONBOARDING_PREFIX, status=DutyStatus.OPEN
+        )
+        text += f"\n\nOnboarding: {len(left)} item(s) open." if left else "\n\nOnboarding complete."
+    return turn.reply(text)
+
+
+async def _send_review(turn: Turn, services: Services, customer: Customer, row: DutyRow) -> str:
+    address = await services.store.duties.contact_for(customer.key)
+    if address is None:
+        return (
+            "No contact of the customer has a chat with the bot yet: please send them the result."
+        )
+    language = as_language(address.language) or as_language(customer.language) or "en"
+    text = _w("review_result", language, title=row.title, customer=customer.name,
+              summary=row.result)  # fmt: skip
+    await to_contact(services, address, text, event=f"duty:result:{duty_label(row)}")
+    return f"The result was sent to {address.name}."
+
+
+# --- what the duty watcher does --------------------------------------------------------------
+
+
+def _may_ping(services: Services, calendar: BusinessCalendar, now: datetime) -> bool:
+    if services.tunables.notify_outside_service_time or calendar.always_open:
+        return True
+    return calendar.is_open(now)
+
+
+async def remind(services: Services) -> int:
+    """Send whatever reminder or question is due now; how many went out."""
+    sent = 0
+    for customer in services.directory.customers:
+        try:
+            sent += await _remind_customer(services, customer)
+        except ChatOpsError:
+            raise  # the database or a channel: the whole pass retries later
+        except Exception:
+            log.exception("cannot remind of the duties of %s", customer.key)
+    return sent
+
+
+async def _remind_customer(services: Services, customer: Customer) -> int:
+    if customer.onboarded is None:
+        return 0
+    calendar = customer_calendar(services, customer)
+    now = services.clock()
+    if not _may_ping(services, calendar, now):
+        return 0
+    sent = await _recurring_reminders(services, customer, calendar, now)
+    sent += await _onboarding_reminder(services, customer, calendar, now)
+    if local_day(calendar, now) >= customer.onboarded:
+        sent += (await ask_contact(services, customer, event="first")).asked
+    return sent
+
+
+async def _recurring_reminders(
+    services: Services, customer: Customer, calendar: BusinessCalendar, now: datetime
+) -> int:
+    before_days = services.directory.contracts[customer.contract].duties.remind_before_days
+    ahead = timedelta(days=2 * before_days + 14)  # enough for any run of holidays
+    sent = 0
+    rows = await services.store.duties.open_due_before(now + ahead, customer_key=customer.key)
+    for row in rows:
+        if row.kind.startswith(ONBOARDING_PREFIX):
+            continue
+        assert row.id is not None
+        early = remind_at(calendar, row.due_at, before_days)
+        if row.due_at <= now:
+            key, text = "overdue", f"⏰ Overdue since {day_text(row.due_at, calendar)}"
+        elif early is not None and early <= now:
+            key, text = "before", f"🗓️ Due {day_text(row.due_at, calendar)}"
+        else:
+            continue
+        if key in row.reminders:
+            continue
+        owner = _owner_name(services, row.owner)
+        text += (
+            f": {duty_label(row)} {row.title} for {customer.name} ({owner}). "
+            f"When done: `done {duty_label(row)} <summary>`."
+        )
+        await to_engineers(services, customer.key, text, event=f"duty:{duty_label(row)}:{key}")
+        sent += await services.store.duties.remember(row.id, key)
+    return sent
+
+
+async def _onboarding_reminder(
+    services: Services, customer: Customer, calendar: BusinessCalendar, now: datetime
+) -> int:
+    today = local_day(calendar, now)
+    assert customer.onboarded is not None
+    if today < customer.onboarded:
+        return 0
+    rows = _in_checklist_order(
+        await services.store.duties.of_customer(
+            customer.key, kind_prefix=ONBOARDING_PREFIX, status=DutyStatus.OPEN
+        )
+    )
+    key = f"daily:{today.isoformat()}"
+    if not rows or all(key in row.reminders for row in rows):
+        return 0
+    due = rows[0].due_at
+    state = "overdue since" if due <= now else "due"
+    lines = [
+        f"📋 Onboarding of {customer.name}: {len(rows)} item(s) open, {state} "
+        f"{day_text(due, calendar)}."
+    ]
+    for row in rows:
+        item = onboarding_item(row.kind)
+        waiting = " – waiting for the customer" if row.party == CUSTOMER else ""
+        lines.append(f"- {item.letter if item else '?'}) {row.title} ({duty_label(row)}){waiting}")
+    lines.append(f"Tick an item: `onboarding {customer.key} done <a–e> [note]`.")
+    event = f"duty:onboarding:{customer.key}:{today.isoformat()}"
+    await to_engineers(services, customer.key, "\n".join(lines), event=event)
+    for row in rows:
+        assert row.id is not None
+        await services.store.duties.remember(row.id, key)
+    return 1
