@@ -19,6 +19,7 @@ from adapters.webex import WebexAdapter, WebexApi
 from bot.digest import DigestPoster
 from bot.drafts import DraftSweeper
 from bot.duty_watch import DutyWatcher
+from bot.maintenance_watch import MaintenanceReminder
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
 from bot.pages import page_handler
@@ -161,6 +162,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     digest = DigestPoster(services, weekly=lambda start, end: weekly_card(services, start, end))
     app[TASKS].start_loop(digest.run(), name="digest")
     app[TASKS].start_loop(DutyWatcher(services).run(), name="duty-watcher")
+    app[TASKS].start_loop(MaintenanceReminder(services).run(), name="maintenance-reminder")
     router = Router(
         directory=directory,
         services=services,

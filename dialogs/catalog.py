@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.model import Outgoing
-from dialogs import engineering, managers, status
+from dialogs import billing, engineering, maintenance, managers, status
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
 from dialogs.duties import (
@@ -89,6 +89,17 @@ def default_commands() -> list[Command]:
                 usage="breaches [this week|this month|YYYY-MM]"),
         Command("digest", "cmd_digest", MANAGERS, managers.digest_command,
                 usage="digest on|off"),
+        Command("maintenance", "cmd_maintenance", ENGINEERS, maintenance.maintenance_command,
+                usage="maintenance [customer] [YYYY-MM-DD HH:MM duration title]",
+                aliases=("wartung",)),
+        Command(maintenance.CONTACT_COMMAND, "cmd_windows", CONTACTS,
+                dialog=maintenance.MaintenanceAnswerDialog(),
+                aliases=("wartungsfenster", "maintenance windows")),
+        Command("effort", "cmd_effort", ENGINEERS,
+                engineering.on_ticket(billing.effort, open_only=False),
+                usage="effort <ticket> [45m note]", aliases=("aufwand",)),
+        Command("billing", "cmd_billing", MANAGERS, billing.billing_command,
+                usage="billing [YYYY-MM] [customer]", aliases=("abrechnung",)),
         Command(
             "language",
             "cmd_language",

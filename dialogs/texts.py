@@ -55,6 +55,113 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Sorry, something went wrong on my side. Nothing you sent is lost; please try again in a minute.",
         "de": "Entschuldigung, bei mir ist etwas schiefgegangen. Ihre Nachricht ist nicht verloren; bitte versuchen Sie es in einer Minute erneut.",
     },
+    # --- maintenance windows and billable effort (dialogs/maintenance.py, dialogs/billing.py)
+    "cmd_maintenance": {
+        "en": "propose a maintenance window inside the service time; list, move, cancel",
+        "de": "Wartungsfenster in der Servicezeit vorschlagen; auflisten, verschieben, absagen",
+    },
+    "cmd_windows": {
+        "en": "your organisation's maintenance windows: confirm or propose another time",
+        "de": "Wartungsfenster Ihrer Organisation: bestätigen oder anderen Termin vorschlagen",
+    },
+    "cmd_effort": {
+        "en": "log effort on a ticket (change requests are billed), or show its total",
+        "de": "Aufwand zu einem Ticket erfassen (Änderungen werden verrechnet) oder Summe zeigen",
+    },
+    "cmd_billing": {
+        "en": "billable effort of a month per customer, with CSV",
+        "de": "verrechenbarer Aufwand eines Monats je Kunde, mit CSV",
+    },
+    "maintenance_outside": {
+        "en": "{span} does not lie entirely inside the service time ({service_time}).",
+        "de": "{span} liegt nicht vollständig in der Servicezeit ({service_time}).",
+    },
+    "maintenance_in_past": {
+        "en": "{span} lies in the past.",
+        "de": "{span} liegt in der Vergangenheit.",
+    },
+    "maintenance_next_slot": {
+        "en": "The next possible slot: {span}.",
+        "de": "Der nächste mögliche Termin: {span}.",
+    },
+    "maintenance_no_slot": {
+        "en": "No single service-time stretch is {duration} long; please split the work.",
+        "de": "Kein zusammenhängender Servicezeit-Abschnitt ist {duration} lang; bitte teilen Sie die Arbeit auf.",
+    },
+    "maintenance_try": {
+        "en": "Write `move {start}` to take it.",
+        "de": "Mit `move {start}` übernehmen Sie ihn.",
+    },
+    "maintenance_proposal_title": {
+        "en": "Maintenance window proposed",
+        "de": "Wartungsfenster vorgeschlagen",
+    },
+    "maintenance_proposal_intro": {
+        "en": "{provider} would like to carry out planned work: **{title}**.",
+        "de": "{provider} möchte geplante Arbeiten durchführen: **{title}**.",
+    },
+    "maintenance_proposal_hint": {
+        "en": "Reply **confirm**, or **move YYYY-MM-DD HH:MM** to propose another time within normal working hours.",
+        "de": "Antworten Sie **confirm** (bestätigen) oder **move JJJJ-MM-TT HH:MM**, um einen anderen Termin in der Normalarbeitszeit vorzuschlagen.",
+    },
+    "maintenance_fact_what": {"en": "Work", "de": "Arbeiten"},
+    "maintenance_fact_when": {"en": "When", "de": "Wann"},
+    "maintenance_fact_ref": {"en": "Reference", "de": "Referenz"},
+    "maintenance_other_time": {
+        "en": "Another start (YYYY-MM-DD HH:MM)",
+        "de": "Anderer Beginn (JJJJ-MM-TT HH:MM)",
+    },
+    "maintenance_button_confirm": {"en": "Confirm", "de": "Bestätigen"},
+    "maintenance_button_move": {"en": "Propose another time", "de": "Anderen Termin vorschlagen"},
+    "maintenance_status_proposed": {"en": "proposed", "de": "vorgeschlagen"},
+    "maintenance_status_confirmed": {"en": "confirmed", "de": "bestätigt"},
+    "maintenance_status_cancelled": {"en": "cancelled", "de": "abgesagt"},
+    "maintenance_status_done": {"en": "done", "de": "erledigt"},
+    "maintenance_list_title": {"en": "Maintenance windows", "de": "Wartungsfenster"},
+    "maintenance_none": {
+        "en": "No maintenance windows are planned for your organisation.",
+        "de": "Für Ihre Organisation sind keine Wartungsfenster geplant.",
+    },
+    "maintenance_unknown": {
+        "en": "I know no maintenance window of your organisation by that reference.",
+        "de": "Ein Wartungsfenster Ihrer Organisation mit dieser Referenz kenne ich nicht.",
+    },
+    "maintenance_answer_hint": {
+        "en": "Your answer to maintenance window {ref}: **confirm**, or **move YYYY-MM-DD HH:MM**. To answer later, write **cancel**; **windows** brings it back.",
+        "de": "Ihre Antwort zum Wartungsfenster {ref}: **confirm** oder **move JJJJ-MM-TT HH:MM**. Um später zu antworten, schreiben Sie **abbrechen**; mit **windows** kommt es wieder.",
+    },
+    "maintenance_move_how": {
+        "en": "When would suit you for {ref}? Write **move YYYY-MM-DD HH:MM**, e.g. move 2026-03-04 10:00.",
+        "de": "Wann passt es Ihnen für {ref}? Schreiben Sie **move JJJJ-MM-TT HH:MM**, z. B. move 2026-03-04 10:00.",
+    },
+    "maintenance_confirmed": {
+        "en": "Thank you: maintenance window {ref} is confirmed for {span}. I'll remind you on the morning of the day.",
+        "de": "Danke: Wartungsfenster {ref} ist für {span} bestätigt. Ich erinnere Sie am Morgen des Tages.",
+    },
+    "maintenance_moved": {
+        "en": "Thank you: maintenance window {ref} is moved to {span} and confirmed. The engineers are told; I'll remind you on the morning of the day.",
+        "de": "Danke: Wartungsfenster {ref} ist auf {span} verschoben und bestätigt. Die Technik ist informiert; ich erinnere Sie am Morgen des Tages.",
+    },
+    "maintenance_already": {
+        "en": "Maintenance window {ref} is already confirmed for {span}.",
+        "de": "Wartungsfenster {ref} ist bereits für {span} bestätigt.",
+    },
+    "maintenance_closed": {
+        "en": "Maintenance window {ref} is no longer open for an answer.",
+        "de": "Wartungsfenster {ref} kann nicht mehr beantwortet werden.",
+    },
+    "maintenance_start_passed": {
+        "en": "The proposed start of {ref} has passed; please propose another time with **move YYYY-MM-DD HH:MM**.",
+        "de": "Der vorgeschlagene Beginn von {ref} ist vorbei; bitte schlagen Sie mit **move JJJJ-MM-TT HH:MM** einen anderen Termin vor.",
+    },
+    "maintenance_cancelled": {
+        "en": "Maintenance window {ref} “{title}” ({span}) is cancelled.",
+        "de": "Wartungsfenster {ref} „{title}“ ({span}) ist abgesagt.",
+    },
+    "maintenance_reminder": {
+        "en": "Reminder: maintenance window {ref} “{title}” is today, {span}.",
+        "de": "Erinnerung: Wartungsfenster {ref} „{title}“ ist heute, {span}.",
+    },
 }
 
 

@@ -17,7 +17,9 @@ from sqlmodel import col, select
 from storage.db import Database
 from storage.directory import Customer
 from storage.duties import Duties
+from storage.efforts import Efforts
 from storage.errors import ConcurrencyConflict
+from storage.maintenance import MaintenanceWindows
 from storage.models import (
     ContactRow,
     ConversationReferenceRow,
@@ -398,3 +400,5 @@ class Store:
         self.incidents = IncidentThreads(database)
         self.preferences = Preferences(database)
         self.duties = Duties(database)
+        self.windows = MaintenanceWindows(database)
+        self.efforts = Efforts(database)

@@ -1,0 +1,763 @@
+"""Maintenance windows in the chat: engineers propose planned work (security updates and the
+like) inside the customer's service time; the customer's contact confirms it or moves it.
+
+The flow (also in the README):
+- An engineer writes `maintenance <customer> <YYYY-MM-DD HH:MM> <duration> <title>` (a ticket
+  number in the title links the window to that change request). The window must lie entirely
+  inside the customer's service time and in the future; otherwise it is refused with the next
+  possible slot.
+- The proposal goes to the customer's contact who wrote to the bot most recently, in their 1:1
+  chat: a card with **Confirm** and **Propose another time** (and a field for the new start),
+  plus the text fallback `confirm` / `move YYYY-MM-DD HH:MM`. The bot waits for the answer in a
+  persisted dialog of that chat (unless the contact is in the middle of another dialog; then
+  the buttons, or `windows` later, work just as well).
+- Confirm: the window is confirmed. Move: the new start is validated the same way (same
+  duration); a time inside the service time is the contact's consent, so the window is
+  confirmed at the new time at once and the engineers are told (they may propose yet another
+  time with `maintenance move W<id> <date time>`, which asks the contact again). A move outside
+  the service time is refused with the next possible slot; the contact may try again.
+- Engineers: `maintenance [customer]` lists windows, `maintenance move|cancel|done W<id>`.
+- Every change is recorded in the window's history; the reminder on the day is sent by
+  `bot/maintenance_watch.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from adapters.model import (
+    Card,
+    Channel,
+    ConversationRef,
+    Fact,
+    Outgoing,
+    SubmitAction,
+    TextInput,
+    outgoing_to_json,
+)
+from dialogs.access import TICKET_NUMBER
+from dialogs.base import DialogStep
+from dialogs.context import Language, Turn, as_language
+from dialogs.notify import channel_message
+from dialogs.services import Services
+from dialogs.texts import t
+from storage.calendar import BusinessCalendar
+from storage.directory import Customer, Role, parse_duration
+from storage.errors import ConcurrencyConflict
+from storage.maintenance import fits, history_entry, next_fit
+from storage.models import MaintenanceWindowRow, WindowStatus
+from storage.repositories import DialogKey
+
+if TYPE_CHECKING:
+    from dialogs.commands import CommandContext
+
+DIALOG = "maintenance_answer"
+CONFIRM_ACTION, MOVE_ACTION = "maintenance_confirm", "maintenance_move"
+CONTACT_COMMAND = "windows"
+WINDOW_ID = re.compile(r"^W(\d+)$", re.IGNORECASE)
+WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?$")
+CONFIRM_WORDS = frozenset({"confirm", "ok", "yes", "bestätigen", "bestaetigen", "ja"})
+MOVE_WORDS = frozenset({"move", "verschieben"})
+OVERVIEW_WORDS = frozenset({CONTACT_COMMAND, "wartungsfenster", "maintenance windows"})
+SUGGESTION_STEP = timedelta(minutes=15)
+_WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+}
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def customer_calendar(services: Services, customer: Customer) -> BusinessCalendar:
+    """The calendar of the customer's service time (their override, else the contract's)."""
+    contract = services.directory.contracts[customer.contract]
+    return services.sla.calendar(customer.overrides.service_time or contract.service_time)
+
+
+def parse_start(text: str, calendar: BusinessCalendar) -> datetime:
+    """`2026-03-03 09:00` (or `2026-03-03T09:00`) in the service time's zone, as UTC."""
+    match = WHEN.match(text.strip())
+    if not match or not match[2]:
+        raise ValueError(f"{text.strip()!r} is not a start like 2026-03-03 09:00")
+    local = datetime.fromisoformat(f"{match[1]}T{int(match[2][:-3]):02d}:{match[2][-2:]}")
+    return local.replace(tzinfo=calendar.zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether a window may be proposed; if not, why and the next possible start."""
+
+    ok: bool
+    reason: str = ""  # "past" or "outside"
+    suggestion: datetime | None = None
+
+
+def check(
+    calendar: BusinessCalendar, start: datetime, duration: timedelta, now: datetime
+) -> Verdict:
+    """A window must start in the future and lie entirely inside the service time."""
+    if start >= now and fits(calendar, start, start + duration):
+        return Verdict(ok=True)
+    base = start if start >= now else _round_up(now)
+    return Verdict(
+        ok=False,
+        reason="past" if start < now else "outside",
+        suggestion=next_fit(calendar, base, duration),
+    )
+
+
+def _round_up(instant: datetime) -> datetime:
+    """The next quarter hour (or `instant` itself when it is one)."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    steps = math.ceil((instant - epoch) / SUGGESTION_STEP)
+    return epoch + steps * SUGGESTION_STEP
+
+
+def span(start: datetime, end: datetime, calendar: BusinessCalendar, language: Language) -> str:
+    """`Tue 03.03.2026 09:00–11:00` in the service time's zone."""
+    first, last = start.astimezone(calendar.zone), end.astimezone(calendar.zone)
+    day = _WEEKDAYS[language][first.weekday()]
+    until = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%d.%m.%Y %H:%M}"
+    return f"{day} {first:%d.%m.%Y %H:%M}–{until}"
+
+
+def duration_text(duration: timedelta) -> str:
+    """`2h`, `45m`, `1h30m`."""
+    minutes = int(duration.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
+
+
+def refusal(
+    verdict: Verdict,
+    start: datetime,
+    duration: timedelta,
+    *,
+    calendar: BusinessCalendar,
+    language: Language,
+    service_time: str,
+) -> str:
+    """Why a window cannot be had, with the next possible slot."""
+    asked = span(start, start + duration, calendar, language)
+    key = "maintenance_in_past" if verdict.reason == "past" else "maintenance_outside"
+    text = t(key, language, span=asked, service_time=service_time)
+    if verdict.suggestion is None:
+        return f"{text} {t('maintenance_no_slot', language, duration=duration_text(duration))}"
+    slot = span(verdict.suggestion, verdict.suggestion + duration, calendar, language)
+    return f"{text} {t('maintenance_next_slot', language, span=slot)}"
+
+
+def suggestion_start(verdict: Verdict, calendar: BusinessCalendar) -> str:
+    """The suggestion as it would be typed: `2026-03-04 08:00`."""
+    assert verdict.suggestion is not None
+    return f"{verdict.suggestion.astimezone(calendar.zone):%Y-%m-%d %H:%M}"
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTarget:
+    """Where a customer's contact is reached."""
+
+    channel: str
+    conversation_id: str
+    user_id: str
+    name: str
+    language: Language
+
+
+async def find_contact(services: Services, customer: Customer) -> ContactTarget | None:
+    """The customer's most recently seen contact and their 1:1 chat with the bot."""
+    store = services.store
+    contact = await store.windows.latest_contact(customer.key)
+    if contact is None:
+        return None
+    chat = await store.windows.personal_conversation(
+        channel=contact.channel, user_id=contact.user_id
+    )
+    if chat is None:
+        return None
+    language = as_language(contact.language) or as_language(customer.language) or "en"
+    return ContactTarget(
+        channel=contact.channel,
+        conversation_id=chat.conversation_id,
+        user_id=contact.user_id,
+        name=contact.name,
+        language=language,
+    )
+
+
+def contact_of(window: MaintenanceWindowRow) -> ContactTarget | None:
+    """The contact the window was last sent to or answered by (from its history)."""
+    for entry in reversed(window.history):
+        if entry.get("conversation_id") and entry.get("user_id"):
+            return ContactTarget(
+                channel=str(entry["channel"]),
+                conversation_id=str(entry["conversation_id"]),
+                user_id=str(entry["user_id"]),
+                name=str(entry.get("contact", "")),
+                language=as_language(str(entry.get("language", ""))) or "en",
+            )
+    return None
+
+
+def _reach(contact: ContactTarget) -> dict[str, Any]:
+    return {
+        "channel": contact.channel,
+        "conversation_id": contact.conversation_id,
+        "user_id": contact.user_id,
+        "contact": contact.name,
+        "language": contact.language,
+    }
+
+
+async def to_contact(
+    services: Services, contact: ContactTarget, answer_text: str, *, event: str,
+    card: Card | None = None,
+) -> None:  # fmt: skip
+    """A message into the contact's chat, once per `event`."""
+    channel = Channel(contact.channel)
+    answer = Outgoing(ConversationRef(channel, contact.conversation_id), answer_text, card=card)
+    await services.store.outbox.enqueue(
+        dedupe_key=f"{event}:contact",
+        channel=channel.value,
+        kind="conversation",
+        target={"conversation_id": contact.conversation_id},
+        payload={"answers": [outgoing_to_json(answer)]},
+        now=services.clock(),
+    )
+
+
+async def to_engineers(
+    services: Services, customer_key: str, answer_text: str, *, event: str
+) -> None:
+    """A new post in the customer's engineers' channel (or the default one), once per
+    `event` and chat system."""
+    directory = services.directory
+    customer = directory.customer(customer_key)
+    key = (customer.channels.get("engineers") if customer else None) or (
+        directory.provider.default_channels.get("engineers")
+    )
+    target = directory.channels.get(key) if key else None
+    if target is None:
+        return
+    for channel, spec in ((Channel.TEAMS, target.teams), (Channel.WEBEX, target.webex)):
+        if spec is None:
+            continue
+        await services.store.outbox.enqueue(
+            dedupe_key=f"{event}:engineers:{channel.value}",
+            channel=channel.value,
+            kind="channel",
+            target=spec.model_dump(),
+            payload={"answers": [outgoing_to_json(channel_message(channel, answer_text))]},
+            now=services.clock(),
+        )
+
+
+def proposal_card(
+    window: MaintenanceWindowRow, calendar: BusinessCalendar, provider: str, language: Language
+) -> tuple[Card, str]:
+    """The card the contact answers, and its text fallback."""
+    ref = f"W{window.id}"
+    when = span(window.starts_at, window.ends_at, calendar, language)
+    intro = t("maintenance_proposal_intro", language, provider=provider, title=window.title)
+    card = Card(
+        title=t("maintenance_proposal_title", language),
+        paragraphs=(intro, t("maintenance_proposal_hint", language)),
+        facts=(
+            Fact(t("maintenance_fact_what", language), window.title),
+            Fact(t("maintenance_fact_when", language), when),
+            Fact(t("maintenance_fact_ref", language), ref),
+        ),
+        inputs=(
+            TextInput(
+                id="start",
+                label=t("maintenance_other_time", language),
+                placeholder="2026-03-04 10:00",
+            ),
+        ),
+        actions=(
+            SubmitAction(
+                t("maintenance_button_confirm", language),
+                {"action": CONFIRM_ACTION, "window": str(window.id),
+                 "command": f"{CONTACT_COMMAND} confirm {ref}"},
+            ),
+            SubmitAction(
+                t("maintenance_button_move", language),
+                {"action": MOVE_ACTION, "window": str(window.id),
+                 "command": f"{CONTACT_COMMAND} move {ref}"},
+            ),
+        ),
+    )  # fmt: skip
+    text = "\n\n".join(
+        [f"**{card.title}**", intro, f"{when} ({ref})", t("maintenance_proposal_hint", language)]
+    )
+    return card, text
+
+
+async def send_proposal(
+    services: Services, window: MaintenanceWindowRow, contact: ContactTarget, *, event: str
+) -> None:
+    """The proposal card into the contact's chat; their next answer goes to the answer dialog
+    (unless they are in the middle of another dialog)."""
+    customer = services.directory.customer(window.customer_key)
+    assert customer is not None
+    assert window.id is not None
+    calendar = customer_calendar(services, customer)
+    card, text = proposal_card(window, calendar, services.directory.provider.name, contact.language)
+    await to_contact(services, contact, text, event=event, card=card)
+    key = DialogKey(contact.channel, contact.conversation_id, contact.user_id)
+    for _ in range(3):
+        current = await services.store.dialog_states.load(key)
+        if current.dialog not in (None, DIALOG):
+            return  # an unfinished fault report must not be lost; the buttons still work
+        try:
+            await services.store.dialog_states.save(
+                key,
+                dialog=DIALOG,
+                state={"window": window.id},
+                expected=current.version,
+                now=services.clock(),
+                touch=False,
+            )
+            return
+        except ConcurrencyConflict:
+            continue
+
+
+# --- engineers -----------------------------------------------------------------------------
+
+ENGINEERS = frozenset({Role.ENGINEER})
+USAGE = (
+    "Write `maintenance <customer> <YYYY-MM-DD HH:MM> <duration> <title>`, e.g. "
+    "`maintenance demo 2026-03-03 09:00 2h Security updates for the desk phones`; "
+    "`maintenance [customer]` lists windows; `maintenance move|cancel|done W<id>`."
+)
+
+
+async def maintenance_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """Engineers: propose, list, move, cancel or finish maintenance windows."""
+    words = args.split()
+    if len(words) >= 2 and words[0].lower() in ("move", "cancel", "done"):
+        window = await _window(context, words[1])
+        if window is None:
+            return [turn.reply(f"I know no maintenance window {words[1]!r}.")]
+        rest = " ".join(words[2:])
+        match words[0].lower():
+            case "move":
+                return await _engineer_move(turn, context, window, rest)
+            case "cancel":
+                return await _cancel(turn, context, window, rest)
+            case _:
+                return await _done(turn, context, window)
+    customer = _customer(context, words[0]) if words else None
+    if words and customer is None:
+        return [turn.reply(f"I know no customer called {words[0]!r}. {USAGE}")]
+    if len(words) <= 1:
+        return await _listing(turn, context, customer)
+    assert customer is not None
+    return await _propose(turn, context, customer, words[1:])
+
+
+def _customer(context: CommandContext, wanted: str) -> Customer | None:
+    lowered = wanted.lower()
+    return next(
+        (c for c in context.directory.customers if lowered in (c.key, c.name.lower())), None
+    )
+
+
+async def _window(context: CommandContext, ref: str) -> MaintenanceWindowRow | None:
+    match = WINDOW_ID.match(ref.strip())
+    return await context.services.store.windows.get(int(match[1])) if match else None
+
+
+async def _propose(
+    turn: Turn, context: CommandContext, customer: Customer, words: list[str]
+) -> list[Outgoing]:
+    services, now = context.services, context.services.clock()
+    if len(words) < 4:
+        return [turn.reply(USAGE)]
+    calendar = customer_calendar(services, customer)
+    try:
+        start = parse_start(f"{words[0]} {words[1]}", calendar)
+        duration = parse_duration(words[2])
+    except ValueError as exc:
+        return [turn.reply(f"{exc}. {USAGE}")]
+    title = " ".join(words[3:])
+    verdict = check(calendar, start, duration, now)
+    if not verdict.ok:
+        name = _service_time_name(services, customer)
+        text = refusal(
+            verdict, start, duration, calendar=calendar, language="en", service_time=name
+        )
+        if verdict.suggestion is not None:
+            text += (
+                f" Propose it with `maintenance {customer.key} "
+                f"{suggestion_start(verdict, calendar)} {duration_text(duration)} {title}`."
+            )
+        return [turn.reply(f"Not proposed: {text}")]
+    contact = await find_contact(services, customer)
+    if contact is None:
+        return [
+            turn.reply(
+                f"No contact of {customer.name} has written to me in a 1:1 chat yet, so I "
+                "cannot propose the window to anybody. Nothing was saved."
+            )
+        ]
+    store, end = services.store, start + duration
+    existing = [
+        w
+        for w in await store.windows.listing(customer_key=customer.key, ending_after=now)
+        if w.starts_at == start and w.ends_at == end and w.title == title[:200]
+        and w.status in (WindowStatus.PROPOSED, WindowStatus.CONFIRMED)
+    ]  # fmt: skip
+    if existing:  # the same message again (a retry), or the same window twice
+        window = existing[0]
+    else:
+        window = await store.windows.create(
+            customer_key=customer.key,
+            title=title,
+            starts_at=start,
+            ends_at=end,
+            proposed_by=turn.actor.name,
+            now=now,
+            ticket_id=await _linked_ticket(context, customer, title),
+        )
+        window = (
+            await store.windows.change(
+                _id(window),
+                entry=history_entry("sent", by="bot", at=now, **_reach(contact)),
+                allowed_from=(WindowStatus.PROPOSED,),
+            )
+            or window
+        )
+    when = span(window.starts_at, window.ends_at, calendar, "en")
+    if window.status == WindowStatus.CONFIRMED:
+        return [turn.reply(f"W{window.id} “{window.title}” is already confirmed for {when}.")]
+    await send_proposal(
+        services, window, contact, event=f"maintenance:W{window.id}:{len(window.history)}"
+    )
+    return [
+        turn.reply(
+            f"Proposed W{window.id} to {contact.name or 'the contact'} of {customer.name}: "
+            f"{window.title}, {when}. I'll tell you here and in the engineers' channel when "
+            "they answer."
+        )
+    ]
+
+
+async def _linked_ticket(context: CommandContext, customer: Customer, title: str) -> int | None:
+    match = TICKET_NUMBER.search(title)
+    if match is None:
+        return None
+    ticket = await context.services.store.tickets.by_number(match[0].upper())
+    return ticket.id if ticket is not None and ticket.customer_key == customer.key else None
+
+
+def _id(window: MaintenanceWindowRow) -> int:
+    assert window.id is not None
+    return window.id
+
+
+def _service_time_name(services: Services, customer: Customer) -> str:
+    contract = services.directory.contracts[customer.contract]
+    key = customer.overrides.service_time or contract.service_time
+    return services.directory.service_times[key].name or key
+
+
+async def _listing(
+    turn: Turn, context: CommandContext, customer: Customer | None
+) -> list[Outgoing]:
+    services, now = context.services, context.services.clock()
+    windows = await services.store.windows.listing(
+        customer_key=customer.key if customer else None, ending_after=now
+    )
+    title = "Maintenance windows" + (f" – {customer.name}" if customer else "")
+    if not windows:
+        return [turn.reply(f"**{title}**: none coming up. {USAGE}")]
+    facts = tuple(_line(services, w, "en") for w in windows)
+    card = Card(title=title, facts=facts)
+    text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
+    return [turn.reply(text, card=card)]
+
+
+def _line(services: Services, window: MaintenanceWindowRow, language: Language) -> Fact:
+    customer = services.directory.customer(window.customer_key)
+    assert customer is not None
+    calendar = customer_calendar(services, customer)
+    when = span(window.starts_at, window.ends_at, calendar, language)
+    status = t(f"maintenance_status_{window.status}", language)
+    who = f" · {customer.key}" if language == "en" else ""
+    return Fact(f"W{window.id}", f"{when} · {window.title} · {status}{who}")
+
+
+async def _engineer_move(
+    turn: Turn, context: CommandContext, window: MaintenanceWindowRow, rest: str
+) -> list[Outgoing]:
+    """Propose another time: validated like a new window, then asked again."""
+    services, now = context.services, context.services.clock()
+    customer = services.directory.customer(window.customer_key)
+    assert customer is not None
+    calendar = customer_calendar(services, customer)
+    try:
+        start = parse_start(rest, calendar)
+    except ValueError as exc:
+        return [turn.reply(f"{exc}. Write `maintenance move W{window.id} 2026-03-04 10:00`.")]
+    duration = window.ends_at - window.starts_at
+    verdict = check(calendar, start, duration, now)
+    if not verdict.ok:
+        name = _service_time_name(services, customer)
+        text = refusal(
+            verdict, start, duration, calendar=calendar, language="en", service_time=name
+        )
+        return [turn.reply(f"Not moved: {text}")]
+    contact = contact_of(window) or await find_contact(services, customer)
+    if contact is None:
+        return [turn.reply(f"No contact of {customer.name} can be asked; nothing changed.")]
+    entry = history_entry(
+        "re-proposed", by=turn.actor.name, at=now, starts_at=start.isoformat(),
+        ends_at=(start + duration).isoformat(), **_reach(contact),
+    )  # fmt: skip
+    changed = await services.store.windows.change(
+        _id(window), entry=entry, status=WindowStatus.PROPOSED, starts_at=start,
+        ends_at=start + duration,
+    )  # fmt: skip
+    if changed is None:
+        return [turn.reply(f"W{window.id} is {window.status}; it cannot be moved.")]
+    await send_proposal(
+        services, changed, contact, event=f"maintenance:W{changed.id}:{len(changed.history)}"
+    )
+    when = span(changed.starts_at, changed.ends_at, calendar, "en")
+    return [turn.reply(f"Asked {contact.name or 'the contact'} again: W{window.id} at {when}.")]
+
+
+async def _cancel(
+    turn: Turn, context: CommandContext, window: MaintenanceWindowRow, reason: str
+) -> list[Outgoing]:
+    services, now = context.services, context.services.clock()
+    entry = history_entry("cancelled", by=turn.actor.name, at=now, reason=reason)
+    changed = await services.store.windows.change(
+        _id(window), entry=entry, status=WindowStatus.CANCELLED
+    )
+    if changed is None:
+        return [turn.reply(f"W{window.id} is {window.status}; nothing to cancel.")]
+    contact = contact_of(changed)
+    if contact is not None:
+        customer = services.directory.customer(changed.customer_key)
+        assert customer is not None
+        when = span(changed.starts_at, changed.ends_at, customer_calendar(services, customer),
+                    contact.language)  # fmt: skip
+        text = t("maintenance_cancelled", contact.language, ref=f"W{changed.id}",
+                 title=changed.title, span=when)  # fmt: skip
+        await to_contact(
+            services, contact, text, event=f"maintenance:W{changed.id}:{len(changed.history)}"
+        )
+    return [turn.reply(f"W{window.id} cancelled; the contact is told.")]
+
+
+async def _done(
+    turn: Turn, context: CommandContext, window: MaintenanceWindowRow
+) -> list[Outgoing]:
+    services, now = context.services, context.services.clock()
+    changed = await services.store.windows.change(
+        _id(window),
+        entry=history_entry("done", by=turn.actor.name, at=now),
+        status=WindowStatus.DONE,
+        allowed_from=(WindowStatus.CONFIRMED,),
+    )
+    if changed is None:
+        return [turn.reply(f"W{window.id} is {window.status}; only a confirmed window is done.")]
+    return [turn.reply(f"W{window.id} is done.")]
+
+
+# --- the contact's answer ------------------------------------------------------------------
+
+
+class MaintenanceAnswerDialog:
+    """The contact's side: `windows` lists their organisation's windows and answers a proposal;
+    the same dialog is started by the bot when it sends a proposal. State: `{"window": id}`."""
+
+    name = DIALOG
+
+    async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
+        """`windows`, `windows confirm W1`, `windows move W1 2026-03-04 10:00` (or a button)."""
+        words = args.split()
+        window_id = _button_window(turn)
+        if len(words) >= 2 and (match := WINDOW_ID.match(words[1])):
+            window_id = int(match[1])
+        if words and window_id is not None:
+            return await self._answer(turn, context, window_id, " ".join([words[0], *words[2:]]))
+        return await self._overview(turn, context)
+
+    async def resume(
+        self, turn: Turn, context: CommandContext, state: dict[str, Any]
+    ) -> DialogStep:
+        """`confirm`, `move <date time>`, or a button of the card (`windows` shows the list
+        again)."""
+        if turn.incoming.text.strip().lower() in OVERVIEW_WORDS and not turn.incoming.value:
+            return await self._overview(turn, context)
+        window_id = _button_window(turn) or int(state.get("window") or 0)
+        return await self._answer(turn, context, window_id, turn.incoming.text)
+
+    async def _overview(self, turn: Turn, context: CommandContext) -> DialogStep:
+        lang, services = turn.actor.language, context.services
+        customer = turn.actor.customer
+        assert customer is not None
+        windows = await services.store.windows.listing(
+            customer_key=customer.key, ending_after=services.clock()
+        )
+        shown = [w for w in windows if w.status != WindowStatus.CANCELLED]
+        if not shown:
+            return DialogStep([turn.reply(t("maintenance_none", lang))])
+        facts = tuple(_line(services, w, lang) for w in shown)
+        card = Card(title=t("maintenance_list_title", lang), facts=facts)
+        text = "\n".join([f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts)])
+        answers = [turn.reply(text, card=card)]
+        pending = next((w for w in shown if w.status == WindowStatus.PROPOSED), None)
+        if pending is None:
+            return DialogStep(answers)
+        calendar = customer_calendar(services, customer)
+        proposal, fallback = proposal_card(pending, calendar, context.directory.provider.name, lang)
+        answers.append(turn.reply(fallback, card=proposal))
+        return DialogStep(answers, {"window": pending.id})
+
+    async def _answer(
+        self, turn: Turn, context: CommandContext, window_id: int, text: str
+    ) -> DialogStep:
+        lang, services = turn.actor.language, context.services
+        customer = turn.actor.customer
+        window = await services.store.windows.get(window_id) if window_id else None
+        if window is None or customer is None or window.customer_key != customer.key:
+            return DialogStep([turn.reply(t("maintenance_unknown", lang))])
+        value = turn.incoming.value or {}
+        action = str(value.get("action", ""))
+        words = text.strip().split(maxsplit=1)
+        first = words[0].lower() if words else ""
+        if action == CONFIRM_ACTION or (not action and first in CONFIRM_WORDS):
+            return await self._confirm(turn, context, window)
+        if action == MOVE_ACTION or first in MOVE_WORDS:
+            wanted = str(value.get("start") or "").strip() or (words[1] if len(words) > 1 else "")
+            if not wanted:
+                return DialogStep(
+                    [turn.reply(t("maintenance_move_how", lang, ref=f"W{window.id}"))],
+                    {"window": window.id},
+                )
+            return await self._move(turn, context, window, wanted)
+        return DialogStep(
+            [turn.reply(t("maintenance_answer_hint", lang, ref=f"W{window.id}"))],
+            {"window": window.id},
+        )
+
+    async def _confirm(
+        self, turn: Turn, context: CommandContext, window: MaintenanceWindowRow
+    ) -> DialogStep:
+        lang, services, now = turn.actor.language, context.services, context.services.clock()
+        customer = turn.actor.customer
+        assert customer is not None
+        calendar = customer_calendar(services, customer)
+        when = span(window.starts_at, window.ends_at, calendar, lang)
+        ref = f"W{window.id}"
+        if window.status == WindowStatus.CONFIRMED:
+            return DialogStep([turn.reply(t("maintenance_already", lang, ref=ref, span=when))])
+        if window.status != WindowStatus.PROPOSED:
+            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+        if window.starts_at <= now:
+            return DialogStep(
+                [turn.reply(t("maintenance_start_passed", lang, ref=ref))], {"window": window.id}
+            )
+        entry = history_entry("confirmed", by=turn.actor.name, at=now, **_reach(_me(turn)))
+        changed = await services.store.windows.change(
+            _id(window), entry=entry, status=WindowStatus.CONFIRMED, decided_by=turn.actor.name,
+            allowed_from=(WindowStatus.PROPOSED,),
+        )  # fmt: skip
+        if changed is None:  # answered at the same moment elsewhere
+            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+        await to_engineers(
+            services,
+            changed.customer_key,
+            f"✅ {customer.name}: {turn.actor.name} confirmed {ref} “{changed.title}”, "
+            f"{span(changed.starts_at, changed.ends_at, calendar, 'en')}.",
+            event=f"maintenance:W{changed.id}:{len(changed.history)}",
+        )
+        return DialogStep([turn.reply(t("maintenance_confirmed", lang, ref=ref, span=when))])
+
+    async def _move(
+        self, turn: Turn, context: CommandContext, window: MaintenanceWindowRow, wanted: str
+    ) -> DialogStep:
+        lang, services, now = turn.actor.language, context.services, context.services.clock()
+        customer = turn.actor.customer
+        assert customer is not None
+        ref = f"W{window.id}"
+        if window.status not in (WindowStatus.PROPOSED, WindowStatus.CONFIRMED):
+            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+        calendar = customer_calendar(services, customer)
+        keep = {"window": window.id}
+        try:
+            start = parse_start(wanted, calendar)
+        except ValueError:
+            return DialogStep([turn.reply(t("maintenance_move_how", lang, ref=ref))], keep)
+        duration = window.ends_at - window.starts_at
+        verdict = check(calendar, start, duration, now)
+        if not verdict.ok:
+            name = _service_time_name(services, customer)
+            text = refusal(
+                verdict, start, duration, calendar=calendar, language=lang, service_time=name
+            )
+            if verdict.suggestion is not None:
+                text += " " + t("maintenance_try", lang, start=suggestion_start(verdict, calendar))
+            return DialogStep([turn.reply(text)], keep)
+        end = start + duration
+        entry = history_entry(
+            "moved", by=turn.actor.name, at=now, starts_at=start.isoformat(),
+            ends_at=end.isoformat(), previous_starts_at=window.starts_at.isoformat(),
+            status=WindowStatus.CONFIRMED.value, **_reach(_me(turn)),
+        )  # fmt: skip
+        changed = await services.store.windows.change(
+            _id(window), entry=entry, status=WindowStatus.CONFIRMED, starts_at=start,
+            ends_at=end, decided_by=turn.actor.name,
+        )  # fmt: skip
+        if changed is None:
+            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+        before = span(window.starts_at, window.ends_at, calendar, "en")
+        after = span(start, end, calendar, "en")
+        await to_engineers(
+            services,
+            changed.customer_key,
+            f"📅 {customer.name}: {turn.actor.name} moved {ref} “{changed.title}” from {before} "
+            f"to {after}; inside the service time, so it is confirmed. Another time: "
+            f"`maintenance move {ref} <YYYY-MM-DD HH:MM>` asks them again.",
+            event=f"maintenance:W{changed.id}:{len(changed.history)}",
+        )
+        when = span(start, end, calendar, lang)
+        return DialogStep([turn.reply(t("maintenance_moved", lang, ref=ref, span=when))])
+
+
+def _button_window(turn: Turn) -> int | None:
+    value = turn.incoming.value or {}
+    raw = value.get("window")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def _me(turn: Turn) -> ContactTarget:
+    """The contact speaking, where they can be reached (this conversation)."""
+    return ContactTarget(
+        channel=turn.incoming.channel.value,
+        conversation_id=turn.incoming.conversation.conversation_id,
+        user_id=turn.incoming.sender.user_id,
+        name=turn.actor.name,
+        language=turn.actor.language,
+    )
+
+
+def reminder_text(
+    window: MaintenanceWindowRow, calendar: BusinessCalendar, language: Language
+) -> str:
+    """The reminder on the day, for the contact."""
+    when = span(window.starts_at, window.ends_at, calendar, language)
+    return t("maintenance_reminder", language, ref=f"W{window.id}", title=window.title, span=when)

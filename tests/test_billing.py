@@ -1,0 +1,236 @@
+"""Effort on tickets and the monthly billable-effort report, as transcripts with the injected
+clock; the figures are checked against values worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.model import Channel, ConversationRef, Incoming, OpenUrlAction, Sender
+from storage.directory import Directory, Priority
+from storage.links import SignedFiles
+from storage.repositories import Store
+from storage.tickets import NewTicket
+from tests.transcript import Transcript, customer_contact, staff_member
+
+VIENNA = ZoneInfo("Europe/Vienna")
+CR1, CR2, FAULT, ACME_CR = (f"CCS-2026-00000{n}" for n in range(1, 5))
+
+
+def vienna(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=VIENNA)
+
+
+@pytest.fixture
+def two_customers(directory: Directory) -> Directory:
+    demo = directory.customers[0]
+    acme = demo.model_copy(
+        update={
+            "key": "acme",
+            "name": "Acme AG",
+            "teams_tenant_ids": ("tenant-acme",),
+            "webex_org_ids": (),
+            "email_domains": (),
+        }
+    )
+    return directory.model_copy(update={"customers": (demo, acme)})
+
+
+def _ticket(customer: str, kind: str) -> NewTicket:
+    return NewTicket(
+        customer_key=customer,
+        kind=kind,
+        contract="CCSB",
+        product="microsoft-calling",
+        priority=Priority("P3"),
+        description="Add a new user to the hunt group",
+        since=None,
+        affected="",
+        tested="",
+        phone="",
+        language="en",
+        reporter_channel="teams",
+        reporter_user_id=f"29:reporter-{customer}",
+        reporter_name="Reporter",
+        conversation_id=f"personal:29:reporter-{customer}",
+    )
+
+
+@pytest.fixture
+async def bot(two_customers: Directory, store: Store, tmp_path: Path) -> Transcript:
+    await store.customers.sync(customers=two_customers.customers, now=vienna("2026-01-01 00:00"))
+    for customer, kind in (
+        ("demo", "change_request"),
+        ("demo", "change_request"),
+        ("demo", "fault"),
+        ("acme", "change_request"),
+    ):
+        await store.tickets.create(
+            _ticket(customer, kind), prefix="CCS", year=2026, now=vienna("2026-02-20 09:00")
+        )
+    transcript = Transcript(two_customers, store, blob_root=tmp_path / "files")
+    transcript.services.links = SignedFiles(
+        root=tmp_path / "reports", secret=b"k" * 32, base_url="https://bot.example"
+    )
+    return transcript
+
+
+@pytest.fixture
+def erika(directory: Directory) -> Sender:
+    return staff_member(directory, "engineer")
+
+
+@pytest.fixture
+def manager(directory: Directory) -> Sender:
+    return staff_member(directory, "manager")
+
+
+async def log(bot: Transcript, erika: Sender, when: str, text: str) -> str:
+    bot.now = vienna(when)
+    [answer] = await bot.say(text, sender=erika)
+    return answer.text
+
+
+async def test_effort_is_logged_totalled_and_shown(bot: Transcript, erika: Sender) -> None:
+    first = await log(bot, erika, "2026-03-02 10:00", f"effort {CR1} 45m Added the user")
+    assert first == (f"Logged 0h45 on {CR1}, billable (change request); total 0h45 (0.75 h).")
+    second = await log(bot, erika, "2026-03-03 11:00", f"effort {CR1} 1h30m Hunt group rework")
+    assert second.endswith("total 2h15 (2.25 h).")
+    fault = await log(bot, erika, "2026-03-03 12:00", f"effort {FAULT} 2h Trace analysis")
+    assert fault == f"Logged 2h00 on {FAULT}, not billed (fault); total 2h00 (2.00 h)."
+
+    [shown] = await bot.say(f"effort {CR1}", sender=erika)
+    assert shown.card is not None
+    assert shown.card.title == f"Effort on {CR1}: 2h15 (2.25 h), billable (change request)"
+    assert [(f.label, f.value) for f in shown.card.facts] == [
+        ("02.03.2026 10:00", "0h45 · meganb@example.com · Added the user"),
+        ("03.03.2026 11:00", "1h30 · meganb@example.com · Hunt group rework"),
+    ]
+    [none] = await bot.say(f"effort {CR2}", sender=erika)
+    assert none.text == f"No effort logged on {CR2} yet."
+
+
+async def test_bad_durations_are_explained_and_nothing_is_logged(
+    bot: Transcript, erika: Sender, store: Store
+) -> None:
+    bad = await log(bot, erika, "2026-03-02 10:00", f"effort {CR1} a while")
+    assert "is not a duration like 4h, 90m or 1h30m" in bad
+    too_much = await log(bot, erika, "2026-03-02 10:00", f"effort {CR1} 80h")
+    assert "more than a day" in too_much
+    [which] = await bot.say("effort 45m", sender=erika)
+    assert "Which ticket?" in which.text
+    ticket = await store.tickets.by_number(CR1)
+    assert ticket is not None and ticket.id is not None
+    assert await store.efforts.total_minutes(ticket.id) == 0
+
+
+async def test_a_retried_message_logs_its_effort_once(
+    bot: Transcript, erika: Sender, store: Store
+) -> None:
+    bot.now = vienna("2026-03-02 10:00")
+    incoming = Incoming(
+        channel=Channel.TEAMS,
+        event_id="activity-42",
+        conversation=ConversationRef(Channel.TEAMS, f"personal:{erika.user_id}"),
+        sender=erika,
+        text=f"effort {CR1} 45m Added the user",
+        received_at=bot.now,
+    )
+    [first] = await bot.router.handle(incoming)
+    [again] = await bot.router.handle(incoming)  # the channel delivers it a second time
+
+    assert first.text.startswith(f"Logged 0h45 on {CR1}")
+    assert again.text == (
+        f"Already logged 0h45 on {CR1}, billable (change request); total 0h45 (0.75 h)."
+    )
+    ticket = await store.tickets.by_number(CR1)
+    assert ticket is not None and ticket.id is not None
+    assert len(await store.efforts.of_ticket(ticket.id)) == 1
+
+
+async def test_the_monthly_billing_report_per_customer_with_csv(
+    bot: Transcript, erika: Sender, manager: Sender
+) -> None:
+    # February: 20 minutes on CR1 late on the last evening (local time).
+    await log(bot, erika, "2026-02-28 23:30", f"effort {CR1} 20m Preparation")
+    # March (Vienna): demo CR1 45m + 1h30m, CR2 30m just after midnight on 1 March (still
+    # February in UTC), the fault 2h (not billed); acme CR 1h.
+    await log(bot, erika, "2026-03-01 00:15", f"effort {CR2} 30m Night change")
+    await log(bot, erika, "2026-03-02 10:00", f"effort {CR1} 45m Added the user")
+    await log(bot, erika, "2026-03-03 11:00", f"effort {CR1} 1h30m Hunt group rework")
+    await log(bot, erika, "2026-03-03 12:00", f"effort {FAULT} 2h Trace analysis")
+    await log(bot, erika, "2026-03-05 09:00", f"effort {ACME_CR} 1h New IVR prompt")
+    bot.now = vienna("2026-03-31 16:00")
+
+    [march] = await bot.say("billing 2026-03", sender=manager)
+
+    assert march.card is not None
+    assert march.card.title == "Billable effort 2026-03"
+    # demo: 45 + 90 + 30 = 165 min in 3 entries on 2 change requests; acme: 60 min; 225 in all
+    assert march.card.paragraphs == ("Billable in total: 3h45 (3.75 h).",)
+    assert [(f.label, f.value) for f in march.card.facts] == [
+        ("Acme AG", "1 change request(s), 1h00 (1.00 h) in 1 entry"),
+        (
+            "Demo Customer GmbH",
+            "2 change request(s), 2h45 (2.75 h) in 3 entries; faults (not billed): 2h00 (2.00 h)",
+        ),
+    ]
+    [csv_link] = march.card.actions
+    assert isinstance(csv_link, OpenUrlAction)
+    rows = _download(bot, csv_link.url).splitlines()
+    assert rows[0] == "customer,ticket,kind,billable,logged_at,minutes,hours,by,note"
+    assert rows[1:] == [
+        f"acme,{ACME_CR},change_request,yes,2026-03-05T09:00+01:00,60,1.00,"
+        "meganb@example.com,New IVR prompt",
+        f"demo,{CR1},change_request,yes,2026-03-02T10:00+01:00,45,0.75,"
+        "meganb@example.com,Added the user",
+        f"demo,{CR1},change_request,yes,2026-03-03T11:00+01:00,90,1.50,"
+        "meganb@example.com,Hunt group rework",
+        f"demo,{CR2},change_request,yes,2026-03-01T00:15+01:00,30,0.50,"
+        "meganb@example.com,Night change",
+        f"demo,{FAULT},fault,no,2026-03-03T12:00+01:00,120,2.00,meganb@example.com,Trace analysis",
+    ]
+
+    [february] = await bot.say("billing 2026-02 demo", sender=manager)
+    assert february.card is not None
+    assert february.card.title == "Billable effort 2026-02 – Demo Customer GmbH"
+    assert [(f.label, f.value) for f in february.card.facts] == [
+        ("Demo Customer GmbH", "1 change request(s), 0h20 (0.33 h) in 1 entry"),
+    ]
+    [acme] = await bot.say("billing 2026-03 acme", sender=manager)
+    assert acme.card is not None
+    assert [f.label for f in acme.card.facts] == ["Acme AG"]
+    [this_month] = await bot.say("billing", sender=manager)  # defaults to March
+    assert this_month.card is not None and this_month.card.title == "Billable effort 2026-03"
+    [empty] = await bot.say("billing 2026-04", sender=manager)
+    assert empty.text == "**Billable effort 2026-04**: no effort logged."
+    [unknown] = await bot.say("billing 2026-03 globex", sender=manager)
+    assert unknown.text == "I know no customer called 'globex'."
+
+
+def _download(bot: Transcript, url: str) -> str:
+    links = bot.services.links
+    assert links is not None
+    name = urlsplit(url).path.rsplit("/", 1)[1]
+    query = dict(part.split("=") for part in urlsplit(url).query.split("&"))
+    path = links.path_if_valid(name, query["expires"], query["sig"], bot.now)
+    assert path is not None
+    return path.read_text(encoding="utf-8")
+
+
+async def test_roles(bot: Transcript, erika: Sender, directory: Directory, store: Store) -> None:
+    clara = customer_contact(directory)
+    bot.now = vienna("2026-03-02 10:00")
+    [contact_effort] = await bot.say(f"effort {CR1} 45m", sender=clara)
+    assert "didn't understand" in contact_effort.text
+    [contact_billing] = await bot.say("billing 2026-03", sender=clara)
+    assert "didn't understand" in contact_billing.text
+    [engineer_billing] = await bot.say("billing 2026-03", sender=erika)
+    assert "didn't understand" in engineer_billing.text
+    ticket = await store.tickets.by_number(CR1)
+    assert ticket is not None and ticket.id is not None
+    assert await store.efforts.total_minutes(ticket.id) == 0
