@@ -40,14 +40,13 @@ from adapters.model import (
     Fact,
     Outgoing,
     SubmitAction,
-    outgoing_to_json,
 )
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
 from dialogs.services import Services
 from dialogs.status import card_text
 from storage.calendar import BusinessCalendar
-from storage.directory import ChannelTarget, Customer, Directory
+from storage.directory import Customer, Directory
 from storage.duties import (
     CUSTOMER,
     ONBOARDING_ITEMS,
@@ -123,61 +122,22 @@ def _w(key: str, language: Language, **values: object) -> str:
 # --- where messages go -----------------------------------------------------------------------
 
 
-def engineer_targets(
-    directory: Directory, customer_key: str
-) -> list[tuple[Channel, dict[str, Any]]]:
-    """The customer's engineers' channel (or the provider's default) in each chat system, as
-    outbox targets of kind `channel` (the same choice the ticket notifier makes)."""
-    customer = directory.customer(customer_key)
-    key = (customer.channels.get(ENGINEERS) if customer else None) or (
-        directory.provider.default_channels.get(ENGINEERS)
-    )
-    target: ChannelTarget | None = directory.channels.get(key) if key else None
-    if target is None:
-        return []
-    found: list[tuple[Channel, dict[str, Any]]] = []
-    if target.teams is not None:
-        found.append((Channel.TEAMS, target.teams.model_dump()))
-    if target.webex is not None:
-        found.append((Channel.WEBEX, target.webex.model_dump()))
-    return found
-
-
 async def to_engineers(
     services: Services, customer_key: str, text: str, *, event: str, card: Card | None = None
 ) -> int:
     """A new post in the customer's engineers' channel, once per `event` and chat system;
     how many were queued now."""
-    queued = 0
-    for channel, target in engineer_targets(services.directory, customer_key):
-        answer = Outgoing(ConversationRef(channel, ""), text, card=card)
-        queued += (
-            await services.store.outbox.enqueue(
-                dedupe_key=f"{event}:{channel.value}",
-                channel=channel.value,
-                kind="channel",
-                target=target,
-                payload={"answers": [outgoing_to_json(answer)]},
-                now=services.clock(),
-            )
-            is not None
-        )
-    return queued
+    answer = Outgoing(ConversationRef(Channel.TEAMS, ""), text, card=card)
+    return await services.notify.to_engineers(customer_key, answer, event=event)
 
 
 async def to_contact(services: Services, address: ContactAddress, text: str, *, event: str) -> bool:
     """A message into the contact's personal chat, once per `event`."""
     channel = Channel(address.channel)
     answer = Outgoing(ConversationRef(channel, address.conversation_id), text)
-    queued = await services.store.outbox.enqueue(
-        dedupe_key=f"{event}:contact",
-        channel=channel.value,
-        kind="conversation",
-        target={"conversation_id": address.conversation_id},
-        payload={"answers": [outgoing_to_json(answer)]},
-        now=services.clock(),
+    return await services.notify.to_conversation(
+        channel, address.conversation_id, answer, event=event
     )
-    return queued is not None
 
 
 # --- helpers ---------------------------------------------------------------------------------

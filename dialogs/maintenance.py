@@ -37,12 +37,10 @@ from adapters.model import (
     Outgoing,
     SubmitAction,
     TextInput,
-    outgoing_to_json,
 )
 from dialogs.access import TICKET_NUMBER
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
-from dialogs.notify import channel_message
 from dialogs.services import Services
 from dialogs.texts import t
 from storage.calendar import BusinessCalendar
@@ -224,14 +222,7 @@ async def to_contact(
     """A message into the contact's chat, once per `event`."""
     channel = Channel(contact.channel)
     answer = Outgoing(ConversationRef(channel, contact.conversation_id), answer_text, card=card)
-    await services.store.outbox.enqueue(
-        dedupe_key=f"{event}:contact",
-        channel=channel.value,
-        kind="conversation",
-        target={"conversation_id": contact.conversation_id},
-        payload={"answers": [outgoing_to_json(answer)]},
-        now=services.clock(),
-    )
+    await services.notify.to_conversation(channel, contact.conversation_id, answer, event=event)
 
 
 async def to_engineers(
@@ -239,25 +230,8 @@ async def to_engineers(
 ) -> None:
     """A new post in the customer's engineers' channel (or the default one), once per
     `event` and chat system."""
-    directory = services.directory
-    customer = directory.customer(customer_key)
-    key = (customer.channels.get("engineers") if customer else None) or (
-        directory.provider.default_channels.get("engineers")
-    )
-    target = directory.channels.get(key) if key else None
-    if target is None:
-        return
-    for channel, spec in ((Channel.TEAMS, target.teams), (Channel.WEBEX, target.webex)):
-        if spec is None:
-            continue
-        await services.store.outbox.enqueue(
-            dedupe_key=f"{event}:engineers:{channel.value}",
-            channel=channel.value,
-            kind="channel",
-            target=spec.model_dump(),
-            payload={"answers": [outgoing_to_json(channel_message(channel, answer_text))]},
-            now=services.clock(),
-        )
+    answer = Outgoing(ConversationRef(Channel.TEAMS, ""), answer_text)
+    await services.notify.to_engineers(customer_key, answer, event=event)
 
 
 def proposal_card(

@@ -48,9 +48,50 @@ class Notifier:
             ticket=ticket,
         )
 
+    async def to_conversation(
+        self, channel: Channel, conversation_id: str, answer: Outgoing, *, event: str
+    ) -> bool:
+        """A message into one conversation the bot knows (e.g. a contact's 1:1 chat), once per
+        `event`; False when it was queued before."""
+        queued = await self._store.outbox.enqueue(
+            dedupe_key=f"{event}:contact",
+            channel=channel.value,
+            kind="conversation",
+            target={"conversation_id": conversation_id},
+            payload={"answers": [outgoing_to_json(answer)]},
+            now=self._clock(),
+        )
+        self._wake()
+        return queued is not None
+
+    async def to_engineers(self, customer_key: str, answer: Outgoing, *, event: str) -> int:
+        """A new post (not about one ticket) in the customer's engineers' channel, once per
+        `event` and chat system; how many were queued now."""
+        queued = 0
+        for channel, target in self.engineers_of(customer_key):
+            queued += (
+                await self._store.outbox.enqueue(
+                    dedupe_key=f"{event}:engineers:{channel.value}",
+                    channel=channel.value,
+                    kind="channel",
+                    target=target,
+                    payload={"answers": [outgoing_to_json(answer)]},
+                    now=self._clock(),
+                )
+                is not None
+            )
+        self._wake()
+        return queued
+
+    def engineers_of(self, customer_key: str) -> list[tuple[Channel, dict[str, Any]]]:
+        """The customer's engineers' channel (or the provider's default) in each chat system."""
+        customer = self._directory.customer(customer_key)
+        own = customer.channels.get(ENGINEERS) if customer is not None else None
+        return self._targets(own or self._directory.provider.default_channels.get(ENGINEERS))
+
     async def new_alert(self, ticket: TicketRow, answer: Outgoing) -> None:
         """The ticket's alert: a new thread in the engineers' channel of its customer."""
-        for channel, target in self._targets(self._channel_key(ticket, ENGINEERS)):
+        for channel, target in self.engineers_of(ticket.customer_key):
             await self._enqueue(
                 f"alert:{ticket.number}:{channel}",
                 channel,
@@ -91,14 +132,14 @@ class Notifier:
         self, ticket: TicketRow, answers: Sequence[Outgoing], *, event: str
     ) -> None:
         """Messages into the ticket's alert thread(s)."""
-        for channel, _target in self._targets(self._channel_key(ticket, ENGINEERS)):
+        for channel, _target in self.engineers_of(ticket.customer_key):
             await self._enqueue(
                 f"{event}:thread:{channel}", channel, "thread", {}, answers, ticket=ticket
             )
 
     async def update_alert(self, ticket: TicketRow, answer: Outgoing, *, event: str) -> None:
         """Show the ticket's current state on its alert card."""
-        for channel, _target in self._targets(self._channel_key(ticket, ENGINEERS)):
+        for channel, _target in self.engineers_of(ticket.customer_key):
             await self._enqueue(
                 f"{event}:update:{channel}", channel, "update", {}, [answer], ticket=ticket
             )
@@ -108,11 +149,6 @@ class Notifier:
         key = self._directory.provider.default_channels.get(MANAGERS)
         for channel, target in self._targets(key):
             await self._enqueue(f"{event}:managers:{channel}", channel, "channel", target, [answer])
-
-    def _channel_key(self, ticket: TicketRow, purpose: str) -> str | None:
-        customer = self._directory.customer(ticket.customer_key)
-        own = customer.channels.get(purpose) if customer is not None else None
-        return own or self._directory.provider.default_channels.get(purpose)
 
     def _targets(self, key: str | None) -> list[tuple[Channel, dict[str, Any]]]:
         target: ChannelTarget | None = self._directory.channels.get(key) if key else None
@@ -149,8 +185,3 @@ class Notifier:
 
 def _message(channel: Channel, conversation_id: str, text: str) -> Outgoing:
     return Outgoing(ConversationRef(channel=channel, conversation_id=conversation_id), text)
-
-
-def channel_message(channel: Channel, answer_text: str, **kwargs: Any) -> Outgoing:
-    """A message for a channel post; the conversation is decided at delivery."""
-    return Outgoing(ConversationRef(channel=channel, conversation_id=""), answer_text, **kwargs)

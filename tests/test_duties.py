@@ -232,13 +232,14 @@ async def test_reminders_before_due_and_when_overdue_go_out_once_each_on_time(
 
     assert await keys_at("2026-08-07T16:59") == []  # Friday: 6 business days ahead
     assert await keys_at("2026-08-10T07:59") == []  # Monday, before the opening
-    assert await keys_at("2026-08-10T08:00") == [f"duty:D{august.id}:before:teams"]
-    assert await keys_at("2026-08-10T08:01") == [f"duty:D{august.id}:before:teams"]
-    assert await keys_at("2026-08-14T16:00") == [f"duty:D{august.id}:before:teams"]
-    assert await keys_at("2026-08-17T03:00") == [f"duty:D{august.id}:before:teams"]  # night
+    assert await keys_at("2026-08-10T08:00") == [f"duty:D{august.id}:before:engineers:teams"]
+    assert await keys_at("2026-08-10T08:01") == [f"duty:D{august.id}:before:engineers:teams"]
+    assert await keys_at("2026-08-14T16:00") == [f"duty:D{august.id}:before:engineers:teams"]
+    # at night nothing new
+    assert await keys_at("2026-08-17T03:00") == [f"duty:D{august.id}:before:engineers:teams"]
     assert await keys_at("2026-08-17T08:00") == [
-        f"duty:D{august.id}:before:teams",
-        f"duty:D{august.id}:overdue:teams",
+        f"duty:D{august.id}:before:engineers:teams",
+        f"duty:D{august.id}:overdue:engineers:teams",
     ]
     assert len(await keys_at("2026-08-18T10:00")) == 2  # never again
 
@@ -263,7 +264,7 @@ async def test_a_missed_reminder_ahead_is_not_sent_once_the_duty_is_overdue(
     await watcher.tick()
 
     keys = [r.dedupe_key for r in await outbox(store) if f":D{check.id}:" in r.dedupe_key]
-    assert keys == [f"duty:D{check.id}:overdue:teams"]
+    assert keys == [f"duty:D{check.id}:overdue:engineers:teams"]
 
 
 async def test_open_onboarding_items_are_reminded_once_per_business_day(
@@ -278,13 +279,13 @@ async def test_open_onboarding_items_are_reminded_once_per_business_day(
     bot.now = vienna("2026-07-15T07:30")  # before the opening: nothing
     assert await daily() == []
     bot.now = vienna("2026-07-15T09:00")
-    assert await daily() == ["duty:onboarding:demo:2026-07-15:teams"]
+    assert await daily() == ["duty:onboarding:demo:2026-07-15:engineers:teams"]
     bot.now = vienna("2026-07-15T15:00")
     assert len(await daily()) == 1
     bot.now = vienna("2026-07-18T10:00")  # Saturday
     assert len(await daily()) == 1
     bot.now = vienna("2026-07-20T08:00")  # Monday
-    assert (await daily())[-1] == "duty:onboarding:demo:2026-07-20:teams"
+    assert (await daily())[-1] == "duty:onboarding:demo:2026-07-20:engineers:teams"
     first = next(r for r in await outbox(store) if ":onboarding:" in r.dedupe_key)
     assert text_of(first).startswith("📋 Onboarding of Demo Customer GmbH: 5 item(s) open, due")
     assert "waiting for the customer" in text_of(first)
