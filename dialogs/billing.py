@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING
 from adapters.model import Card, Fact, OpenUrlAction, Outgoing
 from dialogs.context import Turn
 from dialogs.engineering import staff_id
-from dialogs.managers import report_zone
+from dialogs.managers import month_and_customer, report_zone
 from storage.directory import parse_duration
 from storage.efforts import billable, billing_csv, hours_text, per_customer
 from storage.models import TicketRow
-from storage.reports import month_period
 
 if TYPE_CHECKING:
     from dialogs.commands import CommandContext
@@ -95,21 +94,11 @@ async def _summary(turn: Turn, context: CommandContext, ticket: TicketRow) -> Ou
 
 async def billing_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """Billable effort of a month (default: this month), of all customers or one."""
+    scope = month_and_customer(context, args)
+    if isinstance(scope, str):
+        return [turn.reply(scope)]
     services, zone = context.services, report_zone(context.services)
-    month_match = MONTH.search(args)
-    month = month_match[0] if month_match else f"{services.clock().astimezone(zone):%Y-%m}"
-    wanted = MONTH.sub("", args).strip().lower()
-    customer = None
-    if wanted:
-        customer = next(
-            (c for c in context.directory.customers if wanted in (c.key, c.name.lower())), None
-        )
-        if customer is None:
-            return [turn.reply(f"I know no customer called {wanted!r}.")]
-    try:
-        start, end, label = month_period(month, zone)
-    except ValueError as exc:
-        return [turn.reply(str(exc))]
+    start, end, label, customer = scope.start, scope.end, scope.label, scope.customer
     entries = await services.store.efforts.between(
         start=start, end=end, customer_key=customer.key if customer else None
     )

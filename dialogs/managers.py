@@ -5,6 +5,7 @@ signed links that expire."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from dialogs.context import Turn
 from dialogs.services import Services
 from dialogs.status import card_text
 from storage.charts import attainment_chart
+from storage.directory import Customer
 from storage.reports import (
     Report,
     TicketFacts,
@@ -51,8 +53,18 @@ async def facts_between(services: Services, start: datetime, end: datetime) -> l
     return found
 
 
-async def report_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
-    """The SLA report of a month (default: this month), of all customers or one."""
+@dataclass(frozen=True, slots=True)
+class MonthScope:
+    """`[YYYY-MM] [customer]` as given to `report` and `billing`."""
+
+    start: datetime
+    end: datetime
+    label: str
+    customer: Customer | None
+
+
+def month_and_customer(context: CommandContext, args: str) -> MonthScope | str:
+    """The month (default: this one) and the customer named in `args`, or why not."""
     services, zone = context.services, report_zone(context.services)
     month_match = MONTH.search(args)
     month = month_match[0] if month_match else f"{services.clock().astimezone(zone):%Y-%m}"
@@ -63,19 +75,28 @@ async def report_command(turn: Turn, context: CommandContext, args: str) -> list
             (c for c in context.directory.customers if wanted in (c.key, c.name.lower())), None
         )
         if customer is None:
-            return [turn.reply(f"I know no customer called {wanted!r}.")]
+            return f"I know no customer called {wanted!r}."
     try:
         start, end, label = month_period(month, zone)
     except ValueError as exc:
-        return [turn.reply(str(exc))]
-    facts = await facts_between(services, start, end)
+        return str(exc)
+    return MonthScope(start, end, label, customer)
+
+
+async def report_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """The SLA report of a month (default: this month), of all customers or one."""
+    scope = month_and_customer(context, args)
+    if isinstance(scope, str):
+        return [turn.reply(scope)]
+    services, customer = context.services, scope.customer
+    facts = await facts_between(services, scope.start, scope.end)
     report = period_report(
         facts,
-        start=start,
-        end=end,
-        label=label,
+        start=scope.start,
+        end=scope.end,
+        label=scope.label,
         customer=customer.key if customer else None,
-        zone=zone,
+        zone=report_zone(services),
     )
     return [await _report_answer(turn, services, report, customer.name if customer else "")]
 
