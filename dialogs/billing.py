@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,6 @@ from storage.models import TicketRow
 if TYPE_CHECKING:
     from dialogs.commands import CommandContext
 
-MONTH = re.compile(r"\b\d{4}-\d{2}\b")
 # One entry longer than this is most likely a typo (`80h` for `8h`).
 MAX_ENTRY = timedelta(hours=24)
 
