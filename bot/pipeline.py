@@ -7,14 +7,14 @@ here (never sent to a client) and the person gets a polite answer instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing
-from adapters.ports import PendingEvent
 from bot.identity import resolve_actor
 from bot.metrics import Metrics
 from bot.router import Clock, Router
@@ -30,6 +30,9 @@ MAX_ATTEMPTS = 5
 REDRIVE_EVERY_SECONDS = 60.0
 MAX_CONCURRENT_TURNS = 8
 REDRIVE_AGE = timedelta(seconds=30)
+# A re-drive pass leases at most this many events beyond those in flight here: few enough
+# that each starts well within its lease, even behind turns that are slow.
+REDRIVE_BATCH = 4 * MAX_CONCURRENT_TURNS
 
 
 class Core:
@@ -53,6 +56,10 @@ class Core:
         self._clock = clock
         self._in_flight: set[int] = set()
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
+        # A re-drive pass that leased a full batch may have left events behind: the next pass
+        # then comes as soon as this replica has room again, not a whole interval later.
+        self._backlog = False
+        self._wake = asyncio.Event()
         self._processors: dict[
             Channel, Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
         ] = {}
@@ -104,8 +111,15 @@ class Core:
             # while at most MAX_CONCURRENT_TURNS are worked on.
             async with self._turns:
                 await self._run_event(channel, event_id, work)
+        except asyncio.CancelledError:
+            # Shutting down before it was done: hand it back now rather than after the lease.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._store.inbox.release(event_id=event_id), 2.0)
+            raise
         finally:
             self._in_flight.discard(event_id)
+            if self._backlog_room():
+                self._wake.set()
 
     async def _run_event(
         self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
@@ -122,10 +136,11 @@ class Core:
             await self.finish(event_id, error=str(exc))
             return
         except ChannelError as exc:
-            # Left pending: the re-drive loop tries again (a channel does not redeliver what it
-            # got a 200 for).
+            # Left pending and its lease given up: the re-drive loop (of any replica) tries
+            # again (a channel does not redeliver what it got a 200 for).
             log.warning("could not process %s event %s yet: %s", channel.value, event_id, exc)
             self.count_error(channel.value)
+            await self._store.inbox.release(event_id=event_id)
             return
         await self.finish(event_id)
         self.observe_turn(channel, time.perf_counter() - started)
@@ -140,9 +155,13 @@ class Core:
         return await self._redrive(channel, older_than=timedelta(0))
 
     async def redrive_forever(self, every: float = REDRIVE_EVERY_SECONDS) -> None:
-        """Retry, while running, events left pending by a failure (not only at the next start)."""
+        """Retry, while running, events left pending by a failure or by a replica that died
+        (once their lease ran out), not only at the next start."""
         while True:
-            await asyncio.sleep(every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), every)
+            self._wake.clear()
+            self._backlog = False
             for channel in list(self._processors):
                 try:
                     await self._redrive(channel, older_than=REDRIVE_AGE)
@@ -150,15 +169,27 @@ class Core:
                     log.exception("re-driving %s events failed", channel.value)
 
     async def _redrive(self, channel: Channel, *, older_than: timedelta) -> int:
+        """Lease pending events nobody holds (not those another live replica is answering)
+        and process them; returns how many were started."""
         process = self._processors[channel]
+        room = REDRIVE_BATCH - len(self._in_flight)
+        now = self._clock()
+        rows = await self._store.inbox.claim(
+            channel=channel.value, received_before=now - older_than, now=now, limit=room
+        )
+        if room > 0 and len(rows) == room:
+            self._backlog = True
         started = 0
-        for event in await self.pending(channel, older_than=older_than):
-            if event.event_id in self._in_flight:
-                continue
-            self._in_flight.add(event.event_id)  # until run_event takes over
-            self.spawn(process(event.event_id, event.payload), name=f"{channel}-{event.event_id}")
+        for row in rows:
+            if row.id is None or row.id in self._in_flight:
+                continue  # still being worked on here (its lease ran out meanwhile)
+            self._in_flight.add(row.id)  # until run_event takes over
+            self.spawn(process(row.id, row.payload), name=f"{channel}-{row.id}")
             started += 1
         return started
+
+    def _backlog_room(self) -> bool:
+        return self._backlog and len(self._in_flight) <= REDRIVE_BATCH // 2
 
     async def begin(self, event_id: int) -> int:
         await self._store.inbox.start_attempt(event_id=event_id)
@@ -167,20 +198,6 @@ class Core:
 
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         await self._store.inbox.finish(event_id=event_id, now=self._clock(), error=error)
-
-    async def pending(
-        self, channel: Channel, *, older_than: timedelta = REDRIVE_AGE
-    ) -> Sequence[PendingEvent]:
-        """Unfinished events accepted more than `older_than` ago (younger ones are still being
-        answered by whoever accepted them)."""
-        rows = await self._store.inbox.pending(
-            channel=channel.value, received_before=self._clock() - older_than
-        )
-        return [
-            PendingEvent(event_id=row.id, payload=row.payload, attempts=row.attempts)
-            for row in rows
-            if row.id is not None
-        ]
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         self._tasks.spawn(work, name=name)

@@ -97,6 +97,9 @@ class InboundEventRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     received_at: datetime = _utc(nullable=False)
     processed_at: datetime | None = _utc(nullable=True)
+    # Leased to the replica working on it (set at accept, by the re-drive's claim); others skip
+    # it until then, so a crashed replica's events come back after it.
+    claimed_until: datetime | None = _utc(nullable=True)
 
 
 class DialogStateRow(SQLModel, table=True):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -177,16 +177,33 @@ class ConversationReferences:
             return (await session.scalars(query)).one_or_none()
 
 
+# Longer than a turn normally takes (with the adapters' own retries); renewed nowhere, so a
+# crashed replica's events are re-driven by another one (or itself, restarted) after it.
+INBOUND_LEASE = timedelta(minutes=2)
+
+
 class Inbox:
-    """Inbound events: persisted before the webhook is acknowledged, processed once."""
+    """Inbound events: persisted before the webhook is acknowledged, processed once.
+
+    An event is leased (`claimed_until`) to the replica working on it: the one whose HTTP
+    handler accepted it, or the one whose re-drive claimed it after that lease ran out. Claims
+    use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never claim the same event.
+    """
 
     def __init__(self, database: Database) -> None:
         self._db = database
 
     async def accept(
-        self, *, channel: str, dedupe_key: str, payload: dict[str, Any], now: datetime
+        self,
+        *,
+        channel: str,
+        dedupe_key: str,
+        payload: dict[str, Any],
+        now: datetime,
+        lease: timedelta = INBOUND_LEASE,
     ) -> int | None:
-        """Store a new event and return its id, or None when it was delivered before."""
+        """Store a new event, leased to the caller, and return its id; None when it was
+        delivered before."""
         statement = (
             self._db.insert(InboundEventRow)
             .values(
@@ -196,6 +213,7 @@ class Inbox:
                 status=InboundStatus.PENDING,
                 attempts=0,
                 received_at=now,
+                claimed_until=now + lease,
             )
             .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
             .returning(InboundEventRow.id)
@@ -244,6 +262,57 @@ class Inbox:
                 .limit(limit)
             )
             return (await session.scalars(query)).all()
+
+    async def claim(
+        self,
+        *,
+        channel: str,
+        received_before: datetime,
+        now: datetime,
+        limit: int = 100,
+        lease: timedelta = INBOUND_LEASE,
+    ) -> Sequence[InboundEventRow]:
+        """Unfinished events accepted before `received_before` that nobody holds (never leased
+        or the lease ran out), oldest first, leased to the caller until `now + lease`."""
+        if limit <= 0:
+            return []
+        # One statement: the UPDATE is atomic on SQLite too (two claims never both match).
+        unclaimed = (
+            select(InboundEventRow.id)
+            .where(
+                col(InboundEventRow.channel) == channel,
+                col(InboundEventRow.status) == InboundStatus.PENDING,
+                col(InboundEventRow.received_at) < received_before,
+                or_(
+                    col(InboundEventRow.claimed_until).is_(None),
+                    col(InboundEventRow.claimed_until) < now,
+                ),
+            )
+            .order_by(col(InboundEventRow.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(InboundEventRow)
+            .where(col(InboundEventRow.id).in_(unclaimed))
+            .values(claimed_until=now + lease)
+            .returning(InboundEventRow)
+        )
+        async with self._db.session() as session:
+            rows = (await session.scalars(statement)).all()
+        return sorted(rows, key=lambda row: row.id or 0)
+
+    async def release(self, *, event_id: int) -> None:
+        """Give up the lease of an unfinished event, so any replica may retry it at once."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundEventRow)
+                .where(
+                    col(InboundEventRow.id) == event_id,
+                    col(InboundEventRow.status) == InboundStatus.PENDING,
+                )
+                .values(claimed_until=None)
+            )
 
 
 @dataclass(frozen=True, slots=True)
