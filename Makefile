@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sla_vs_pandas.py
 	$(BIN)/python bench/sla_cli_batch.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/watcher_scale.py
 
 # Re-resolve the pinned versions after changing pyproject.toml's dependencies.
 lock:
