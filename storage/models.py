@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -143,6 +143,8 @@ class TicketRow(SQLModel, table=True):
     """A fault report or change request of a customer's contact."""
 
     __tablename__ = "ticket"
+    # Mass-incident detection asks for one product's recent faults on every new report.
+    __table_args__ = (Index("ix_ticket_product_created_at", "product", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)
