@@ -36,6 +36,8 @@ from storage.models import TicketRow
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 POLL_SECONDS = 15.0
+# Tickets claimed per query; a pass claims batch after batch until nothing due is left.
+BATCH = 50
 _RECORD = {"milestone": NOTICE, "customer_reminder": CUSTOMER_REMINDED,
            "vendor_chase": VENDOR_CHASED}  # fmt: skip
 
@@ -43,8 +45,9 @@ _RECORD = {"milestone": NOTICE, "customer_reminder": CUSTOMER_REMINDED,
 class SlaWatcher:
     """Looks at due tickets and says what is due."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, batch: int = BATCH) -> None:
         self._services = services
+        self._batch = batch
 
     async def run(self, poll: float = POLL_SECONDS) -> None:
         """Watch forever (until cancelled at shutdown)."""
@@ -58,19 +61,31 @@ class SlaWatcher:
             await asyncio.sleep(poll)
 
     async def check(self) -> int:
-        """One pass over the due tickets; returns how many announcements were queued."""
+        """One pass over the due tickets; returns how many announcements were queued.
+
+        A claim moves each ticket's instant past `now`, so batch after batch drains what is due
+        (a deadline falling for hundreds of tickets at 09:00 must not wait for later passes)."""
         now = self._services.clock()
         announced = 0
-        for ticket in await self._services.store.tickets.claim_due(now=now, lease=LEASE):
-            try:
-                announced += await self._check(ticket, now)
-            except ChatOpsError:
-                raise  # the database or a channel: the whole pass retries later
-            except Exception:
-                # One ticket the watcher cannot work out (e.g. its contract left the directory)
-                # must not silence the others; its lease brings it back after LEASE.
-                log.exception("cannot watch ticket %s", ticket.number)
-        return announced
+        while True:
+            tickets = await self._services.store.tickets.claim_due(
+                now=now, lease=LEASE, limit=self._batch
+            )
+            for ticket in tickets:
+                announced += await self._check_isolated(ticket, now)
+            if len(tickets) < self._batch:
+                return announced
+
+    async def _check_isolated(self, ticket: TicketRow, now: datetime) -> int:
+        try:
+            return await self._check(ticket, now)
+        except ChatOpsError:
+            raise  # the database or a channel: the whole pass retries later
+        except Exception:
+            # One ticket the watcher cannot work out (e.g. its contract left the directory)
+            # must not silence the others; its lease brings it back after LEASE.
+            log.exception("cannot watch ticket %s", ticket.number)
+            return 0
 
     async def _check(self, ticket: TicketRow, now: datetime) -> int:
         assert ticket.id is not None

@@ -444,7 +444,10 @@ def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, .
         "priority": t(f"priority_{report['priority']}", lang),
         "since": since_text,
     }
-    facts = [Fact(short_label(name, lang), values.get(name, report[name])) for name in FIELDS]
+    facts = [
+        Fact(short_label(name, lang), values[name] if name in values else report.get(name, ""))
+        for name in FIELDS
+    ]
     if draft.kind == "change_request":
         facts.insert(0, Fact(t("label_kind", lang), t("summary_change_request", lang)))
     details = [

@@ -95,6 +95,21 @@ async def test_warnings_and_breach_fire_once_each_on_time_across_the_night(
     )
 
 
+async def test_one_pass_announces_every_due_ticket_not_just_one_batch(
+    bot: Transcript, clara: Sender, world_store: Store
+) -> None:
+    bot.now = vienna("2026-01-07T15:30")  # Wednesday; P2: 4h, 50 % on Thursday 08:30
+    for _ in range(5):
+        await report_by_card(bot, clara)
+    watcher = SlaWatcher(bot.services, batch=2)
+
+    bot.now = vienna("2026-01-08T08:30")
+    assert await watcher.check() == 5
+    warned = [text for text in thread_texts(await messages(world_store)) if "50 %" in text]
+    assert len({text.split(":")[0] for text in warned}) == 5  # one per ticket
+    assert await watcher.check() == 0  # and each only once
+
+
 async def test_a_weekend_and_a_holiday_push_the_warnings_on(bot: Transcript, clara: Sender) -> None:
     # Friday 02.01. 16:00: 1h on Friday, then Monday 05.01.; Tuesday 06.01. is Epiphany.
     bot.now = vienna("2026-01-02T16:00")
