@@ -15,6 +15,7 @@ from storage.directory import Directory, Priority
 from storage.links import SignedFiles
 from storage.repositories import Store
 from storage.tickets import NewTicket
+from tests.samples import sample_ticket
 from tests.transcript import Transcript, customer_contact, staff_member
 
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -41,19 +42,12 @@ def two_customers(directory: Directory) -> Directory:
 
 
 def _ticket(customer: str, kind: str) -> NewTicket:
-    return NewTicket(
+    return sample_ticket(
         customer_key=customer,
         kind=kind,
-        contract="CCSB",
         product="microsoft-calling",
-        priority=Priority("P3"),
+        priority=Priority.P3,
         description="Add a new user to the hunt group",
-        since=None,
-        affected="",
-        tested="",
-        phone="",
-        language="en",
-        reporter_channel="teams",
         reporter_user_id=f"29:reporter-{customer}",
         reporter_name="Reporter",
         conversation_id=f"personal:29:reporter-{customer}",

@@ -17,6 +17,7 @@ from storage.directory import Directory
 from storage.errors import PermanentChannelError, TransientChannelError
 from storage.models import OutboxStatus
 from storage.repositories import Store
+from tests.samples import sample_ticket
 
 NOW = datetime.fromisoformat("2026-01-07T15:30:00+01:00")
 
@@ -235,27 +236,8 @@ async def test_a_restart_after_claiming_loses_and_repeats_nothing(
 
 
 async def _ticket(store: Store) -> int:
-    from storage.directory import Priority
-    from storage.tickets import NewTicket
-
     row, _ = await store.tickets.create(
-        NewTicket(
-            customer_key="demo",
-            kind="fault",
-            contract="CCSB",
-            product="webex-calling",
-            priority=Priority.P2,
-            description="calls drop",
-            since=None,
-            affected="all",
-            tested="restart",
-            phone="+43 1",
-            language="en",
-            reporter_channel="teams",
-            reporter_user_id="u",
-            reporter_name="Clara",
-            conversation_id="a:1",
-        ),
+        sample_ticket(),
         prefix="CCS",
         year=2026,
         now=NOW,

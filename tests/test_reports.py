@@ -57,6 +57,7 @@ from storage.reports import (
 from storage.repositories import Store
 from storage.sla import SlaCatalog, sla_state
 from storage.tickets import NewTicket, sla_events
+from tests.samples import sample_ticket
 
 VIENNA = ZoneInfo("Europe/Vienna")
 M = timedelta(minutes=1)
@@ -115,22 +116,8 @@ JANUARY = NUMBERS[:9]
 
 
 def new_ticket(seed: Seed) -> NewTicket:
-    return NewTicket(
-        customer_key=seed.customer,
-        kind=seed.kind,
-        contract="CCSB",
-        product=seed.product,
-        priority=seed.priority,
-        description="calls drop",
-        since=None,
-        affected="all",
-        tested="restart",
-        phone="+43 1",
-        language="en",
-        reporter_channel="teams",
-        reporter_user_id="u",
-        reporter_name="Clara",
-        conversation_id="a:1",
+    return sample_ticket(
+        customer_key=seed.customer, kind=seed.kind, product=seed.product, priority=seed.priority
     )
 
 

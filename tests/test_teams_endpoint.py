@@ -9,21 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import STORE, TASKS, create_app
 from bot.settings import Settings
 from storage.directory import Directory, Role, StaffMember
 from tests.activities import channel_mention, personal_message
 from tests.fakes import FakeBotConnector
+from tests.serving import FAR_FUTURE, Bot, running
 
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
-Bot = TestClient[web.Request, web.Application]
+ClientFactory = Callable[[web.Application], Awaitable[Bot]]
 
 
 @pytest.fixture
@@ -147,7 +145,7 @@ async def test_a_forbidden_conversation_is_given_up_not_retried(
 
     assert connector.messages == []
     assert not connector.failures  # exactly one attempt at the answer, no retry storm
-    pending = await bot.app[STORE].inbox.pending(channel="teams", received_before=_far_future())
+    pending = await bot.app[STORE].inbox.pending(channel="teams", received_before=FAR_FUTURE)
     assert pending == []
 
 
@@ -191,7 +189,7 @@ async def test_bad_requests_get_a_clear_4xx_and_store_nothing(
     assert "error" in await response.json()
     await settle(bot)
     assert connector.calls == []
-    assert await bot.app[STORE].inbox.pending(channel="teams", received_before=_far_future()) == []
+    assert await bot.app[STORE].inbox.pending(channel="teams", received_before=FAR_FUTURE) == []
 
 
 async def test_unknown_activity_types_are_acknowledged_and_ignored(
@@ -271,21 +269,3 @@ async def test_unfinished_work_is_resumed_after_a_restart(
         await settle(second)
     assert reply.body["attachments"]
     assert len(connector.messages) == 1
-
-
-class running:
-    """Start an app on a free port, and stop it (running its cleanup) on exit."""
-
-    def __init__(self, app: web.Application) -> None:
-        self._client = TestClient(TestServer(app))
-
-    async def __aenter__(self) -> Bot:
-        await self._client.start_server()
-        return self._client
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self._client.close()
-
-
-def _far_future() -> datetime:
-    return datetime(2100, 1, 1, tzinfo=UTC)

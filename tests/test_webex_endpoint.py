@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing
 from adapters.webex.split import MAX_MESSAGE_BYTES
@@ -22,9 +21,9 @@ from bot.settings import Settings
 from dialogs.context import Turn
 from storage.directory import Directory
 from tests.fake_webex import FakeWebex, Json, bot_settings, running_fake_webex
+from tests.serving import FAR_FUTURE, Bot, running
 
-ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
-Bot = TestClient[web.Request, web.Application]
+ClientFactory = Callable[[web.Application], Awaitable[Bot]]
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
@@ -118,7 +117,7 @@ async def test_a_delivery_without_the_right_signature_is_refused_and_not_process
     assert status == 401
     assert webex.sent == []
     assert ("GET", f"messages/{message['id']}") not in webex.calls
-    assert await bot.app[STORE].inbox.pending(channel="webex", received_before=_future()) == []
+    assert await bot.app[STORE].inbox.pending(channel="webex", received_before=FAR_FUTURE) == []
 
 
 async def test_a_repeated_delivery_is_answered_once(
@@ -332,7 +331,7 @@ async def test_bad_but_signed_deliveries_get_a_clear_4xx_and_store_nothing(
     assert response.status == status
     assert "error" in await response.json()
     await settle(bot)
-    assert await bot.app[STORE].inbox.pending(channel="webex", received_before=_future()) == []
+    assert await bot.app[STORE].inbox.pending(channel="webex", received_before=FAR_FUTURE) == []
 
 
 async def test_other_resources_are_acknowledged_and_ignored(
@@ -391,21 +390,3 @@ async def test_unfinished_work_is_resumed_after_a_restart(
         await settle(second)
     assert card_of(reply)["body"][0]["text"] == "What I can do for you"
     assert len(webex.sent) == 1
-
-
-class running:
-    """Start an app on a free port, and stop it (running its cleanup) on exit."""
-
-    def __init__(self, app: web.Application) -> None:
-        self._client = TestClient(TestServer(app))
-
-    async def __aenter__(self) -> Bot:
-        await self._client.start_server()
-        return self._client
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self._client.close()
-
-
-def _future() -> datetime:
-    return datetime(2100, 1, 1, tzinfo=UTC)
