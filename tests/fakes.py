@@ -22,6 +22,7 @@ class ConnectorCall:
     reply_to_id: str | None
     authorization: str | None
     body: dict[str, Any]
+    connection: tuple[str, int] | None = None  # the bot's end of the TCP connection
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,9 @@ class FakeBotConnector:
                 reply_to_id=request.match_info.get("activity_id"),
                 authorization=request.headers.get("Authorization"),
                 body=await request.json(),
+                connection=request.transport.get_extra_info("peername")
+                if request.transport
+                else None,
             )
         )
         await self._notify()

@@ -71,6 +71,19 @@ async def test_a_retried_activity_is_answered_once(
     assert 'chatops_duplicate_events_total{channel="teams"} 2.0' in metrics
 
 
+async def test_answers_reuse_the_connection_to_the_bot_connector(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    # The SDK opened a new connection (a TLS handshake against the real connector) per send.
+    for number in range(3):
+        activity = personal_message(directory, "help", service_url=connector.url)
+        assert await post(bot, activity) == 200
+        await connector.wait_for_messages(number + 1)
+
+    assert len(connector.calls) == 6  # a typing indicator and an answer per message
+    assert len({call.connection for call in connector.calls}) == 1
+
+
 async def test_a_mention_in_a_channel_is_answered_in_that_thread(
     bot: Bot, connector: FakeBotConnector, directory: Directory
 ) -> None:

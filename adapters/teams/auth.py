@@ -8,11 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConstants,
     BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
     PasswordServiceClientCredentialFactory,
     ServiceClientCredentialsFactory,
+    UserTokenClient,
 )
 from botframework.connector.auth.microsoft_app_credentials import MicrosoftAppCredentials
 
@@ -78,19 +83,97 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
             await asyncio.to_thread(credentials.get_access_token)
 
 
+class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
+    """Reuses one connector client per (app id, service URL, audience).
+
+    For every proactive send (`continue_conversation`, `create_conversation`) the SDK builds a
+    new ConnectorClient and UserTokenClient: about 5 ms of CPU for their msrest pipelines, and a
+    new `requests.Session` each, so every message to the Bot Connector opened a new TCP and TLS
+    connection. A kept client keeps its connection pool. Clients are looked up per call, so a
+    cached one is as good as a new one; only the token needs refreshing, which `warm` does off
+    the loop before every use.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connector_clients: dict[tuple[str, str, str], ConnectorClient] = {}
+        self._user_token_clients: dict[str, UserTokenClient] = {}
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return _CachedConnectorFactory(
+            super().create_connector_factory(claims_identity),
+            app_id=_app_id_of(claims_identity),
+            clients=self.connector_clients,
+        )
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        app_id = _app_id_of(claims_identity)
+        if app_id not in self._user_token_clients:
+            client = await super().create_user_token_client(claims_identity)
+            self._user_token_clients[app_id] = client
+        return self._user_token_clients[app_id]
+
+    async def close(self) -> None:
+        """Close every kept connection pool."""
+        clients, self.connector_clients = list(self.connector_clients.values()), {}
+        for client in clients:
+            await client.__aexit__(None, None, None)
+
+
+class _CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
+    """The SDK's factory for one claims identity, answering from a shared cache of clients."""
+
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        *,
+        app_id: str,
+        clients: dict[tuple[str, str, str], ConnectorClient],
+    ) -> None:
+        self._inner = inner
+        self._app_id = app_id
+        self._clients = clients
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (self._app_id, service_url, audience or "")
+        client = self._clients.get(key)
+        if client is None:
+            client = await self._inner.create(service_url, audience)
+            if len(self._clients) >= MAX_CONNECTOR_CLIENTS:
+                self._clients.pop(next(iter(self._clients)))  # oldest; only tests see many
+            self._clients[key] = client
+        else:
+            await CachingCredentialsFactory.warm(client.config.credentials)
+        return client
+
+
+def _app_id_of(claims_identity: ClaimsIdentity) -> str:
+    """The bot's app id as the SDK reads it from a claims identity (audience, else appid)."""
+    for claim in (AuthenticationConstants.AUDIENCE_CLAIM, AuthenticationConstants.APP_ID_CLAIM):
+        value = claims_identity.get_claim_value(claim)
+        if value:
+            return str(value)
+    return ""
+
+
+# Teams uses a handful of service URLs (one per region); the bound only guards against growth.
+MAX_CONNECTOR_CLIENTS = 64
+
+
 def build_authentication(
     credentials: TeamsCredentials,
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
-) -> BotFrameworkAuthentication:
-    """The SDK's authentication for this registration, with cached outbound credentials."""
+) -> CachingBotFrameworkAuthentication:
+    """The SDK's authentication for this registration, with cached outbound credentials and
+    connector clients."""
     openid.install()
     factory = credentials_factory or CachingCredentialsFactory(
         PasswordServiceClientCredentialFactory(
             credentials.app_id, credentials.app_password, credentials.tenant_id
         )
     )
-    return ConfigurationBotFrameworkAuthentication(
+    return CachingBotFrameworkAuthentication(
         _SdkConfiguration(credentials), credentials_factory=factory
     )
 

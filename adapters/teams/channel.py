@@ -195,9 +195,10 @@ class TeamsAdapter:
         return f"28:{self._credentials.app_id}"
 
     async def close(self) -> None:
-        """Release the HTTP client used for file downloads."""
+        """Release the HTTP clients: file downloads and the kept Bot Connector connections."""
         if self._http_session is not None:
             await self._http_session.close()
+        await self._authentication.close()
 
     def _http(self) -> aiohttp.ClientSession:
         if self._http_session is None:
