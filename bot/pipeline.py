@@ -192,9 +192,7 @@ class Core:
         return self._backlog and len(self._in_flight) <= REDRIVE_BATCH // 2
 
     async def begin(self, event_id: int) -> int:
-        await self._store.inbox.start_attempt(event_id=event_id)
-        row = await self._store.inbox.get(event_id=event_id)
-        return row.attempts if row is not None else 0
+        return await self._store.inbox.start_attempt(event_id=event_id)
 
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         await self._store.inbox.finish(event_id=event_id, now=self._clock(), error=error)

@@ -227,14 +227,17 @@ class Inbox:
         async with self._db.session() as session:
             return await session.get(InboundEventRow, event_id)
 
-    async def start_attempt(self, *, event_id: int) -> None:
-        """Count an attempt before processing, so a poison event is eventually given up."""
+    async def start_attempt(self, *, event_id: int) -> int:
+        """Count an attempt before processing, so a poison event is eventually given up;
+        returns the attempts so far, this one included (0 for an unknown event)."""
         async with self._db.session() as session:
-            await session.execute(
+            attempts = await session.scalar(
                 update(InboundEventRow)
                 .where(col(InboundEventRow.id) == event_id)
                 .values(attempts=col(InboundEventRow.attempts) + 1)
+                .returning(col(InboundEventRow.attempts))
             )
+        return attempts or 0
 
     async def finish(self, *, event_id: int, now: datetime, error: str | None = None) -> None:
         """Mark an event done, or failed with a short reason (never a stack trace)."""

@@ -1,0 +1,71 @@
+"""Pooled PostgreSQL connections that the server dropped (a restart, a failover, an idle
+timeout in a proxy): the app must carry on without a restart of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+import storage.db
+from storage.db import Database
+from storage.errors import DatabaseUnavailable
+from tests.conftest import POSTGRES_URL, _fresh_postgres_database
+
+pytestmark = pytest.mark.skipif(
+    not POSTGRES_URL, reason="set CHATOPS_TEST_POSTGRES_URL to run on PostgreSQL"
+)
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[Database]:
+    async with _fresh_postgres_database() as url:
+        database = Database(url)
+        yield database
+        await database.dispose()
+
+
+async def drop_all_connections(database: Database) -> int:
+    """What a server restart does to the app's pooled connections; returns how many."""
+    dsn = make_url(database.url).set(drivername="postgresql")
+    admin = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        dropped = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    return int(dropped)
+
+
+async def select_one(database: Database) -> int:
+    async with database.session() as session:
+        return int((await session.execute(text("SELECT 1"))).scalar_one())
+
+
+async def test_a_connection_dropped_while_idle_is_replaced_unnoticed(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every reuse counts as idle
+    assert await select_one(database) == 1
+    assert await drop_all_connections(database) == 1
+
+    assert await select_one(database) == 1  # pinged, found dead, reconnected: no error
+
+
+async def test_a_connection_dropped_while_busy_fails_one_request_and_the_pool_recovers(
+    database: Database,
+) -> None:
+    # Connections in steady use are not pinged (that cost three round trips per session):
+    # the first statement on a dead one fails as "database unavailable" (a webhook gets 503
+    # and is retried), and the pool is renewed for everything after it.
+    assert await select_one(database) == 1
+    assert await drop_all_connections(database) == 1
+
+    with pytest.raises(DatabaseUnavailable):
+        await select_one(database)
+    assert await select_one(database) == 1
