@@ -16,11 +16,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.model import Channel, ConversationRef, Outgoing, outgoing_from_json
+from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, outgoing_from_json
 from adapters.ports import ChannelPoster, Posted, ProactiveSender
 from dialogs.notify import Notifier
 from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
 from storage.models import OutboxRow
+from storage.outbox import SHARED_THREAD
 from storage.repositories import Store
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,9 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=15)
 POLL_SECONDS = 2.0
-# Ticket threads that are really an incident's thread have no card of their own.
-SHARED_THREAD = "shared:"
+# A possible outage's new tickets posted in one message at most (the list shows the first ones).
+MAX_MEMBERS_PER_POST = 500
+MEMBERS_LISTED = 25
 
 
 class NotYet(TransientChannelError):
@@ -78,8 +80,14 @@ class Dispatcher:
         """Deliver every due message once; returns how many were sent."""
         sent = 0
         while rows := await self._store.outbox.claim(now=self._clock()):
+            members: dict[tuple[str, str], list[OutboxRow]] = {}
             for row in rows:
-                sent += await self._deliver(row)
+                if row.kind == "member":
+                    members.setdefault((row.target["incident"], row.channel), []).append(row)
+                else:
+                    sent += await self._deliver(row)
+            for (incident, channel), held in members.items():
+                sent += await self._deliver_members(incident, Channel(channel), held)
         return sent
 
     async def report_dead(self) -> None:
@@ -98,27 +106,61 @@ class Dispatcher:
 
     async def _deliver(self, row: OutboxRow) -> int:
         assert row.id is not None
-        attempts = row.attempts + 1
         try:
             await self._send(row)
-        except PermanentChannelError as exc:
-            log.warning("outbox %s dead: %s", row.id, exc)
-            await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
-            return 0
         except ChannelError as exc:
-            if attempts >= MAX_ATTEMPTS:
-                await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
-                return 0
-            delay = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after:
-                delay = max(delay, timedelta(seconds=retry_after))
-            await self._store.outbox.retry(
-                row.id, at=self._clock() + delay, error=str(exc), attempts=attempts
-            )
+            await self._failed(row, exc)
             return 0
         await self._store.outbox.sent(row.id, now=self._clock())
         return 1
+
+    async def _failed(self, row: OutboxRow, exc: ChannelError) -> None:
+        """Retry later with backoff (honouring Retry-After), or give up for good."""
+        assert row.id is not None
+        attempts = row.attempts + 1
+        if isinstance(exc, PermanentChannelError) or attempts >= MAX_ATTEMPTS:
+            log.warning("outbox %s dead: %s", row.id, exc)
+            await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
+            return
+        delay = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            delay = max(delay, timedelta(seconds=retry_after))
+        await self._store.outbox.retry(
+            row.id, at=self._clock() + delay, error=str(exc), attempts=attempts
+        )
+
+    async def _deliver_members(self, incident: str, channel: Channel, held: list[OutboxRow]) -> int:
+        """A possible outage's new tickets on one chat system: every one that is due goes into
+        the incident's thread in one post (a lone ticket as its own card)."""
+        more = await self._store.outbox.claim_incident_members(
+            incident_key=incident,
+            channel=channel.value,
+            now=self._clock(),
+            exclude=[row.id for row in held if row.id is not None],
+            limit=max(0, MAX_MEMBERS_PER_POST - len(held)),
+        )
+        rows = sorted([*held, *more], key=lambda row: row.id or 0)
+        try:
+            thread = await self._store.incidents.get(key=incident, channel=channel.value)
+            if thread is None:
+                raise NotYet("the incident's grouped alert is not posted yet")
+            await self._sender(channel).send_proactive(thread.reference, [_members_post(rows)])
+        except ChannelError as exc:
+            for row in rows:
+                await self._failed(row, exc)
+            return 0
+        ids = [row.id for row in rows if row.id is not None]
+        now = self._clock()
+        await self._store.threads.add_shared(
+            ticket_ids=[row.ticket_id for row in rows if row.ticket_id is not None],
+            channel=channel.value,
+            root_message_id=thread.root_message_id,
+            reference=thread.reference,
+            now=now,
+        )
+        await self._store.outbox.sent_all(ids, now=now)
+        return len(ids)
 
     async def _send(self, row: OutboxRow) -> None:
         channel = Channel(row.channel)
@@ -149,8 +191,6 @@ class Dispatcher:
                     reference=posted.reference,
                     now=self._clock(),
                 )
-            case "member":
-                await self._send_member(row, channel, answers)
             case "thread":
                 for thread, _root in await self._threads(row):
                     await self._sender(channel).send_proactive(thread, answers)
@@ -160,21 +200,6 @@ class Dispatcher:
                         await self._poster(channel).update_post(Posted(thread, root), answers[0])
             case _:
                 raise PermanentChannelError(f"unknown outbox kind {row.kind!r}")
-
-    async def _send_member(self, row: OutboxRow, channel: Channel, answers: list[Outgoing]) -> None:
-        incident = await self._store.incidents.get(key=row.target["incident"], channel=row.channel)
-        if incident is None:
-            raise NotYet("the incident's grouped alert is not posted yet")
-        await self._sender(channel).send_proactive(incident.reference, answers)
-        if row.ticket_id is not None:
-            # The ticket shares the incident's thread: its updates are posted there.
-            await self._store.threads.add(
-                ticket_id=row.ticket_id,
-                channel=row.channel,
-                root_message_id=f"{SHARED_THREAD}{incident.root_message_id}:{row.ticket_id}",
-                reference=incident.reference,
-                now=self._clock(),
-            )
 
     async def _threads(self, row: OutboxRow) -> list[tuple[dict[str, Any], str]]:
         if row.ticket_id is None:
@@ -231,6 +256,23 @@ class Dispatcher:
         if poster is None:
             raise PermanentChannelError(f"the {channel.value} channel cannot post to channels")
         return poster
+
+
+def _members_post(rows: list[OutboxRow]) -> Outgoing:
+    """One ticket's own card, or one list for several: "N more tickets …", a line each."""
+    first = outgoing_from_json(rows[0].payload["answers"][0])
+    if len(rows) == 1:
+        return first
+    title = f"{len(rows)} more tickets reported in this possible outage"
+    lines = [Fact(*row.payload["line"]) for row in rows if "line" in row.payload]
+    note = (
+        (f"The first {MEMBERS_LISTED} are listed; `queue` shows every open ticket.",)
+        if len(lines) > MEMBERS_LISTED
+        else ()
+    )
+    card = Card(title=title, paragraphs=note, facts=tuple(lines[:MEMBERS_LISTED]))
+    text = "\n".join([f"**{title}**", *note, *(f"- {f.label}: {f.value}" for f in card.facts)])
+    return Outgoing(first.conversation, text, card=card)
 
 
 def _tenant(reference: dict[str, Any]) -> str:

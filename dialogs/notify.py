@@ -8,15 +8,26 @@ handled (a retry, a second replica, a restart), each target hears about it once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.model import Channel, ConversationRef, Outgoing, outgoing_to_json
+from adapters.model import Channel, ConversationRef, Fact, Outgoing, outgoing_to_json
 from storage.directory import ChannelTarget, Directory
 from storage.models import TicketRow
 from storage.repositories import Store
 
 ENGINEERS, MANAGERS = "engineers", "managers"
+# A possible outage's new tickets are posted into its thread together, at most once per slot of
+# this length per chat system (in a storm: one post a slot, not one per report).
+MEMBER_DIGEST_EVERY = timedelta(seconds=30)
+
+
+def next_digest_slot(now: datetime, every: timedelta = MEMBER_DIGEST_EVERY) -> datetime:
+    """The next boundary of the slot grid (UTC, from the epoch) at or after `now`. Every
+    replica computes the same grid, so the members queued within one slot are due together."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    slots = -((epoch - now) // every)  # ceiling division of timedeltas
+    return epoch + slots * every
 
 
 class Notifier:
@@ -114,9 +125,12 @@ class Notifier:
                 [answer],
             )
 
-    async def member_alert(self, ticket: TicketRow, key: str, answer: Outgoing) -> None:
-        """A ticket of a possible outage: its card goes into the incident's thread instead of a
-        thread of its own; its later updates follow it there."""
+    async def member_alert(
+        self, ticket: TicketRow, key: str, answer: Outgoing, *, line: Fact
+    ) -> None:
+        """A ticket of a possible outage: it goes into the incident's thread instead of a thread
+        of its own, and its later updates follow it there. Members due in the same slot are
+        posted as one list of `line`s (a single member as its own card, `answer`)."""
         channel_key = self._directory.provider.default_channels.get(ENGINEERS)
         for channel, _target in self._targets(channel_key):
             await self._enqueue(
@@ -126,6 +140,8 @@ class Notifier:
                 {"incident": key},
                 [answer],
                 ticket=ticket,
+                due=next_digest_slot(self._clock()),
+                extra={"line": [line.label, line.value]},
             )
 
     async def to_thread(
@@ -170,15 +186,18 @@ class Notifier:
         answers: Sequence[Outgoing],
         *,
         ticket: TicketRow | None = None,
+        due: datetime | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         await self._store.outbox.enqueue(
             dedupe_key=key,
             channel=channel.value,
             kind=kind,
             target=target,
-            payload={"answers": [outgoing_to_json(answer) for answer in answers]},
+            payload={"answers": [outgoing_to_json(answer) for answer in answers], **(extra or {})},
             now=self._clock(),
             ticket_id=ticket.id if ticket is not None else None,
+            due=due,
         )
         self._wake()
 

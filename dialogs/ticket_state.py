@@ -138,15 +138,30 @@ def status_text(view_: TicketView) -> str:
     return "New – not acknowledged"
 
 
-def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing:
-    """The ticket's card in the engineers' channel, with its current state and buttons."""
-    ticket, state = view_.ticket, view_.sla
-    zone = state.terms.calendar.zone
-    deadline = state.reaction.deadline
-    due = in_words(deadline, now=now, zone=zone, language="en") if deadline else "paused"
+def _reaction_text(view_: TicketView, now: datetime) -> str:
+    """The reaction deadline in words, or how it ended."""
+    state = view_.sla
     if state.reaction.stopped_at is not None:
         verdict = "breached" if state.reaction.breached else "met"
-        due = f"{verdict} (responded after {_hm(state.reaction.used)})"
+        return f"{verdict} (responded after {_hm(state.reaction.used)})"
+    deadline = state.reaction.deadline
+    zone = state.terms.calendar.zone
+    return in_words(deadline, now=now, zone=zone, language="en") if deadline else "paused"
+
+
+def digest_line(view_: TicketView, customer_name: str, now: datetime) -> Fact:
+    """The ticket as one line of a grouped post (a possible outage's new members)."""
+    ticket = view_.ticket
+    return Fact(
+        ticket.number,
+        f"{customer_name} · {ticket.priority} · reaction {_reaction_text(view_, now)}",
+    )
+
+
+def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing:
+    """The ticket's card in the engineers' channel, with its current state and buttons."""
+    ticket = view_.ticket
+    due = _reaction_text(view_, now)
     facts = (
         Fact("Customer", customer_name),
         Fact("Product", PRODUCT_NAMES[Product(ticket.product)]["en"]),

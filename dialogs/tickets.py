@@ -116,17 +116,20 @@ def _hours(duration: timedelta) -> str:
 async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
     """The new ticket's card in the engineers' channel: a thread of its own, or, when several
     customers report the same product at once, inside one grouped alert of a possible outage."""
-    from dialogs.ticket_state import alert_card, view
+    from dialogs.ticket_state import alert_card, digest_line, view
 
     services = context.services
     now = services.clock()
     customer = context.directory.customer(ticket.customer_key)
-    card = alert_card(await view(services, ticket, now), customer.name if customer else "", now)
+    current = await view(services, ticket, now)
+    customer_name = customer.name if customer else ""
+    card = alert_card(current, customer_name, now)
     incident = await _possible_outage(context, ticket)
     if incident is None:
         await services.notify.new_alert(ticket, card)
     else:
-        await services.notify.member_alert(ticket, incident, card)
+        line = digest_line(current, customer_name, now)
+        await services.notify.member_alert(ticket, incident, card, line=line)
 
 
 async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | None:
@@ -135,16 +138,22 @@ async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | 
     services, tunables = context.services, context.services.tunables
     if ticket.kind != TicketKind.FAULT or ticket.product == Product.OTHER:
         return None
-    recent = await services.store.tickets.recent_of_product(
-        product=ticket.product, since=ticket.created_at - tunables.incident_window
-    )
+    tickets, since = services.store.tickets, ticket.created_at - tunables.incident_window
+    assert ticket.id is not None
+    # In a storm almost every report joins a known incident: one indexed lookup, not a scan
+    # of every recent report (which made a storm quadratic).
+    known = await tickets.incident_of_product(product=ticket.product, since=since)
+    if known is not None:
+        await tickets.set_incident([ticket.id], known)
+        return known
+    recent = await tickets.recent_of_product(product=ticket.product, since=since)
     if len({row.customer_key for row in recent}) < tunables.incident_threshold:
         return None
-    known = next((row.incident_key for row in recent if row.incident_key), None)
-    key = known or f"{ticket.product}:{min(recent, key=lambda row: row.id or 0).number}"
-    await services.store.tickets.set_incident([row.id for row in recent if row.id], key)
-    if known is None:
-        await services.notify.incident_alert(key, _incident_card(context, ticket, recent))
+    # Replicas that tip the same incident at once derive the same key (and queue its alert
+    # once, by that key).
+    key = f"{ticket.product}:{min(recent, key=lambda row: row.id or 0).number}"
+    await tickets.set_incident([row.id for row in recent if row.id], key)
+    await services.notify.incident_alert(key, _incident_card(context, ticket, recent))
     return key
 
 

@@ -14,8 +14,17 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
-from storage.models import IncidentThreadRow, OutboxRow, OutboxStatus, TicketThreadRow
+from storage.models import (
+    IncidentThreadRow,
+    OutboxRow,
+    OutboxStatus,
+    TicketRow,
+    TicketThreadRow,
+)
 
+# A thread row of a ticket that lives in another ticket's or an incident's thread: it has no
+# card of its own to update.
+SHARED_THREAD = "shared:"
 # Long enough for a batch with the adapters' own retries; a crashed replica's rows come back
 # after it.
 LEASE = timedelta(minutes=10)
@@ -37,8 +46,10 @@ class Outbox:
         payload: dict[str, Any],
         now: datetime,
         ticket_id: int | None = None,
+        due: datetime | None = None,
     ) -> int | None:
-        """Store a message; None when this (event, target) was queued before."""
+        """Store a message, to be sent at once or at `due`; None when this (event, target) was
+        queued before."""
         statement = (
             self._db.insert(OutboxRow)
             .values(
@@ -50,7 +61,7 @@ class Outbox:
                 ticket_id=ticket_id,
                 status=OutboxStatus.PENDING,
                 attempts=0,
-                next_attempt_at=now,
+                next_attempt_at=due or now,
                 created_at=now,
                 reported=False,
             )
@@ -87,9 +98,52 @@ class Outbox:
                 )
         return rows
 
+    async def claim_incident_members(
+        self, *, incident_key: str, channel: str, now: datetime, exclude: Sequence[int], limit: int
+    ) -> Sequence[OutboxRow]:
+        """Due alerts of a possible outage's tickets on one chat system (besides `exclude`,
+        already held), leased like `claim`: they are posted together."""
+        async with self._db.session() as session:
+            query = (
+                select(OutboxRow)
+                .join(TicketRow, col(TicketRow.id) == col(OutboxRow.ticket_id))
+                .where(
+                    col(TicketRow.incident_key) == incident_key,
+                    col(OutboxRow.kind) == "member",
+                    col(OutboxRow.channel) == channel,
+                    col(OutboxRow.status) == OutboxStatus.PENDING,
+                    col(OutboxRow.next_attempt_at) <= now,
+                    or_(
+                        col(OutboxRow.claimed_until).is_(None),
+                        col(OutboxRow.claimed_until) < now,
+                    ),
+                    col(OutboxRow.id).not_in(exclude),
+                )
+                .order_by(col(OutboxRow.id))
+                .limit(limit)
+                .with_for_update(of=OutboxRow, skip_locked=True)
+            )
+            rows = (await session.scalars(query)).all()
+            if rows:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                    .values(claimed_until=now + LEASE)
+                )
+        return rows
+
     async def sent(self, row_id: int, *, now: datetime) -> None:
         """Delivered: never again."""
-        await self._set(row_id, status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+        await self.sent_all([row_id], now=now)
+
+    async def sent_all(self, row_ids: Sequence[int], *, now: datetime) -> None:
+        """Delivered together (one post for several rows)."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(col(OutboxRow.id).in_(row_ids))
+                .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+            )
 
     async def retry(self, row_id: int, *, at: datetime, error: str, attempts: int) -> None:
         """Failed for now: try again at `at`."""
@@ -160,6 +214,37 @@ class TicketThreads:
                 reference=reference,
                 created_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
+        )
+        async with self._db.session() as session:
+            await session.execute(statement)
+
+    async def add_shared(
+        self,
+        *,
+        ticket_ids: Sequence[int],
+        channel: str,
+        root_message_id: str,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """Remember that these tickets live in another thread (a possible outage's): their
+        updates are posted there. Each gets its own key (`shared:<root>:<ticket>`)."""
+        if not ticket_ids:
+            return
+        values = [
+            {
+                "ticket_id": ticket_id,
+                "channel": channel,
+                "root_message_id": f"{SHARED_THREAD}{root_message_id}:{ticket_id}",
+                "reference": reference,
+                "created_at": now,
+            }
+            for ticket_id in ticket_ids
+        ]
+        statement = (
+            self._db.insert(TicketThreadRow)
+            .values(values)
             .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
         )
         async with self._db.session() as session:

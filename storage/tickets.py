@@ -272,6 +272,21 @@ class Tickets:
             )
             return (await session.scalars(query)).all()
 
+    async def incident_of_product(self, *, product: str, since: datetime) -> str | None:
+        """The possible outage a fault about `product` reported since `since` belongs to."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketRow.incident_key)
+                .where(
+                    col(TicketRow.product) == product,
+                    col(TicketRow.created_at) >= since,
+                    col(TicketRow.incident_key).is_not(None),
+                )
+                .limit(1)
+            )
+            key: str | None = (await session.scalars(query)).first()
+        return key
+
     async def set_incident(self, ticket_ids: Sequence[int], key: str) -> None:
         """Group tickets under a possible outage (those already grouped keep their incident)."""
         async with self._db.session() as session:

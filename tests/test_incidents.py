@@ -3,14 +3,16 @@ alert in the engineers' channel instead of a flood; the tickets stay separate.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
 
-from adapters.model import Channel, Sender
-from bot.outbox import Dispatcher
+from adapters.model import Channel, ConversationRef, Outgoing, Sender
+from bot.outbox import MEMBERS_LISTED, Dispatcher
+from dialogs.notify import MEMBER_DIGEST_EVERY, next_digest_slot
 from storage.directory import Directory
 from storage.models import OutboxRow
 from storage.repositories import Store
@@ -100,11 +102,8 @@ async def test_other_products_and_later_reports_are_not_grouped(
     assert kinds == ["channel"] * 4
 
 
-async def test_members_are_posted_into_the_grouped_alerts_thread(
-    bot: Transcript, four_customers: Directory, store: Store
-) -> None:
-    for index in range(4):
-        await report_by_card(bot, contact(four_customers, index), since="")
+async def dispatcher_with_teams(bot: Transcript, store: Store) -> tuple[Dispatcher, FakeChannel]:
+    """A dispatcher delivering to a fake Teams (which knows one conversation for its route)."""
     await store.conversations.save(
         channel="teams",
         conversation_id="a:1",
@@ -121,10 +120,22 @@ async def test_members_are_posted_into_the_grouped_alerts_thread(
         notifier=bot.services.notify,
         clock=lambda: bot.now,
     )
+    return dispatcher, teams
+
+
+def into_thread(teams: FakeChannel, root: str) -> list[list[str]]:
+    """The lines of each message sent into the thread that starts with post `root`."""
+    return [texts[0].split("\n") for ref, texts in teams.sent if ref == {"thread": root}]
+
+
+async def test_members_reported_together_are_one_post_in_the_grouped_alerts_thread(
+    bot: Transcript, four_customers: Directory, store: Store
+) -> None:
+    for index in range(4):
+        await report_by_card(bot, contact(four_customers, index), since="")
+    dispatcher, teams = await dispatcher_with_teams(bot, store)
 
     await dispatcher.deliver_due()
-    bot.now += timedelta(seconds=10)
-    await dispatcher.deliver_due()  # members whose incident was posted in the same pass
 
     titles = [text.split("\n")[0] for _target, text in teams.posts]
     assert titles == [
@@ -132,10 +143,66 @@ async def test_members_are_posted_into_the_grouped_alerts_thread(
         "**CCS-2026-000002 · Fault · ACME AG**",
         "**Possible outage: Webex Calling**",
     ]
-    into_incident = [
-        texts[0].split("\n")[0] for ref, texts in teams.sent if ref == {"thread": "root-3"}
-    ]
-    assert into_incident == [
-        "**CCS-2026-000003 · Fault · Globex GmbH**",
-        "**CCS-2026-000004 · Fault · Initech**",
-    ]
+    [members] = into_thread(teams, "root-3")
+    assert members[0] == "**2 more tickets reported in this possible outage**"
+    assert members[1].startswith("- CCS-2026-000003: Globex GmbH · P2 · reaction ")
+    assert members[2].startswith("- CCS-2026-000004: Initech · P2 · reaction ")
+    assert len(members) == 3
+
+    # A member's later news follows it into the incident's thread.
+    ticket = await store.tickets.by_number("CCS-2026-000004")
+    assert ticket is not None
+    note = Outgoing(ConversationRef(Channel.TEAMS, ""), "Customer uploaded logs")
+    await bot.services.notify.to_thread(ticket, [note], event="upload-1")
+    await dispatcher.deliver_due()
+    assert into_thread(teams, "root-3")[-1] == ["Customer uploaded logs"]
+
+
+async def test_a_lone_member_is_posted_as_its_own_card_at_the_next_slot(
+    bot: Transcript, four_customers: Directory, store: Store
+) -> None:
+    bot.now = NOW + timedelta(seconds=5)
+    for index in range(3):
+        await report_by_card(bot, contact(four_customers, index), since="")
+    dispatcher, teams = await dispatcher_with_teams(bot, store)
+
+    await dispatcher.deliver_due()
+    assert [text.split("\n")[0] for _target, text in teams.posts][-1] == (
+        "**Possible outage: Webex Calling**"
+    )
+    assert into_thread(teams, "root-3") == []  # members wait for the slot to end
+
+    bot.now = NOW + MEMBER_DIGEST_EVERY
+    await dispatcher.deliver_due()
+    [member] = into_thread(teams, "root-3")
+    assert member[0] == "**CCS-2026-000003 · Fault · Globex GmbH**"  # the full card
+
+
+async def test_a_storm_of_members_is_one_post_that_lists_the_first_ones(
+    bot: Transcript, four_customers: Directory, store: Store
+) -> None:
+    reports = 3 + MEMBERS_LISTED + 5
+    for index in range(reports):
+        sender = contact(four_customers, index % 4)
+        sender = replace(sender, user_id=f"{sender.user_id}-{index}")
+        await report_by_card(bot, sender, since="")
+    dispatcher, teams = await dispatcher_with_teams(bot, store)
+
+    assert await dispatcher.deliver_due() == 3 + (reports - 2)  # 2 alerts, incident, members
+
+    [members] = into_thread(teams, "root-3")
+    assert members[0] == f"**{reports - 2} more tickets reported in this possible outage**"
+    assert members[1] == f"The first {MEMBERS_LISTED} are listed; `queue` shows every open ticket."
+    assert len(members) == 2 + MEMBERS_LISTED
+    assert members[2].startswith("- CCS-2026-000003: ")
+    pending = [row for row in await outbox(store) if row.status != "sent"]
+    assert [row.kind for row in pending if row.kind != "conversation"] == []
+
+
+def test_digest_slots_are_the_same_on_every_replica() -> None:
+    start = datetime.fromisoformat("2026-01-07T09:00:00+00:00")
+    assert next_digest_slot(start) == start
+    assert next_digest_slot(start + timedelta(microseconds=1)) == start + MEMBER_DIGEST_EVERY
+    assert next_digest_slot(start + MEMBER_DIGEST_EVERY - timedelta(seconds=1)) == (
+        start + MEMBER_DIGEST_EVERY
+    )
