@@ -233,6 +233,12 @@ class OutboxRow(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
+    # Sent rows stay (their dedupe keys keep events from being sent twice): the due scan and
+    # the dead-letter check must read only the pending and the dead rows, not all history.
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_status_reported", "status", "reported"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=300, unique=True)
@@ -243,7 +249,7 @@ class OutboxRow(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = Field(default=0)
-    next_attempt_at: datetime = _utc(nullable=False, index=True)
+    next_attempt_at: datetime = _utc(nullable=False)
     claimed_until: datetime | None = _utc(nullable=True)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _utc(nullable=False)
