@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,9 @@ MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=15)
 POLL_SECONDS = 2.0
+# Rows another replica gave up on are looked for this often (our own at once): the query ran
+# after every delivery pass, several times a second while busy.
+DEAD_CHECK_SECONDS = 60.0
 # A possible outage's new tickets posted in one message at most (the list shows the first ones).
 MAX_MEMBERS_PER_POST = 500
 MEMBERS_LISTED = 25
@@ -57,6 +61,7 @@ class Dispatcher:
         self._notifier = notifier
         self._clock = clock
         self._wakeup = wakeup or asyncio.Event()
+        self._dead_check_due = 0.0  # monotonic; at once after a start
 
     def wake(self) -> None:
         """Something was queued: deliver now instead of at the next poll."""
@@ -67,7 +72,9 @@ class Dispatcher:
         while True:
             try:
                 await self.deliver_due()
-                await self.report_dead()
+                if time.monotonic() >= self._dead_check_due:
+                    self._dead_check_due = time.monotonic() + DEAD_CHECK_SECONDS
+                    await self.report_dead()
             except ChannelError as exc:  # pragma: no cover - every send is guarded below
                 log.warning("outbox pass failed: %s", exc)
             except Exception:
@@ -121,6 +128,7 @@ class Dispatcher:
         if isinstance(exc, PermanentChannelError) or attempts >= MAX_ATTEMPTS:
             log.warning("outbox %s dead: %s", row.id, exc)
             await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
+            self._dead_check_due = 0.0  # tell the managers in this pass
             return
         delay = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
         retry_after = getattr(exc, "retry_after", None)

@@ -3,6 +3,8 @@ failure and reported to the managers, and nothing lost or repeated across a rest
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +31,7 @@ class FakeChannel:
         self.sent: list[tuple[dict[str, Any], list[str]]] = []
         self.posts: list[tuple[dict[str, Any], str]] = []
         self.failures: list[Exception] = []
+        self.posted = asyncio.Event()
 
     def _maybe_fail(self) -> None:
         if self.failures:
@@ -41,6 +44,7 @@ class FakeChannel:
     async def post_to_channel(self, target: dict[str, Any], answer: Outgoing) -> Posted:
         self._maybe_fail()
         self.posts.append((target, answer.text))
+        self.posted.set()
         root = f"root-{len(self.posts)}"
         return Posted(reference={"thread": root}, message_id=root)
 
@@ -178,6 +182,26 @@ async def test_repeated_failure_marks_dead_and_tells_the_managers_once(
     [(target, report)] = teams.posts
     assert target["channel_id"] == "channel-announcements-id"  # the managers' channel
     assert "Could not deliver a message" in report
+    assert "the bot was removed" in report
+
+
+async def test_the_running_dispatcher_reports_a_message_it_gave_up_on_at_once(
+    reachable: Store, directory: Directory, clock: Clock, teams: FakeChannel
+) -> None:
+    outbox = dispatcher(reachable, directory, clock, teams)
+    running = asyncio.create_task(outbox.run(poll=0.01))
+    try:
+        await asyncio.sleep(0.05)  # the start-up check for dead messages is behind it
+        teams.failures = [PermanentChannelError("HTTP 403: the bot was removed")]
+        await queue(reachable, "e3", "hello")
+        await asyncio.wait_for(teams.posted.wait(), 5)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+    [(target, report)] = teams.posts
+    assert target["channel_id"] == "channel-announcements-id"
     assert "the bot was removed" in report
 
 
