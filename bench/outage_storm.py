@@ -345,7 +345,7 @@ class StormWebex(FakeWebex):
     inboxes: dict[str, asyncio.Queue[tuple[float, Json]]] = field(default_factory=dict)
     engineers: Counter[str] = field(default_factory=Counter)
     session: aiohttp.ClientSession | None = None
-    bot_url: str = ""
+    bot_urls: list[str] = field(default_factory=list)
     storm: asyncio.Task[list[Outcome]] | None = None
 
     def inbox(self, room_id: str) -> asyncio.Queue[tuple[float, Json]]:
@@ -369,14 +369,16 @@ class StormWebex(FakeWebex):
             self.engineers["card updates"] += 1
         return await super()._edit_message(request)
 
-    async def post(self, resource: str, data: Json) -> float:
-        """A signed webhook delivery, as Webex sends it; the instant it was sent."""
+    async def post(self, resource: str, data: Json, *, contact: int) -> float:
+        """A signed webhook delivery, as Webex sends it (to the replica the load balancer
+        picks for `contact`); the instant it was sent."""
         assert self.session is not None
         raw = json.dumps(self._envelope(resource, data)).encode()
         signature = hmac.new(self.secret.encode(), raw, hashlib.sha1).hexdigest()
         headers = {"Content-Type": "application/json", "X-Spark-Signature": signature}
         sent = time.perf_counter()
-        async with self.session.post(self.bot_url, data=raw, headers=headers) as response:
+        bot_url = self.bot_urls[contact % len(self.bot_urls)]
+        async with self.session.post(bot_url, data=raw, headers=headers) as response:
             await response.read()
             if response.status != 200:
                 raise aiohttp.ClientResponseError(response.request_info, (), status=response.status)
@@ -394,11 +396,13 @@ class WebexChat(Chat):
 
     async def say(self, text: str) -> float:
         message = self.fake.say(self.person, self.room, text)
-        return await self.fake.post("messages", self.fake.message_data(message))
+        data = self.fake.message_data(message)
+        return await self.fake.post("messages", data, contact=self.index)
 
     async def press(self, card: Json, inputs: Json) -> float:
         action = self.fake.submit(self.person, card, inputs)
-        return await self.fake.post("attachmentActions", self.fake.action_data(action))
+        data = self.fake.action_data(action)
+        return await self.fake.post("attachmentActions", data, contact=self.index)
 
 
 def serve_fake_webex(port: int, reports: int, customers: int) -> None:
@@ -413,7 +417,7 @@ def serve_fake_webex(port: int, reports: int, customers: int) -> None:
 
     async def start(request: web.Request) -> web.Response:
         plan = await request.json()
-        fake.bot_url = plan["bot_url"]
+        fake.bot_urls = plan["bot_urls"]
         fake.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=plan["connections"]), timeout=NO_TIMEOUT
         )
@@ -508,6 +512,11 @@ def proc_status(pid: int) -> dict[str, int]:
         if key in ("VmRSS", "VmHWM"):
             found[key] = int(value.split()[0])
     return found
+
+
+def bots_cpu(rig: Rig) -> float:
+    """CPU time of all the bot's replicas."""
+    return sum(cpu_seconds(bot.pid) for bot in rig.bots)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -608,8 +617,8 @@ class Rig:
 
     args: argparse.Namespace
     dsn: str
-    bot: subprocess.Popen[bytes]
-    bot_url: str
+    bots: list[subprocess.Popen[bytes]]  # the replicas, behind a round-robin "load balancer"
+    bot_urls: list[str]
     webex_url: str
     connector: StormConnector
 
@@ -619,7 +628,7 @@ async def run(args: argparse.Namespace) -> None:
     server = args.server.rstrip("/")
     database = f"bench_storm_{os.getpid()}"
     dsn = f"{server}/{database}"
-    bot_port, webex_port, connector_port = free_ports(3)
+    webex_port, connector_port, *bot_ports = free_ports(2 + args.replicas)
     python = Path(sys.executable)
     chatops = str(python.parent / "chatops")
     await admin(server, f'CREATE DATABASE "{database}"')
@@ -652,21 +661,26 @@ async def run(args: argparse.Namespace) -> None:
         await web.TCPSite(runner, "127.0.0.1", connector_port).start()
         connector.server = _Served(f"http://127.0.0.1:{connector_port}/")  # type: ignore[assignment]
 
-        serve = [chatops, "serve", "--port", str(bot_port)]
-        if args.profile:
-            serve = [
-                str(python),
-                "-c",
-                "import cProfile, sys; from bot.cli import main; "
-                f"sys.argv = {['chatops', 'serve', '--port', str(bot_port)]!r}; "
-                f"cProfile.run('main()', {args.profile!r})",
-            ]
-        bot = subprocess.Popen(serve, env=env, cwd=ROOT)  # noqa: ASYNC220 - a one-off launch
-        stack.push_async_callback(stop, bot)
+        bots = []
+        for bot_port in bot_ports:
+            serve = [chatops, "serve", "--port", str(bot_port)]
+            if args.profile and not bots:
+                serve = [
+                    str(python),
+                    "-c",
+                    "import cProfile, sys; from bot.cli import main; "
+                    f"sys.argv = {['chatops', 'serve', '--port', str(bot_port)]!r}; "
+                    f"cProfile.run('main()', {args.profile!r})",
+                ]
+            bot = subprocess.Popen(serve, env=env, cwd=ROOT)  # noqa: ASYNC220 - one-off launches
+            stack.push_async_callback(stop, bot)
+            bots.append(bot)
         webex_url = f"http://127.0.0.1:{webex_port}"
         await wait_ready(f"{webex_url}{PREFIX}people/me", headers=AUTH)
-        await wait_ready(f"http://127.0.0.1:{bot_port}/healthz")
-        await storm(Rig(args, dsn, bot, f"http://127.0.0.1:{bot_port}", webex_url, connector))
+        bot_urls = [f"http://127.0.0.1:{port}" for port in bot_ports]
+        for url in bot_urls:
+            await wait_ready(f"{url}/healthz")
+        await storm(Rig(args, dsn, bots, bot_urls, webex_url, connector))
 
 
 async def stop(process: subprocess.Popen[bytes]) -> None:
@@ -685,20 +699,26 @@ async def drop_database(args: argparse.Namespace, server: str, database: str) ->
 async def storm(rig: Rig) -> None:
     """Run the storm and print what happened."""
     args, connector = rig.args, rig.connector
-    idle = proc_status(rig.bot.pid)
+    idle = [proc_status(bot.pid) for bot in rig.bots]
     activity_before = await database_activity(rig.dsn)
-    cpu_before = (cpu_seconds(rig.bot.pid), postgres_cpu(), os.times())
+    cpu_before = (bots_cpu(rig), postgres_cpu(), os.times())
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=args.connections), timeout=NO_TIMEOUT
     )
     async with session:
-        messages_url = f"{rig.bot_url}/api/messages"
+        replicas = len(rig.bot_urls)
         teams_chats = [
-            TeamsChat(session, messages_url, connector, k, k % args.customers)
+            TeamsChat(
+                session,
+                f"{rig.bot_urls[k % replicas]}/api/messages",
+                connector,
+                k,
+                k % args.customers,
+            )
             for k in range(0, args.reports, 2)
         ]
         plan = {
-            "bot_url": f"{rig.bot_url}/api/webex",
+            "bot_urls": [f"{url}/api/webex" for url in rig.bot_urls],
             "delay": 1.0,
             "window": args.window,
             "timeout": args.step_timeout,
@@ -746,15 +766,18 @@ async def storm(rig: Rig) -> None:
         drained = time.perf_counter()
         async with session.get(f"{rig.webex_url}/bench/channel", headers=AUTH) as r:
             webex_posts = await r.json()
-        async with session.get(f"{rig.bot_url}/metrics") as r:
-            metrics = await r.text()
-    memory = proc_status(rig.bot.pid)
+        metrics = ""
+        for url in rig.bot_urls:
+            async with session.get(f"{url}/metrics") as r:
+                metrics += await r.text()
+    memory = [proc_status(bot.pid) for bot in rig.bots]
     await asyncio.sleep(1.5)  # PostgreSQL publishes its statistics at most once a second
     activity = await database_activity(rig.dsn)
     activity = {key: value - activity_before.get(key, 0) for key, value in activity.items()}
     own = os.times()
     cpu = {
-        "bot": cpu_seconds(rig.bot.pid) - cpu_before[0],
+        "bot" if len(rig.bots) == 1 else f"bots ({len(rig.bots)} replicas)": bots_cpu(rig)
+        - cpu_before[0],
         "postgres": postgres_cpu() - cpu_before[1],
         "fake Webex + its contacts": webex_result["cpu"],
         "fake Bot Connector + Teams contacts": own.user
@@ -788,13 +811,13 @@ class _Served:
 
 
 def turn_seconds(metrics: str) -> dict[str, tuple[float, float]]:
-    """(count, sum) of `chatops_turn_seconds` per channel from the bot's /metrics."""
+    """(count, sum) of `chatops_turn_seconds` per channel from the replicas' /metrics."""
     found: dict[str, list[float]] = {}
     for line in metrics.splitlines():
         match = re.match(r'chatops_turn_seconds_(count|sum)\{channel="(\w+)"\} (\S+)', line)
         if match:
             kind, channel, value = match.groups()
-            found.setdefault(channel, [0.0, 0.0])[kind == "sum"] = float(value)
+            found.setdefault(channel, [0.0, 0.0])[kind == "sum"] += float(value)
     return {channel: (pair[0], pair[1]) for channel, pair in found.items()}
 
 
@@ -860,11 +883,12 @@ def print_report(
     incidents = [(key, n) for key, n in figures["incidents"] if key]
     ungrouped = sum(n for key, n in figures["incidents"] if not key)
     print(f"possible-outage incidents: {incidents}; tickets not grouped: {ungrouped}")
-    print(
-        f"bot RSS: {memory['idle']['VmRSS'] / 1024:.0f} MiB idle before the storm, peak "
-        f"{memory['end']['VmHWM'] / 1024:.0f} MiB (VmHWM), {memory['end']['VmRSS'] / 1024:.0f}"
-        " MiB at the end"
-    )
+    for replica, (idle, end) in enumerate(zip(memory["idle"], memory["end"], strict=True)):
+        print(
+            f"bot RSS{f' (replica {replica + 1})' if len(memory['end']) > 1 else ''}: "
+            f"{idle['VmRSS'] / 1024:.0f} MiB idle before the storm, peak "
+            f"{end['VmHWM'] / 1024:.0f} MiB (VmHWM), {end['VmRSS'] / 1024:.0f} MiB at the end"
+        )
     print(
         "CPU seconds during the storm: "
         + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
@@ -916,6 +940,9 @@ def main() -> None:
         help="how long to wait for the outbox (the alerts) after the last confirmation",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="`chatops serve` processes, contacts spread evenly"
+    )
     parser.add_argument(
         "--profile", metavar="PATH", help="run the bot under cProfile and write its stats here"
     )

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -44,6 +45,7 @@ from storage.sla import SlaCatalog
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0
+CONNECTOR_THREADS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,12 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
 
 async def _teams(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    # botbuilder's connector client sends every request with `requests` in the loop's default
+    # executor, which has only cpu_count + 4 threads (6 on two cores): under load, answers
+    # queued for a thread while their turns held the bot's turn slots.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=CONNECTOR_THREADS, thread_name_prefix="connector")
+    )
     adapter = TeamsAdapter(
         credentials=TeamsCredentials(
             app_id=settings.microsoft_app_id,

@@ -62,6 +62,8 @@ class FakeBotConnector:
     created: list[CreatedConversation] = field(default_factory=list)
     updated: list[ConnectorCall] = field(default_factory=list)
     server: TestServer | None = None
+    # When set, a typing indicator is answered only once the event is set (a slow connector).
+    typing_gate: asyncio.Event | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
 
@@ -133,6 +135,8 @@ class FakeBotConnector:
             )
         )
         await self._notify()
+        if self.typing_gate is not None and self.calls[-1].body.get("type") == "typing":
+            await self.typing_gate.wait()
         return web.json_response({"id": f"bot-activity-{next(self._ids)}"})
 
     async def _create(self, request: web.Request) -> web.Response:

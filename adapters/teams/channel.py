@@ -12,6 +12,7 @@ the invoke's body (and gives up after about 5 seconds).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -219,9 +220,17 @@ class TeamsAdapter:
         )
 
     async def _reply(self, turn: TurnContext, activity: Activity) -> None:
-        await self._send_typing(turn)
-        email = await self._members.email(turn, activity.from_property.id)
-        for answer in await self._core.handle(to_incoming(activity, email=email)):
+        # The typing indicator goes out while the turn is worked on (its round trip to the
+        # connector no longer delays the answer), and always before the answer.
+        typing = asyncio.create_task(self._send_typing(turn))
+        try:
+            email = await self._members.email(turn, activity.from_property.id)
+            answers = await self._core.handle(to_incoming(activity, email=email))
+        except BaseException:
+            typing.cancel()
+            raise
+        await typing
+        for answer in answers:
             await self._send(turn, to_activity(answer))
 
     async def _answer_invoke(self, event_id: int, activity: Activity) -> web.Response:
