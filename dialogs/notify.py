@@ -199,7 +199,8 @@ class Notifier:
             ticket_id=ticket.id if ticket is not None else None,
             due=due,
         )
-        self._wake()
+        if due is None:  # due later: the dispatcher's poll finds it (a wake-up would find nothing)
+            self._wake()
 
 
 def _message(channel: Channel, conversation_id: str, text: str) -> Outgoing:

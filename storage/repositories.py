@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Executable, and_, bindparam, func, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -31,6 +32,7 @@ from storage.models import (
 )
 from storage.outbox import IncidentThreads, Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
+from storage.types import UTCDateTime
 
 
 class Customers:
@@ -91,14 +93,29 @@ class Contacts:
             "first_seen": now,
             "last_seen": now,
         }
-        statement = self._db.insert(ContactRow).values(values)
-        refreshed = {k: statement.excluded[k] for k in values if k not in ("first_seen",)}
-        statement = statement.on_conflict_do_update(
+        async with self._db.session() as session:
+            language: str | None = (await session.execute(self._touch, values)).scalar_one()
+        return language
+
+    @cached_property
+    def _touch(self) -> Executable:
+        columns = (
+            "channel",
+            "user_id",
+            "role",
+            "customer_key",
+            "name",
+            "email",
+            "aad_object_id",
+            "first_seen",
+            "last_seen",
+        )
+        statement = self._db.insert(ContactRow).values({c: bindparam(c) for c in columns})
+        refreshed = {c: statement.excluded[c] for c in columns if c != "first_seen"}
+        upsert: Executable = statement.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_=refreshed
         ).returning(ContactRow.language)
-        async with self._db.session() as session:
-            language: str | None = (await session.execute(statement)).scalar_one()
-        return language
+        return upsert
 
     async def set_language(self, *, channel: str, user_id: str, language: str) -> None:
         """Remember the language this person chose."""
@@ -143,13 +160,20 @@ class ConversationReferences:
             "reference": reference,
             "updated_at": now,
         }
-        statement = self._db.insert(ConversationReferenceRow).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["channel", "conversation_id"],
-            set_={k: statement.excluded[k] for k in ("kind", "user_id", "reference", "updated_at")},
-        )
         async with self._db.session() as session:
-            await session.execute(statement)
+            await session.execute(self._save, values)
+
+    @cached_property
+    def _save(self) -> Executable:
+        columns = ("channel", "conversation_id", "kind", "user_id", "reference", "updated_at")
+        statement = self._db.insert(ConversationReferenceRow).values(
+            {c: bindparam(c) for c in columns}
+        )
+        upsert: Executable = statement.on_conflict_do_update(
+            index_elements=["channel", "conversation_id"],
+            set_={c: statement.excluded[c] for c in ("kind", "user_id", "reference", "updated_at")},
+        )
+        return upsert
 
     async def latest(
         self, *, channel: str, conversation_prefix: str = ""
@@ -204,23 +228,53 @@ class Inbox:
     ) -> int | None:
         """Store a new event, leased to the caller, and return its id; None when it was
         delivered before."""
-        statement = (
+        values = {
+            "channel": channel,
+            "dedupe_key": dedupe_key,
+            "payload": payload,
+            "received_at": now,
+            "claimed_until": now + lease,
+        }
+        async with self._db.session() as session:
+            result = await session.execute(self._accept, values)
+            inserted: int | None = result.scalar_one_or_none()
+        return inserted
+
+    # The statements of every turn are built once: building one costs more CPU than sending it.
+    @cached_property
+    def _accept(self) -> Executable:
+        columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until")
+        insert: Executable = (
             self._db.insert(InboundEventRow)
             .values(
-                channel=channel,
-                dedupe_key=dedupe_key,
-                payload=payload,
-                status=InboundStatus.PENDING,
-                attempts=0,
-                received_at=now,
-                claimed_until=now + lease,
+                {c: bindparam(c) for c in columns}
+                | {"status": InboundStatus.PENDING.value, "attempts": 0}
             )
             .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
             .returning(InboundEventRow.id)
         )
-        async with self._db.session() as session:
-            inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
-        return inserted
+        return insert
+
+    @cached_property
+    def _start_attempt(self) -> Executable:
+        return (
+            update(InboundEventRow)
+            .where(col(InboundEventRow.id) == bindparam("event_id"))
+            .values(attempts=col(InboundEventRow.attempts) + 1)
+            .returning(col(InboundEventRow.attempts))
+        )
+
+    @cached_property
+    def _finish(self) -> Executable:
+        return (
+            update(InboundEventRow)
+            .where(col(InboundEventRow.id) == bindparam("event_id"))
+            .values(
+                status=bindparam("new_status"),
+                processed_at=bindparam("processed"),
+                error=bindparam("reason"),
+            )
+        )
 
     async def get(self, *, event_id: int) -> InboundEventRow | None:
         """One event by id."""
@@ -231,23 +285,20 @@ class Inbox:
         """Count an attempt before processing, so a poison event is eventually given up;
         returns the attempts so far, this one included (0 for an unknown event)."""
         async with self._db.session() as session:
-            attempts = await session.scalar(
-                update(InboundEventRow)
-                .where(col(InboundEventRow.id) == event_id)
-                .values(attempts=col(InboundEventRow.attempts) + 1)
-                .returning(col(InboundEventRow.attempts))
-            )
-        return attempts or 0
+            attempts = await session.scalar(self._start_attempt, {"event_id": event_id})
+        return int(attempts or 0)
 
     async def finish(self, *, event_id: int, now: datetime, error: str | None = None) -> None:
         """Mark an event done, or failed with a short reason (never a stack trace)."""
         status = InboundStatus.DONE if error is None else InboundStatus.FAILED
+        values = {
+            "event_id": event_id,
+            "new_status": status.value,
+            "processed": now,
+            "reason": error and error[:500],
+        }
         async with self._db.session() as session:
-            await session.execute(
-                update(InboundEventRow)
-                .where(col(InboundEventRow.id) == event_id)
-                .values(status=status, processed_at=now, error=error and error[:500])
-            )
+            await session.execute(self._finish, values)
 
     async def pending(
         self, *, channel: str, received_before: datetime, limit: int = 100
@@ -345,10 +396,33 @@ class DialogStates:
     async def load(self, key: DialogKey) -> DialogState:
         """The stored state, or an empty one at version 0."""
         async with self._db.session() as session:
-            row = (await session.scalars(select(DialogStateRow).where(_matches(key)))).first()
+            row = (await session.execute(self._load, _key_values(key))).first()
         if row is None:
             return DialogState()
         return DialogState(dialog=row.dialog, state=dict(row.state), version=row.version)
+
+    @cached_property
+    def _load(self) -> Executable:
+        return select(
+            col(DialogStateRow.dialog), col(DialogStateRow.state), col(DialogStateRow.version)
+        ).where(_by_key())
+
+    @cached_property
+    def _update(self) -> Executable:
+        return (
+            update(DialogStateRow)
+            .where(_by_key(), col(DialogStateRow.version) == bindparam("expected"))
+            .values(
+                dialog=bindparam("new_dialog"),
+                state=bindparam("new_state"),
+                version=bindparam("new_version"),
+                # `touch=False` passes None: the time stays as it was.
+                updated_at=func.coalesce(
+                    bindparam("touched_at", type_=UTCDateTime()),
+                    col(DialogStateRow.updated_at),
+                ),
+            )
+        )
 
     async def save(
         self,
@@ -366,18 +440,15 @@ class DialogStates:
             if expected == 0:
                 written = await self._insert_first(session, key, dialog, state, now)
             else:
-                changes: dict[str, Any] = {
-                    "dialog": dialog,
-                    "state": state,
-                    "version": expected + 1,
+                changes = {
+                    **_key_values(key),
+                    "expected": expected,
+                    "new_dialog": dialog,
+                    "new_state": state,
+                    "new_version": expected + 1,
+                    "touched_at": now if touch else None,
                 }
-                if touch:
-                    changes["updated_at"] = now
-                result = await session.execute(
-                    update(DialogStateRow)
-                    .where(_matches(key), col(DialogStateRow.version) == expected)
-                    .values(**changes)
-                )
+                result = await session.execute(self._update, changes)
                 written = getattr(result, "rowcount", 0) == 1
         if not written:
             raise ConcurrencyConflict(f"dialog state changed since version {expected}")
@@ -424,12 +495,20 @@ class DialogStates:
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def _matches(key: DialogKey) -> Any:
+def _by_key() -> Any:
     return and_(
-        col(DialogStateRow.channel) == key.channel,
-        col(DialogStateRow.conversation_id) == key.conversation_id,
-        col(DialogStateRow.user_id) == key.user_id,
+        col(DialogStateRow.channel) == bindparam("key_channel"),
+        col(DialogStateRow.conversation_id) == bindparam("key_conversation"),
+        col(DialogStateRow.user_id) == bindparam("key_user"),
     )
+
+
+def _key_values(key: DialogKey) -> dict[str, str]:
+    return {
+        "key_channel": key.channel,
+        "key_conversation": key.conversation_id,
+        "key_user": key.user_id,
+    }
 
 
 class Preferences:
