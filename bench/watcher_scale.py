@@ -12,9 +12,10 @@ Measured:
     BUFFERS) of its SELECT to show whether `ix_ticket_sla_next_due` is used;
 (b) recomputing every ticket's `sla_next_due` after a calendar change (a new closed day in
     SNAZ): from each ticket's event log with the SLA engine under the new calendar,
-    - as the bot does it after a change, `dialogs.ticket_state.refresh_next_due` per ticket
-      (three transactions each) on a sample, extrapolated to all tickets;
-    - batched: the events of `--batch` tickets per query, the engine in Python, one
+    - one ticket at a time, `dialogs.ticket_state.refresh_next_due` (what the bot runs after
+      a change to one ticket; three transactions each) on a sample, extrapolated;
+    - as the bot does it at its first start after the change: `SlaWatcher.follow_terms`;
+    - the floor, raw asyncpg: the events of `--batch` tickets per query, the engine in Python, one
       `UPDATE … FROM unnest(…)` per batch, over all tickets (or `--recompute` of them,
       extrapolated, which the output says).
 
@@ -47,9 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/watcher_scale.py`
     sys.path.insert(0, str(ROOT))
 
-from bot.watcher import LEASE  # noqa: E402
+from bot.watcher import LEASE, SlaWatcher  # noqa: E402
 from dialogs.services import Services  # noqa: E402
-from dialogs.ticket_state import refresh_next_due  # noqa: E402
+from dialogs.ticket_state import RECOMPUTE_BATCH, refresh_next_due  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.directory import ClosedDay, Directory, Priority, load_directory  # noqa: E402
 from storage.files import BlobStore  # noqa: E402
@@ -301,6 +302,25 @@ async def recompute_per_ticket(url: str, directory: Directory, sample: Sequence[
         await database.dispose()
 
 
+async def recompute_at_start(url: str, directory: Directory) -> tuple[float, int]:
+    """What a replica does at its first start after the change: `SlaWatcher.follow_terms`
+    (`refresh_all_next_due` over every open ticket); (seconds, instants moved)."""
+    database = Database(url)
+    try:
+        services = Services(
+            store=Store(database),
+            directory=directory,
+            blobs=BlobStore(Path(tempfile.gettempdir()) / "watcher-scale", max_bytes=1),
+            sla=SlaCatalog(directory),
+            clock=lambda: NOW,
+        )
+        started = time.perf_counter()
+        moved = await SlaWatcher(services).follow_terms()
+        return time.perf_counter() - started, moved or 0
+    finally:
+        await database.dispose()
+
+
 async def recompute_batched(dsn: str, directory: Directory, limit: int, batch: int) -> Timing:
     """The events of `batch` tickets per query, the engine, one UPDATE per batch."""
     catalog = SlaCatalog(directory)
@@ -442,6 +462,13 @@ async def run(args: argparse.Namespace) -> None:
             f"    per ticket with refresh_next_due (3 transactions each), sample of "
             f"{len(sample):,}: {per_ticket * 1000:.2f} ms per ticket → "
             f"{per_ticket * args.tickets / 60:.1f} min for {args.tickets:,} (extrapolated)",
+            flush=True,
+        )
+        seconds, moved = await recompute_at_start(url, changed)
+        print(
+            f"    at the next start (SlaWatcher.follow_terms, {RECOMPUTE_BATCH} tickets per "
+            f"batch): {seconds:.1f} s, {seconds / args.tickets * 1e6:.0f} µs per ticket, "
+            f"{moved:,} instants moved",
             flush=True,
         )
         limit = min(args.recompute or args.tickets, args.tickets)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,17 +28,21 @@ from dialogs.ticket_state import (
     Due,
     TicketView,
     due_items,
+    refresh_all_next_due,
     view,
 )
 from dialogs.when import in_words
 from storage.errors import ChatOpsError
 from storage.models import TicketRow
+from storage.sla import terms_fingerprint
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 POLL_SECONDS = 15.0
 # Tickets claimed per query; a pass claims batch after batch until nothing due is left.
 BATCH = 50
+# Where the digest of the SLA terms the stored instants were computed with is kept.
+TERMS_KEY = "sla-terms"
 _RECORD = {"milestone": NOTICE, "customer_reminder": CUSTOMER_REMINDED,
            "vendor_chase": VENDOR_CHASED}  # fmt: skip
 
@@ -48,17 +53,42 @@ class SlaWatcher:
     def __init__(self, services: Services, *, batch: int = BATCH) -> None:
         self._services = services
         self._batch = batch
+        self._terms_checked = False
 
     async def run(self, poll: float = POLL_SECONDS) -> None:
         """Watch forever (until cancelled at shutdown)."""
         while True:
             try:
+                if not self._terms_checked:
+                    await self.follow_terms()
+                    self._terms_checked = True
                 await self.check()
             except ChatOpsError as exc:
                 log.warning("SLA watch pass failed, retrying: %s", exc)
             except Exception:  # the watcher must outlive any one bad pass
                 log.exception("SLA watch pass failed")
             await asyncio.sleep(poll)
+
+    async def follow_terms(self) -> int | None:
+        """After the directory's calendars or contract terms changed (a new closed day, other
+        hours), recompute every open ticket's next instant, once: at the first start that sees
+        the change. Returns how many instants moved (None: nothing had changed)."""
+        services = self._services
+        fingerprint = terms_fingerprint(services.directory)
+        stored = await services.store.preferences.get(TERMS_KEY)
+        if stored is not None and stored.get("sha256") == fingerprint:
+            return None
+        started = time.perf_counter()
+        moved = await refresh_all_next_due(services)
+        await services.store.preferences.put(
+            TERMS_KEY, {"sha256": fingerprint}, now=services.clock()
+        )
+        log.info(
+            "SLA terms changed: recomputed open tickets in %.1f s, %d moved",
+            time.perf_counter() - started,
+            moved,
+        )
+        return moved
 
     async def check(self) -> int:
         """One pass over the due tickets; returns how many announcements were queued.

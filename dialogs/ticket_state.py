@@ -16,7 +16,7 @@ from dialogs.services import Services
 from dialogs.when import in_words
 from storage.directory import Product
 from storage.models import TicketEventRow, TicketRow, TicketStatus
-from storage.sla import SlaEventKind, SlaState, sla_state
+from storage.sla import SlaEventKind, SlaState, TermsFor, sla_state
 from storage.tickets import sla_events
 
 NOTICE = "sla_notice"
@@ -110,6 +110,36 @@ async def refresh_next_due(services: Services, ticket: TicketRow) -> None:
         return
     items = due_items(await view(services, current, now), services)
     await services.store.tickets.set_next_due(ticket.id, items[0].at if items else None)
+
+
+# Tickets recomputed per batch: small enough that the loop is never held for long (the engine
+# needs about 0.1 ms per ticket).
+RECOMPUTE_BATCH = 200
+
+
+async def refresh_all_next_due(services: Services, *, batch: int = RECOMPUTE_BATCH) -> int:
+    """Recompute when the watcher must look at each open ticket (after the calendars or the
+    contract terms changed), a batch at a time; returns how many instants changed."""
+    tickets, now = services.store.tickets, services.clock()
+    terms: dict[str, TermsFor] = {}
+    last, changed = 0, 0
+    while rows := await tickets.open_after(last, limit=batch):
+        logs = await tickets.events_of([row.id for row in rows if row.id is not None])
+        changes = []
+        for row in rows:
+            assert row.id is not None
+            if row.customer_key not in terms:
+                terms[row.customer_key] = services.sla.terms_for(row.customer_key)
+            events = logs[row.id]
+            state = sla_state(sla_events(events), terms[row.customer_key], now)
+            items = due_items(TicketView(row, events, state), services)
+            due = items[0].at if items else None
+            if due != row.sla_next_due:
+                changes.append((row.id, row.sla_next_due, due))
+        await tickets.replace_next_due(changes)
+        changed += len(changes)
+        last = rows[-1].id or last
+    return changed
 
 
 async def after_change(services: Services, ticket: TicketRow, event: str) -> TicketView:

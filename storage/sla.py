@@ -20,10 +20,13 @@ The rules (also in the README):
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from importlib.metadata import version
 
 from storage.calendar import BusinessCalendar
 from storage.directory import Directory, Priority
@@ -310,3 +313,24 @@ class SlaCatalog:
 def terms_from_directory(directory: Directory, customer_key: str | None = None) -> TermsFor:
     """Terms for one customer of `directory` (a catalog of its own; see `SlaCatalog`)."""
     return SlaCatalog(directory).terms_for(customer_key)
+
+
+def terms_fingerprint(directory: Directory) -> str:
+    """A digest of everything the SLA instants of open tickets depend on: service times
+    (windows, holidays, closed days), contracts, customers' contracts and overrides, the
+    reminder delays, and the version of the `holidays` package (its data changes too)."""
+    provider = directory.provider
+    relevant = {
+        "service_times": {k: v.model_dump(mode="json") for k, v in directory.service_times.items()},
+        "contracts": {k: v.model_dump(mode="json") for k, v in directory.contracts.items()},
+        "customers": {
+            c.key: [c.contract, c.overrides.model_dump(mode="json")] for c in directory.customers
+        },
+        "reminders": [
+            provider.logs_reminder_after,
+            provider.vendor_chase_after,
+            provider.notify_outside_service_time,
+        ],
+        "holidays": version("holidays"),
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -295,6 +295,53 @@ class Tickets:
                 .where(col(TicketRow.id).in_(ticket_ids), col(TicketRow.incident_key).is_(None))
                 .values(incident_key=key)
             )
+
+    async def open_after(self, ticket_id: int, *, limit: int) -> Sequence[TicketRow]:
+        """Unresolved tickets with an id above `ticket_id`, in id order (to page through)."""
+        async with self._db.session() as session:
+            query = (
+                select(TicketRow)
+                .where(
+                    col(TicketRow.id) > ticket_id,
+                    col(TicketRow.status) != TicketStatus.RESOLVED,
+                )
+                .order_by(col(TicketRow.id))
+                .limit(limit)
+            )
+            return (await session.scalars(query)).all()
+
+    async def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEventRow]]:
+        """The event logs of several tickets in one query, each in order."""
+        logs: dict[int, list[TicketEventRow]] = {ticket_id: [] for ticket_id in ticket_ids}
+        async with self._db.session() as session:
+            query = (
+                select(TicketEventRow)
+                .where(col(TicketEventRow.ticket_id).in_(ticket_ids))
+                .order_by(col(TicketEventRow.id))
+            )
+            for row in await session.scalars(query):
+                logs[row.ticket_id].append(row)
+        return logs
+
+    async def replace_next_due(
+        self, changes: Sequence[tuple[int, datetime | None, datetime | None]]
+    ) -> None:
+        """Set (ticket id, as read, new) next-due times in one batch; a ticket whose time
+        changed since it was read (a live turn refreshed it) keeps that fresher value."""
+        if not changes:
+            return
+        statement = (
+            update(TicketRow)
+            .where(
+                col(TicketRow.id) == bindparam("ticket_id"),
+                col(TicketRow.sla_next_due).is_not_distinct_from(bindparam("as_read")),
+            )
+            .values(sla_next_due=bindparam("due"))
+        )
+        rows = [{"ticket_id": i, "as_read": old, "due": new} for i, old, new in changes]
+        async with self._db.session() as session:
+            connection = await session.connection()  # Core executemany, not an ORM bulk update
+            await connection.execute(statement, rows)
 
     async def set_next_due(self, ticket_id: int, due: datetime | None) -> None:
         """Store when the SLA watcher must look at the ticket next."""

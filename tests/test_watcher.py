@@ -7,14 +7,14 @@ and step the clock minute by minute, as a watcher running every minute would see
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from adapters.model import Sender
 from bot.watcher import SlaWatcher
-from storage.directory import Directory
+from storage.directory import ClosedDay, Directory
 from storage.models import OutboxRow
 from storage.repositories import Store
 from tests.transcript import Transcript, customer_contact, report_by_card, staff_member
@@ -206,3 +206,58 @@ async def test_one_ticket_the_watcher_cannot_read_does_not_silence_the_others(
     assert await SlaWatcher(bot.services).check() == 1
     texts = thread_texts(await messages(world_store))
     assert [text.split(":")[0] for text in texts] == ["⚠️ CCS-2026-000002"]
+
+
+def with_closed_day(directory: Directory, day: date) -> Directory:
+    """The directory with `day` closed in every service time (the provider's offsite)."""
+    closed = ClosedDay(month=day.month, day=day.day, year=day.year, name="Provider offsite")
+    service_times = {
+        key: service_time.model_copy(update={"closed_days": (*service_time.closed_days, closed)})
+        for key, service_time in directory.service_times.items()
+    }
+    return directory.model_copy(update={"service_times": service_times})
+
+
+async def test_after_a_calendar_change_the_next_start_brings_every_ticket_up_to_date(
+    directory: Directory, store: Store, clara: Sender, tmp_path: Path
+) -> None:
+    # Reported Wednesday 15:30 while Thursday 08.01. was to be closed: 50 % on Friday 08:30.
+    offsite = with_closed_day(directory, date(2026, 1, 8))
+    await store.customers.sync(customers=offsite.customers, now=vienna("2026-01-01T00:00"))
+    before = Transcript(offsite, store, blob_root=tmp_path / "files")
+    before.now = vienna("2026-01-07T15:30")
+    await report_by_card(before, clara)
+    assert await SlaWatcher(before.services).follow_terms() == 0  # first start: terms noted
+
+    # The offsite is called off and the bot restarted with the directory as it was: the
+    # warnings are due on Thursday again, and go out then, not a day late.
+    after = Transcript(directory, store, blob_root=tmp_path / "files")
+    after.now = vienna("2026-01-07T16:00")
+    watcher = SlaWatcher(after.services)
+    assert await watcher.follow_terms() == 1
+    assert await watcher.follow_terms() is None  # once
+
+    fired = await run_until(after, watcher, vienna("2026-01-09T12:00"))
+    assert fired == ["Thu 08:30", "Thu 09:30", "Thu 10:06", "Thu 10:30"]
+
+
+async def test_recomputing_keeps_an_instant_a_live_turn_changed_meanwhile(
+    bot: Transcript, clara: Sender, world_store: Store
+) -> None:
+    bot.now = vienna("2026-01-07T15:30")
+    await report_by_card(bot, clara)
+    await report_by_card(bot, clara)
+    tickets = [await world_store.tickets.by_number(f"CCS-2026-00000{n}") for n in (1, 2)]
+    read = [(t.id, t.sla_next_due) for t in tickets if t is not None and t.id is not None]
+    assert len(read) == 2 and all(due is not None for _id, due in read)
+    (live, live_read), (quiet, quiet_read) = read
+    assert live_read is not None and quiet_read is not None
+    fresher = live_read + timedelta(hours=1)
+    await world_store.tickets.set_next_due(live, fresher)  # e.g. an ack in between
+
+    await world_store.tickets.replace_next_due(
+        [(live, live_read, live_read + MINUTE), (quiet, quiet_read, quiet_read + MINUTE)]
+    )
+
+    stored = [await world_store.tickets.get(ticket_id) for ticket_id in (live, quiet)]
+    assert [row.sla_next_due for row in stored if row] == [fresher, quiet_read + MINUTE]
