@@ -153,22 +153,19 @@ class Dispatcher:
             thread = await self._store.incidents.get(key=incident, channel=channel.value)
             if thread is None:
                 raise NotYet("the incident's grouped alert is not posted yet")
-            await self._sender(channel).send_proactive(thread.reference, [_members_post(rows)])
+            post = _members_post(rows)
+            await self._sender(channel).send_proactive(thread.reference, [post])
         except ChannelError as exc:
             for row in rows:
                 await self._failed(row, exc)
             return 0
-        ids = [row.id for row in rows if row.id is not None]
-        now = self._clock()
-        await self._store.threads.add_shared(
-            ticket_ids=[row.ticket_id for row in rows if row.ticket_id is not None],
-            channel=channel.value,
+        await self._store.outbox.members_posted(
+            rows,
             root_message_id=thread.root_message_id,
             reference=thread.reference,
-            now=now,
+            now=self._clock(),
         )
-        await self._store.outbox.sent_all(ids, now=now)
-        return len(ids)
+        return len(rows)
 
     async def _send(self, row: OutboxRow) -> None:
         channel = Channel(row.channel)
@@ -267,12 +264,15 @@ class Dispatcher:
 
 
 def _members_post(rows: list[OutboxRow]) -> Outgoing:
-    """One ticket's own card, or one list for several: "N more tickets …", a line each."""
-    first = outgoing_from_json(rows[0].payload["answers"][0])
+    """One ticket's own card, or one list for several: "N tickets …", a line each."""
+    try:
+        first = outgoing_from_json(rows[0].payload["answers"][0])
+        lines = [Fact(*row.payload["line"]) for row in rows if "line" in row.payload]
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # never retried forever
+        raise PermanentChannelError(f"a malformed member alert: {exc!r}") from exc
     if len(rows) == 1:
         return first
-    title = f"{len(rows)} more tickets reported in this possible outage"
-    lines = [Fact(*row.payload["line"]) for row in rows if "line" in row.payload]
+    title = f"{len(rows)} tickets joined this possible outage"
     note = (
         (f"The first {MEMBERS_LISTED} are listed; `queue` shows every open ticket.",)
         if len(lines) > MEMBERS_LISTED

@@ -58,10 +58,13 @@ class SlaWatcher:
     async def run(self, poll: float = POLL_SECONDS) -> None:
         """Watch forever (until cancelled at shutdown)."""
         while True:
-            try:
-                if not self._terms_checked:
+            if not self._terms_checked:
+                try:
                     await self.follow_terms()
                     self._terms_checked = True
+                except Exception:  # tried again next pass; watching must go on meanwhile
+                    log.exception("recomputing the SLA instants after a terms change failed")
+            try:
                 await self.check()
             except ChatOpsError as exc:
                 log.warning("SLA watch pass failed, retrying: %s", exc)

@@ -6,6 +6,7 @@ Announcements are recorded in the ticket's event log (`sla_notice`, `customer_re
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from storage.directory import Product
 from storage.models import TicketEventRow, TicketRow, TicketStatus
 from storage.sla import SlaEventKind, SlaState, TermsFor, sla_state
 from storage.tickets import sla_events
+
+log = logging.getLogger(__name__)
 
 NOTICE = "sla_notice"
 CUSTOMER_REMINDED = "customer_reminded"
@@ -128,11 +131,15 @@ async def refresh_all_next_due(services: Services, *, batch: int = RECOMPUTE_BAT
         changes = []
         for row in rows:
             assert row.id is not None
-            if row.customer_key not in terms:
-                terms[row.customer_key] = services.sla.terms_for(row.customer_key)
-            events = logs[row.id]
-            state = sla_state(sla_events(events), terms[row.customer_key], now)
-            items = due_items(TicketView(row, events, state), services)
+            try:
+                if row.customer_key not in terms:
+                    terms[row.customer_key] = services.sla.terms_for(row.customer_key)
+                events = logs[row.id]
+                state = sla_state(sla_events(events), terms[row.customer_key], now)
+                items = due_items(TicketView(row, events, state), services)
+            except Exception:  # e.g. its contract left the directory: keep its instant
+                log.exception("could not recompute the SLA instants of ticket %s", row.number)
+                continue
             due = items[0].at if items else None
             if due != row.sla_next_due:
                 changes.append((row.id, row.sla_next_due, due))

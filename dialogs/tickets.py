@@ -140,15 +140,16 @@ async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | 
         return None
     tickets, since = services.store.tickets, ticket.created_at - tunables.incident_window
     assert ticket.id is not None
-    # In a storm almost every report joins a known incident: one indexed lookup, not a scan
-    # of every recent report (which made a storm quadratic).
+    # Counted in the database and, in a storm, joined to the known incident by one indexed
+    # lookup: loading every recent report for every new one made a storm quadratic.
+    customers = await tickets.customers_reporting(product=ticket.product, since=since)
+    if customers < tunables.incident_threshold:
+        return None
     known = await tickets.incident_of_product(product=ticket.product, since=since)
     if known is not None:
         await tickets.set_incident([ticket.id], known)
         return known
     recent = await tickets.recent_of_product(product=ticket.product, since=since)
-    if len({row.customer_key for row in recent}) < tunables.incident_threshold:
-        return None
     # Replicas that tip the same incident at once derive the same key (and queue its alert
     # once, by that key).
     key = f"{ticket.product}:{min(recent, key=lambda row: row.id or 0).number}"

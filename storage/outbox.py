@@ -152,6 +152,41 @@ class Outbox:
         """Delivered: never again."""
         await self.sent_all([row_id], now=now)
 
+    async def members_posted(
+        self,
+        rows: Sequence[OutboxRow],
+        *,
+        root_message_id: str,
+        reference: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        """A possible outage's member alerts were posted into its thread: mark them sent and
+        remember that their tickets live in that thread (their updates go there), together, so
+        a failure in between cannot post the list again."""
+        threads = [
+            {
+                "ticket_id": row.ticket_id,
+                "channel": row.channel,
+                "root_message_id": f"{SHARED_THREAD}{root_message_id}:{row.ticket_id}",
+                "reference": reference,
+                "created_at": now,
+            }
+            for row in rows
+            if row.ticket_id is not None
+        ]
+        async with self._db.session() as session:
+            if threads:
+                await session.execute(
+                    self._db.insert(TicketThreadRow)
+                    .values(threads)
+                    .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
+                )
+            await session.execute(
+                update(OutboxRow)
+                .where(col(OutboxRow.id).in_([row.id for row in rows]))
+                .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+            )
+
     async def sent_all(self, row_ids: Sequence[int], *, now: datetime) -> None:
         """Delivered together (one post for several rows)."""
         async with self._db.session() as session:
@@ -230,37 +265,6 @@ class TicketThreads:
                 reference=reference,
                 created_at=now,
             )
-            .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
-        )
-        async with self._db.session() as session:
-            await session.execute(statement)
-
-    async def add_shared(
-        self,
-        *,
-        ticket_ids: Sequence[int],
-        channel: str,
-        root_message_id: str,
-        reference: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        """Remember that these tickets live in another thread (a possible outage's): their
-        updates are posted there. Each gets its own key (`shared:<root>:<ticket>`)."""
-        if not ticket_ids:
-            return
-        values = [
-            {
-                "ticket_id": ticket_id,
-                "channel": channel,
-                "root_message_id": f"{SHARED_THREAD}{root_message_id}:{ticket_id}",
-                "reference": reference,
-                "created_at": now,
-            }
-            for ticket_id in ticket_ids
-        ]
-        statement = (
-            self._db.insert(TicketThreadRow)
-            .values(values)
             .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
         )
         async with self._db.session() as session:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -273,7 +273,8 @@ class Tickets:
             return (await session.scalars(query)).all()
 
     async def incident_of_product(self, *, product: str, since: datetime) -> str | None:
-        """The possible outage a fault about `product` reported since `since` belongs to."""
+        """The possible outage the latest grouped fault about `product` since `since` belongs
+        to."""
         async with self._db.session() as session:
             query = (
                 select(TicketRow.incident_key)
@@ -282,10 +283,21 @@ class Tickets:
                     col(TicketRow.created_at) >= since,
                     col(TicketRow.incident_key).is_not(None),
                 )
+                .order_by(col(TicketRow.created_at).desc())
                 .limit(1)
             )
             key: str | None = (await session.scalars(query)).first()
         return key
+
+    async def customers_reporting(self, *, product: str, since: datetime) -> int:
+        """How many customers reported faults about one product since `since`."""
+        async with self._db.session() as session:
+            query = select(func.count(func.distinct(TicketRow.customer_key))).where(
+                col(TicketRow.product) == product,
+                col(TicketRow.created_at) >= since,
+                col(TicketRow.kind) == "fault",
+            )
+            return int((await session.execute(query)).scalar_one())
 
     async def set_incident(self, ticket_ids: Sequence[int], key: str) -> None:
         """Group tickets under a possible outage (those already grouped keep their incident)."""

@@ -144,7 +144,7 @@ async def test_members_reported_together_are_one_post_in_the_grouped_alerts_thre
         "**Possible outage: Webex Calling**",
     ]
     [members] = into_thread(teams, "root-3")
-    assert members[0] == "**2 more tickets reported in this possible outage**"
+    assert members[0] == "**2 tickets joined this possible outage**"
     assert members[1].startswith("- CCS-2026-000003: Globex GmbH · P2 · reaction ")
     assert members[2].startswith("- CCS-2026-000004: Initech · P2 · reaction ")
     assert len(members) == 3
@@ -191,7 +191,7 @@ async def test_a_storm_of_members_is_one_post_that_lists_the_first_ones(
     assert await dispatcher.deliver_due() == 3 + (reports - 2)  # 2 alerts, incident, members
 
     [members] = into_thread(teams, "root-3")
-    assert members[0] == f"**{reports - 2} more tickets reported in this possible outage**"
+    assert members[0] == f"**{reports - 2} tickets joined this possible outage**"
     assert members[1] == f"The first {MEMBERS_LISTED} are listed; `queue` shows every open ticket."
     assert len(members) == 2 + MEMBERS_LISTED
     assert members[2].startswith("- CCS-2026-000003: ")
@@ -206,3 +206,49 @@ def test_digest_slots_are_the_same_on_every_replica() -> None:
     assert next_digest_slot(start + MEMBER_DIGEST_EVERY - timedelta(seconds=1)) == (
         start + MEMBER_DIGEST_EVERY
     )
+
+
+async def test_an_incident_stops_taking_reports_once_the_burst_is_over(
+    bot: Transcript, four_customers: Directory, store: Store
+) -> None:
+    for index in range(3):
+        await report_by_card(bot, contact(four_customers, index), since="")
+    bot.now += timedelta(minutes=8)
+    await report_by_card(bot, contact(four_customers, 3), since="")  # 4 customers in 10 min
+    bot.now += timedelta(minutes=9)
+    # Only this one and the one 9 minutes ago are within the last 10 minutes: not a burst.
+    await report_by_card(bot, contact(four_customers, 0), since="")
+
+    late = await store.tickets.by_number("CCS-2026-000005")
+    joined = await store.tickets.by_number("CCS-2026-000004")
+    assert joined is not None and joined.incident_key == "webex-calling:CCS-2026-000001"
+    assert late is not None and late.incident_key is None
+    kinds = [row.kind for row in await outbox(store) if row.kind != "conversation"]
+    assert kinds[-1] == "channel"  # an alert of its own
+
+
+async def test_a_malformed_member_alert_is_given_up_not_retried_forever(
+    bot: Transcript, four_customers: Directory, store: Store
+) -> None:
+    for index in range(4):
+        await report_by_card(bot, contact(four_customers, index), since="")
+    dispatcher, _teams = await dispatcher_with_teams(bot, store)
+    await dispatcher.deliver_due()
+    ticket = await store.tickets.by_number("CCS-2026-000004")
+    assert ticket is not None and ticket.incident_key is not None
+    broken = await store.outbox.enqueue(
+        dedupe_key="broken-member",
+        channel="teams",
+        kind="member",
+        target={"incident": ticket.incident_key},
+        payload={"answers": []},
+        now=bot.now,
+        ticket_id=ticket.id,
+    )
+    assert broken is not None
+
+    assert await dispatcher.deliver_due() == 0
+
+    row = await store.outbox.get(broken)
+    assert row is not None and row.status == "dead"
+    assert "malformed member alert" in (row.last_error or "")

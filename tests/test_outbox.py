@@ -189,9 +189,17 @@ async def test_the_running_dispatcher_reports_a_message_it_gave_up_on_at_once(
     reachable: Store, directory: Directory, clock: Clock, teams: FakeChannel
 ) -> None:
     outbox = dispatcher(reachable, directory, clock, teams)
+    checked = asyncio.Event()
+    report_dead = outbox.report_dead
+
+    async def noted_report_dead() -> None:
+        await report_dead()
+        checked.set()
+
+    outbox.report_dead = noted_report_dead  # type: ignore[method-assign]
     running = asyncio.create_task(outbox.run(poll=0.01))
     try:
-        await asyncio.sleep(0.05)  # the start-up check for dead messages is behind it
+        await asyncio.wait_for(checked.wait(), 5)  # the start-up check is behind it
         teams.failures = [PermanentChannelError("HTTP 403: the bot was removed")]
         await queue(reachable, "e3", "hello")
         await asyncio.wait_for(teams.posted.wait(), 5)

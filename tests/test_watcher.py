@@ -261,3 +261,32 @@ async def test_recomputing_keeps_an_instant_a_live_turn_changed_meanwhile(
 
     stored = [await world_store.tickets.get(ticket_id) for ticket_id in (live, quiet)]
     assert [row.sla_next_due for row in stored if row] == [fresher, quiet_read + MINUTE]
+
+
+async def test_a_ticket_that_cannot_be_recomputed_does_not_hold_up_the_others(
+    directory: Directory, store: Store, clara: Sender, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from storage.models import TicketEventRow
+
+    offsite = with_closed_day(directory, date(2026, 1, 8))
+    await store.customers.sync(customers=offsite.customers, now=vienna("2026-01-01T00:00"))
+    before = Transcript(offsite, store, blob_root=tmp_path / "files")
+    before.now = vienna("2026-01-07T15:30")
+    await report_by_card(before, clara)
+    await report_by_card(before, clara)
+    await SlaWatcher(before.services).follow_terms()
+    broken = await store.tickets.by_number("CCS-2026-000001")
+    assert broken is not None
+    async with store.database.session() as session:  # its contract is gone from the directory
+        await session.execute(
+            update(TicketEventRow)
+            .where(col(TicketEventRow.ticket_id) == broken.id)
+            .values(data={"contract": "retired", "priority": "P2"})
+        )
+
+    after = Transcript(directory, store, blob_root=tmp_path / "files")
+    after.now = vienna("2026-01-07T16:00")
+    assert await SlaWatcher(after.services).follow_terms() == 1  # the other one moved

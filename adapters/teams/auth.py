@@ -136,14 +136,17 @@ class _CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (self._app_id, service_url, audience or "")
-        client = self._clients.get(key)
-        if client is None:
-            client = await self._inner.create(service_url, audience)
-            if len(self._clients) >= MAX_CONNECTOR_CLIENTS:
-                self._clients.pop(next(iter(self._clients)))  # oldest; only tests see many
-            self._clients[key] = client
-        else:
+        client = self._clients.pop(key, None)
+        if client is not None:
+            self._clients[key] = client  # the most recently used last
             await CachingCredentialsFactory.warm(client.config.credentials)
+            return client
+        client = await self._inner.create(service_url, audience)
+        if len(self._clients) >= MAX_CONNECTOR_CLIENTS:
+            # The least recently used; not closed, as a send may still be using it (its
+            # connections close when it is garbage-collected).
+            self._clients.pop(next(iter(self._clients)))
+        self._clients[key] = client
         return client
 
 
