@@ -17,7 +17,7 @@ from dialogs.services import Services
 from dialogs.when import in_words
 from storage.directory import Product
 from storage.models import TicketEventRow, TicketRow, TicketStatus
-from storage.sla import SlaEventKind, SlaState, TermsFor, sla_state
+from storage.sla import SlaEventKind, SlaState, sla_state
 from storage.tickets import sla_events
 
 log = logging.getLogger(__name__)
@@ -52,9 +52,21 @@ class TicketView:
 async def view(services: Services, ticket: TicketRow, now: datetime) -> TicketView:
     """Load the ticket's log and derive its SLA state as of `now`."""
     assert ticket.id is not None
-    rows = await services.store.tickets.events(ticket.id)
-    state = sla_state(sla_events(rows), services.sla.terms_for(ticket.customer_key), now)
-    return TicketView(ticket, rows, state)
+    return view_of(services, ticket, await services.store.tickets.events(ticket.id), now)
+
+
+def view_of(
+    services: Services, ticket: TicketRow, events: Sequence[TicketEventRow], now: datetime
+) -> TicketView:
+    """The SLA state as of `now` from an event log already loaded."""
+    state = sla_state(sla_events(events), services.sla.terms_for(ticket.customer_key), now)
+    return TicketView(ticket, events, state)
+
+
+def next_due(view_: TicketView, services: Services) -> datetime | None:
+    """When the watcher must look at the ticket next (None: nothing more to announce)."""
+    items = due_items(view_, services)
+    return items[0].at if items else None
 
 
 def due_items(view_: TicketView, services: Services) -> list[Due]:
@@ -111,8 +123,9 @@ async def refresh_next_due(services: Services, ticket: TicketRow) -> None:
     if current is None or current.status == TicketStatus.RESOLVED:
         await services.store.tickets.set_next_due(ticket.id, None)
         return
-    items = due_items(await view(services, current, now), services)
-    await services.store.tickets.set_next_due(ticket.id, items[0].at if items else None)
+    await services.store.tickets.set_next_due(
+        ticket.id, next_due(await view(services, current, now), services)
+    )
 
 
 # Tickets recomputed per batch: small enough that the loop is never held for long (the engine
@@ -124,7 +137,6 @@ async def refresh_all_next_due(services: Services, *, batch: int = RECOMPUTE_BAT
     """Recompute when the watcher must look at each open ticket (after the calendars or the
     contract terms changed), a batch at a time; returns how many instants changed."""
     tickets, now = services.store.tickets, services.clock()
-    terms: dict[str, TermsFor] = {}
     last, changed = 0, 0
     while rows := await tickets.open_after(last, limit=batch):
         logs = await tickets.events_of([row.id for row in rows if row.id is not None])
@@ -132,15 +144,10 @@ async def refresh_all_next_due(services: Services, *, batch: int = RECOMPUTE_BAT
         for row in rows:
             assert row.id is not None
             try:
-                if row.customer_key not in terms:
-                    terms[row.customer_key] = services.sla.terms_for(row.customer_key)
-                events = logs[row.id]
-                state = sla_state(sla_events(events), terms[row.customer_key], now)
-                items = due_items(TicketView(row, events, state), services)
+                due = next_due(view_of(services, row, logs[row.id], now), services)
             except Exception:  # e.g. its contract left the directory: keep its instant
                 log.exception("could not recompute the SLA instants of ticket %s", row.number)
                 continue
-            due = items[0].at if items else None
             if due != row.sla_next_due:
                 changes.append((row.id, row.sla_next_due, due))
         await tickets.replace_next_due(changes)

@@ -90,56 +90,32 @@ class Outbox:
 
     async def claim(self, *, now: datetime, limit: int = 5) -> Sequence[OutboxRow]:
         """Due messages, leased to this process for a while (another replica skips them)."""
-        async with self._db.session() as session:
-            query = (
-                select(OutboxRow)
-                .where(
-                    col(OutboxRow.status) == OutboxStatus.PENDING,
-                    col(OutboxRow.next_attempt_at) <= now,
-                    or_(
-                        col(OutboxRow.claimed_until).is_(None),
-                        col(OutboxRow.claimed_until) < now,
-                    ),
-                )
-                .order_by(col(OutboxRow.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-            rows = (await session.scalars(query)).all()
-            if rows:
-                await session.execute(
-                    update(OutboxRow)
-                    .where(col(OutboxRow.id).in_([row.id for row in rows]))
-                    .values(claimed_until=now + LEASE)
-                )
-        return rows
+        query = select(OutboxRow).where(*_claimable(now))
+        return await self._lease(query.with_for_update(skip_locked=True), now=now, limit=limit)
 
     async def claim_incident_members(
         self, *, incident_key: str, channel: str, now: datetime, exclude: Sequence[int], limit: int
     ) -> Sequence[OutboxRow]:
         """Due alerts of a possible outage's tickets on one chat system (besides `exclude`,
         already held), leased like `claim`: they are posted together."""
-        async with self._db.session() as session:
-            query = (
-                select(OutboxRow)
-                .join(TicketRow, col(TicketRow.id) == col(OutboxRow.ticket_id))
-                .where(
-                    col(TicketRow.incident_key) == incident_key,
-                    col(OutboxRow.kind) == "member",
-                    col(OutboxRow.channel) == channel,
-                    col(OutboxRow.status) == OutboxStatus.PENDING,
-                    col(OutboxRow.next_attempt_at) <= now,
-                    or_(
-                        col(OutboxRow.claimed_until).is_(None),
-                        col(OutboxRow.claimed_until) < now,
-                    ),
-                    col(OutboxRow.id).not_in(exclude),
-                )
-                .order_by(col(OutboxRow.id))
-                .limit(limit)
-                .with_for_update(of=OutboxRow, skip_locked=True)
+        query = (
+            select(OutboxRow)
+            .join(TicketRow, col(TicketRow.id) == col(OutboxRow.ticket_id))
+            .where(
+                *_claimable(now),
+                col(TicketRow.incident_key) == incident_key,
+                col(OutboxRow.kind) == "member",
+                col(OutboxRow.channel) == channel,
+                col(OutboxRow.id).not_in(exclude),
             )
-            rows = (await session.scalars(query)).all()
+            .with_for_update(of=OutboxRow, skip_locked=True)
+        )
+        return await self._lease(query, now=now, limit=limit)
+
+    async def _lease(self, query: Any, *, now: datetime, limit: int) -> Sequence[OutboxRow]:
+        """The first `limit` rows of `query` by id, leased in the same transaction."""
+        async with self._db.session() as session:
+            rows = (await session.scalars(query.order_by(col(OutboxRow.id)).limit(limit))).all()
             if rows:
                 await session.execute(
                     update(OutboxRow)
@@ -150,7 +126,8 @@ class Outbox:
 
     async def sent(self, row_id: int, *, now: datetime) -> None:
         """Delivered: never again."""
-        await self.sent_all([row_id], now=now)
+        async with self._db.session() as session:
+            await session.execute(_mark_sent([row_id], now))
 
     async def members_posted(
         self,
@@ -181,20 +158,7 @@ class Outbox:
                     .values(threads)
                     .on_conflict_do_nothing(index_elements=["channel", "root_message_id"])
                 )
-            await session.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id).in_([row.id for row in rows]))
-                .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
-            )
-
-    async def sent_all(self, row_ids: Sequence[int], *, now: datetime) -> None:
-        """Delivered together (one post for several rows)."""
-        async with self._db.session() as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(col(OutboxRow.id).in_(row_ids))
-                .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
-            )
+            await session.execute(_mark_sent([row.id for row in rows if row.id is not None], now))
 
     async def retry(self, row_id: int, *, at: datetime, error: str, attempts: int) -> None:
         """Failed for now: try again at `at`."""
@@ -238,6 +202,23 @@ class Outbox:
             await session.execute(
                 update(OutboxRow).where(col(OutboxRow.id) == row_id).values(**values)
             )
+
+
+def _claimable(now: datetime) -> tuple[Any, ...]:
+    """Pending, due, and not leased to anyone (or the lease ran out)."""
+    return (
+        col(OutboxRow.status) == OutboxStatus.PENDING,
+        col(OutboxRow.next_attempt_at) <= now,
+        or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
+    )
+
+
+def _mark_sent(row_ids: Sequence[int], now: datetime) -> Any:
+    return (
+        update(OutboxRow)
+        .where(col(OutboxRow.id).in_(row_ids))
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+    )
 
 
 class TicketThreads:
