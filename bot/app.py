@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -28,8 +28,9 @@ from bot.pipeline import Core
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
+from bot.understanding import Understanding
 from bot.watcher import SlaWatcher
-from dialogs.catalog import default_commands
+from dialogs.catalog import build_understander, default_commands
 from dialogs.managers import weekly_card
 from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
@@ -136,6 +137,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             logs_reminder_after=parse_duration(directory.provider.logs_reminder_after),
             vendor_chase_after=parse_duration(directory.provider.vendor_chase_after),
             notify_outside_service_time=directory.provider.notify_outside_service_time,
+            reopen_within=timedelta(days=directory.provider.reopen_within_days),
         ),
     )
     services.links = SignedFiles(
@@ -165,11 +167,13 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].start_loop(digest.run(), name="digest")
     app[TASKS].start_loop(DutyWatcher(services).run(), name="duty-watcher")
     app[TASKS].start_loop(MaintenanceReminder(services).run(), name="maintenance-reminder")
+    commands = default_commands()
     router = Router(
         directory=directory,
         services=services,
-        commands=default_commands(),
+        commands=commands,
         metrics=app[METRICS],
+        understander=Understanding.in_background(lambda: build_understander(commands, directory)),
     )
     app[CORE] = Core(
         store=app[STORE],

@@ -1,4 +1,4 @@
-"""`chatops`: serve, migrate, check, manifest."""
+"""`chatops`: serve, migrate, check, manifest, webex, sla, understand."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.sla_cli import add_sla_commands
+from bot.understand_cli import add_understand_command
 from storage.errors import ConfigurationError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     webhooks.set_defaults(run=_webex_webhooks)
 
     add_sla_commands(commands)
+    add_understand_command(commands)
     return parser
 
 

@@ -1,39 +1,50 @@
 """The router: from an `Incoming` to the right dialog or command, for a person the directory
-knows. It is the one place that checks roles and the one place that loads and saves dialog state.
+knows. It is the one place that checks roles and the one place that loads and saves dialog
+state; what people mean is read by `dialogs.understanding` and decided by
+`dialogs.conversation`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from adapters.model import Incoming, Outgoing
 from bot.identity import resolve_actor
 from bot.metrics import Metrics
+from bot.understanding import Understanding
 from dialogs.base import Dialog, DialogStep
-from dialogs.catalog import StartDialog, fallback
+from dialogs.catalog import build_understander
 from dialogs.commands import Command, CommandContext
 from dialogs.context import Language, Turn, as_language
+from dialogs.conversation import Answer, Ask, ClarifyDialog, Conversation, Run, ask_step
+from dialogs.logfiles import files_without_command
 from dialogs.services import Services
 from dialogs.texts import t
-from storage.directory import Directory
+from dialogs.understanding import CANCEL, NONE, Reading
+from storage.directory import Directory, Role
 from storage.errors import ConcurrencyConflict
 from storage.repositories import DialogKey, DialogState
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Fallback = Callable[[Turn, CommandContext], Awaitable[list[Outgoing] | StartDialog | None]]
-CANCEL_WORDS = frozenset({"cancel", "abbrechen", "stop", "abbruch"})
 # Two messages of one person processed at once (two replicas, a fast double click) conflict on
 # the dialog state; the loser re-runs its step on the winner's state.
 CONFLICT_RETRIES = 3
+# Inside a dialog these still work; an answer to a question is never taken for them unless it
+# is the command's own words (or, for help and a language switch, a short sure reading).
+GLOBAL_EXACT = frozenset({"help", "my tickets", "whoami", "language", "report a fault"})
+GLOBAL_UNDERSTOOD = frozenset({"help", "language"})
+GLOBAL_SURE = 0.9
+GLOBAL_MAX_WORDS = 5
 
 
 class Router:
-    """Resolves who is speaking, records them, and runs their dialog or command."""
+    """Resolves who is speaking, records them, understands them, and runs their dialog or
+    command."""
 
     def __init__(
         self,
@@ -42,19 +53,25 @@ class Router:
         services: Services,
         commands: Sequence[Command],
         metrics: Metrics,
-        fallback: Fallback = fallback,
+        understander: Understanding | None = None,
     ) -> None:
         self._directory = directory
         self._store = services.store
         self._clock = services.clock
         self._commands = list(commands)
-        self._fallback = fallback
-        dialogs = {c.dialog.name: c.dialog for c in self._commands if c.dialog is not None}
+        dialogs: dict[str, Dialog] = {
+            c.dialog.name: c.dialog for c in self._commands if c.dialog is not None
+        }
+        dialogs[ClarifyDialog.name] = ClarifyDialog()
         self._context = CommandContext(
             directory=directory, commands=self._commands, dialogs=dialogs, services=services
         )
+        self._conversation = Conversation(self._context)
         self._metrics = metrics
         self._lookup = _lookup_table(self._commands)
+        self._understanding = understander or Understanding.now(
+            build_understander(self._commands, directory)
+        )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """The bot's answers to one incoming message (possibly none)."""
@@ -87,51 +104,107 @@ class Router:
                 log.info("dialog state changed under us; re-running the step")
         return await self._route(turn, key)
 
+    async def read(self, turn: Turn) -> Reading:
+        """What the bot makes of the turn's words, for this person."""
+        understander = await self._understanding.get()
+        may = [c.name for c in self._commands if c.allowed(turn.actor)]
+        zone = self._conversation.zone(turn)
+        return understander.read(turn.incoming.text, now=turn.now, zone=zone, may=may)
+
     async def _route(self, turn: Turn, key: DialogKey) -> list[Outgoing]:
         snapshot = await self._store.dialog_states.load(key)
         active = self._context.dialogs.get(snapshot.dialog or "")
-        if active is not None:
-            return await self._continue_dialog(turn, key, snapshot, active)
-        name, args = parse_command(turn.incoming, self._lookup)
-        command = self._lookup.get(name) if name else None
-        # A command the person may not use gets the same answer as one that does not exist.
+        submitted = _submitted_command(turn.incoming)
+        if active is not None and submitted is None:
+            return await self._in_dialog(turn, key, snapshot, active)
+        if submitted is not None:
+            return await self._run_words(turn, key, snapshot, submitted)
+        has_files = turn.incoming.files or turn.incoming.unreadable_files
+        if has_files and turn.actor.role is Role.CONTACT:
+            self._count(turn.incoming, "files")
+            return await files_without_command(turn, self._context)
+        if not turn.incoming.text.strip():
+            if turn.incoming.value and "action" in turn.incoming.value:
+                # A button of a form whose dialog is over (already sent, cancelled, expired).
+                self._count(turn.incoming, "stale-card")
+                return [turn.reply(t("card_expired", turn.actor.language))]
+            return []
+        reading = await self.read(turn)
+        return await self._act(turn, key, snapshot, reading)
+
+    async def _act(
+        self, turn: Turn, key: DialogKey, snapshot: DialogState, reading: Reading
+    ) -> list[Outgoing]:
+        decision = await self._conversation.decide(turn, reading)
+        self._count(turn.incoming, _outcome(decision, reading))
+        match decision:
+            case Answer(answers):
+                return answers
+            case Ask():
+                step = ask_step(turn, decision)
+                return await self._save(key, self._context.dialogs["clarify"], step, snapshot)
+            case Run(command, args, note):
+                answers = await self._run(turn, key, snapshot, command, args)
+                return [turn.reply(note), *answers] if note else answers
+        raise AssertionError(decision)  # pragma: no cover
+
+    async def _run_words(
+        self, turn: Turn, key: DialogKey, snapshot: DialogState, words: str
+    ) -> list[Outgoing]:
+        """A command line from a button: exactly what it says, for who may use it."""
+        name, args = parse_command(words, self._lookup)
+        command = self._lookup.get(name)
         if command is None or not command.allowed(turn.actor):
-            return await self._not_a_command(turn, key, snapshot, name)
+            self._count(turn.incoming, "stale-card")
+            return [turn.reply(t("card_expired", turn.actor.language))]
         self._count(turn.incoming, command.name)
+        return await self._run(turn, key, snapshot, command, args)
+
+    async def _run(
+        self, turn: Turn, key: DialogKey, snapshot: DialogState, command: Command, args: str
+    ) -> list[Outgoing]:
         if command.dialog is not None:
             step = await command.dialog.start(turn, self._context, args)
             return await self._save(key, command.dialog, step, snapshot)
         return await command.handler(turn, self._context, args)
 
-    async def _not_a_command(
-        self, turn: Turn, key: DialogKey, snapshot: DialogState, name: str
-    ) -> list[Outgoing]:
-        handled = await self._fallback(turn, self._context)
-        if isinstance(handled, StartDialog) and handled.command.dialog is not None:
-            self._count(turn.incoming, handled.command.name)
-            step = await handled.command.dialog.start(turn, self._context, handled.args)
-            answers = await self._save(key, handled.command.dialog, step, snapshot)
-            return [turn.reply(handled.note), *answers]
-        if isinstance(handled, list):
-            self._count(turn.incoming, "fallback")
-            return handled
-        if turn.incoming.value and "action" in turn.incoming.value:
-            # A button of a form whose dialog is over (already sent, cancelled, expired).
-            self._count(turn.incoming, "stale-card")
-            return [turn.reply(t("card_expired", turn.actor.language))]
-        self._count(turn.incoming, "unknown")
-        shown = (turn.incoming.text or name or "").strip()[:80]
-        return [turn.reply(t("unknown_command", turn.actor.language, text=shown))]
-
-    async def _continue_dialog(
+    async def _in_dialog(
         self, turn: Turn, key: DialogKey, snapshot: DialogState, dialog: Dialog
     ) -> list[Outgoing]:
         self._count(turn.incoming, dialog.name)
-        if turn.incoming.text.strip().lower() in CANCEL_WORDS:
-            cancelled = DialogStep([turn.reply(t("cancelled", turn.actor.language))], None)
-            return await self._save(key, dialog, cancelled, snapshot)
+        if dialog.name != ClarifyDialog.name and turn.incoming.text.strip():
+            reading = await self.read(turn)
+            if _interrupts(reading):
+                return await self._interrupt(turn, key, snapshot, dialog, reading)
         step = await dialog.resume(turn, self._context, snapshot.state)
-        return await self._save(key, dialog, step, snapshot)
+        answers = await self._save(key, dialog, step, snapshot)
+        if step.follow is None:
+            return answers
+        fresh = await self._store.dialog_states.load(key)
+        if not step.follow.command:  # not an answer to the question: a new message
+            return [*answers, *await self._act(turn, key, fresh, await self.read(turn))]
+        return [*answers, *await self._run_words(
+            turn, key, fresh, f"{step.follow.command} {step.follow.args}".strip()
+        )]  # fmt: skip
+
+    async def _interrupt(
+        self, turn: Turn, key: DialogKey, snapshot: DialogState, dialog: Dialog, reading: Reading
+    ) -> list[Outgoing]:
+        """A global request inside a dialog: cancel ends it, a new report replaces it, the
+        others are answered and the dialog waits on."""
+        lang = turn.actor.language
+        if reading.command == CANCEL:
+            cancelled = DialogStep([turn.reply(t("cancelled", lang))], None)
+            return await self._save(key, dialog, cancelled, snapshot)
+        command = self._lookup[reading.command or ""]
+        args = self._conversation.arguments(turn, reading)
+        if command.dialog is not None:
+            return await self._run(turn, key, snapshot, command, args)
+        answers = await command.handler(turn, self._context, args)
+        note_language = (
+            as_language(reading.entities.language) if command.name == "language" else None
+        )
+        return [*answers, turn.reply(t("still_in_dialog", note_language or lang))]
 
     async def _save(
         self, key: DialogKey, dialog: Dialog, step: DialogStep, snapshot: DialogState
@@ -164,18 +237,42 @@ def _lookup_table(commands: Sequence[Command]) -> dict[str, Command]:
     return table
 
 
-def parse_command(incoming: Incoming, lookup: dict[str, Command]) -> tuple[str, str]:
-    """(command name, the rest) from a card submit's `command` or the message's words.
+def _submitted_command(incoming: Incoming) -> str | None:
+    """The command line a card's button carries, if any."""
+    value = incoming.value or {}
+    command = value.get("command")
+    return command if isinstance(command, str) and command.strip() else None
 
-    Multi-word aliases ("wer bin ich") win over shorter ones; case and spacing do not matter.
-    """
-    if incoming.value and isinstance(incoming.value.get("command"), str):
-        raw = str(incoming.value["command"])
-    else:
-        raw = incoming.text
-    words = raw.strip().split()
-    for length in range(len(words), 0, -1):
-        candidate = " ".join(words[:length]).lower()
+
+def _interrupts(reading: Reading) -> bool:
+    if reading.command == CANCEL:
+        return True
+    if reading.exact:
+        return reading.command in GLOBAL_EXACT
+    if reading.command == "language" and reading.entities.language is None:
+        return False  # "Deutsch bitte" switches; "today 08:15" is an answer
+    return (
+        reading.command in GLOBAL_UNDERSTOOD
+        and reading.confidence >= GLOBAL_SURE
+        and len(reading.text.split()) <= GLOBAL_MAX_WORDS
+    )
+
+
+def _outcome(decision: Answer | Ask | Run, reading: Reading) -> str:
+    match decision:
+        case Run(command):
+            return command.name
+        case Ask():
+            return "clarify" if reading.allowed and reading.command != NONE else "unknown"
+    return reading.command or "unknown"
+
+
+def parse_command(words: str, lookup: dict[str, Command]) -> tuple[str, str]:
+    """(command name, the rest) of a command line. Multi-word aliases ("wer bin ich") win over
+    shorter ones; case and spacing do not matter."""
+    parts = words.strip().split()
+    for length in range(len(parts), 0, -1):
+        candidate = " ".join(parts[:length]).lower()
         if candidate in lookup:
-            return lookup[candidate].name, " ".join(words[length:])
-    return (words[0].lower(), " ".join(words[1:])) if words else ("", "")
+            return lookup[candidate].name, " ".join(parts[length:])
+    return (parts[0].lower(), " ".join(parts[1:])) if parts else ("", "")

@@ -16,11 +16,21 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUp:
+    """After a finished dialog: run `command` with `args`, or (`command` "") read `args` as a
+    new message."""
+
+    command: str
+    args: str
+
+
+@dataclass(frozen=True, slots=True)
 class DialogStep:
     """What a dialog answers, and its state afterwards (`None`: the dialog is finished)."""
 
     answers: list[Outgoing] = field(default_factory=list)
     state: dict[str, Any] | None = None
+    follow: FollowUp | None = None
 
 
 class Dialog(Protocol):

@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from adapters.model import Outgoing
 from dialogs import billing, engineering, maintenance, managers, status
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
+from dialogs.customer_tickets import message_command, reopen_command
 from dialogs.duties import (
     QUESTIONS,
     OnboardingQuestions,
     done_command,
+    duties_args,
     duties_command,
     onboarding_command,
 )
-from dialogs.engineering import ENGINEERS, relay_to_open_ticket
+from dialogs.engineering import ENGINEERS
 from dialogs.intake import IntakeDialog
-from dialogs.logfiles import LogfilesDialog, files_without_command
+from dialogs.logfiles import LogfilesDialog
+from dialogs.maintenance import maintenance_args
 from dialogs.texts import t
-from storage.directory import Role
+from dialogs.understanding import (
+    CANCEL,
+    MESSAGE,
+    NONE,
+    SMALLTALK,
+    Intent,
+    Phrasing,
+    Understander,
+    Vocabulary,
+    corpus,
+)
+from storage.directory import Directory, Role
 
 CONTACTS = frozenset({Role.CONTACT})
+REOPENERS = frozenset({Role.CONTACT, Role.ENGINEER})
 STAFF = frozenset({Role.ENGINEER, Role.MANAGER})
 MANAGERS = frozenset({Role.MANAGER})
 REPORT_A_FAULT = "report a fault"
-# Words that make a first message a fault description rather than chit-chat.
-_PROBLEM_WORDS = (
-    "not work", "doesn't work", "does not work", "don't work", "broken", "error", "fail",
-    "cannot", "can't", "no dial tone", "dropped", "drops", "outage", "down", "no audio",
-    "funktioniert nicht", "geht nicht", "kaputt", "fehler", "störung", "ausfall", "kein ton",
-    "kann nicht", "können nicht", "bricht ab", "brechen ab", "nicht erreichbar",
-)  # fmt: skip
 
 
 async def language_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
@@ -58,6 +66,14 @@ def default_commands() -> list[Command]:
                 "report fault", "new ticket", "new fault", "fault", "störung melden",
                 "stoerung melden", "störung", "neues ticket", "problem melden",
             ),
+            phrasing=Phrasing((
+                "I want to report a fault", "could you log a ticket for us?",
+                "ich möchte eine Störung melden", "bitte ein neues Ticket aufmachen",
+                "our phones have no dial tone since 9", "Webex Calling is down for all users",
+                "bei uns klingelt seit 9 Uhr kein Telefon", "Teams-Telefonie geht nicht mehr",
+                "die Aufzeichnung funktioniert seit gestern nicht",
+                "agents cannot log in to the contact center",
+            ), takes=("product", "priority", "moment")),
         ),
         Command(
             "add logs",
@@ -66,40 +82,110 @@ def default_commands() -> list[Command]:
             dialog=LogfilesDialog(),
             usage="add logs <ticket>",
             aliases=("logs hinzufügen", "add log", "logfiles", "logs"),
+            phrasing=Phrasing((
+                "I want to upload logs for 12", "how do I send you the logfiles",
+                "wie schick ich euch die Logs", "ich hätte Logdateien zu Ticket 12",
+                "can I attach the HAR file to my ticket", "Logs nachreichen",
+            ), takes=("ticket",)),
         ),
         *engineer_commands(),
         Command("status", "cmd_status", EVERYONE, status.status_command,
-                usage="status <ticket>", aliases=("stand",)),
+                usage="status <ticket>", aliases=("stand",),
+                phrasing=Phrasing((
+                    "hätte gern einen Status zu 12", "what's happening with my case",
+                    "any news on ticket 12?", "wie schaut's aus mit meiner Störung",
+                    "how are we doing today", "status demo", "anything at risk right now?",
+                ), takes=("ticket", "customer"))),
         Command("my tickets", "cmd_my_tickets", CONTACTS, status.my_tickets,
-                aliases=("meine tickets", "tickets")),
+                aliases=("meine tickets", "tickets", "my ticket"),
+                phrasing=Phrasing((
+                    "show me all my tickets", "which tickets do we have open",
+                    "welche Tickets haben wir offen", "Liste meiner Meldungen",
+                    "what have I reported so far",
+                ), twins=("mine",))),
         Command("why", "cmd_why", STAFF, status.why_command, usage="why <ticket>",
-                aliases=("warum",)),
+                aliases=("warum",),
+                phrasing=Phrasing((
+                    "why is 12 breached", "explain the deadline of 14",
+                    "wieso ist die Frist bei 14 so spät", "warum läuft die Uhr bei 12 noch",
+                    "how was the SLA of ticket 12 computed",
+                ), takes=("ticket",))),
         Command("onboarding", "cmd_onboarding", STAFF, onboarding_command,
-                usage="onboarding <customer> [done <item> [note] | ask]"),
+                usage="onboarding <customer> [done <item> [note] | ask]",
+                phrasing=Phrasing((
+                    "onboarding status for demo", "how far is the onboarding of Contoso",
+                    "Onboarding-Checkliste für demo", "wie weit sind wir mit dem Onboarding",
+                ), takes=("customer",))),
         Command("duties", "cmd_duties", STAFF, duties_command,
-                usage="duties [customer] | duties take D<n>", aliases=("pflichten",)),
+                usage="duties [customer] | duties take D<n>", aliases=("pflichten",),
+                phrasing=Phrasing((
+                    "which duties are due", "welche Pflichten sind überfällig",
+                    "I'll take D12", "what reviews are coming up for demo",
+                    "Vertragspflichten von Contoso",
+                ), takes=("duty", "customer"), shape=duties_args)),
         Command("done", "cmd_done", STAFF, done_command, usage="done D<n> <summary>",
-                aliases=("erledigt",)),
+                aliases=("erledigt",),
+                phrasing=Phrasing((
+                    "D7 done, licences reviewed", "D12 erledigt: Updates eingespielt",
+                    "mark duty D3 as done", "Pflicht D5 abgeschlossen, alles aktuell",
+                ), takes=("duty", "text"))),
         # Nobody starts it: the duty watcher puts a customer's contact into it.
         Command(QUESTIONS, "cmd_onboarding_questions", frozenset(),
                 dialog=OnboardingQuestions()),
         Command("report", "cmd_report_sla", MANAGERS, managers.report_command,
-                usage="report [YYYY-MM] [customer]"),
+                usage="report [YYYY-MM] [customer]", aliases=("bericht", "sla report"),
+                phrasing=Phrasing((
+                    "give me the SLA numbers for October", "SLA-Bericht November für demo",
+                    "how did we do last month", "wie war die Quote im Oktober",
+                    "SLA attainment for Contoso",
+                ), takes=("month", "customer"))),
         Command("breaches", "cmd_breaches", MANAGERS, managers.breaches_command,
-                usage="breaches [this week|this month|YYYY-MM]"),
+                usage="breaches [this week|this month|YYYY-MM]",
+                aliases=("verletzungen", "sla-verletzungen"),
+                phrasing=Phrasing((
+                    "anything breached this week?", "welche SLA-Verletzungen gab es im Oktober",
+                    "which tickets were late last month", "Fristüberschreitungen diese Woche",
+                ), takes=("period",))),
         Command("digest", "cmd_digest", MANAGERS, managers.digest_command,
-                usage="digest on|off"),
+                usage="digest on|off", aliases=("zusammenfassung",),
+                phrasing=Phrasing((
+                    "stop the daily summary", "Tageszusammenfassung einschalten",
+                    "send me the morning digest again", "keine Zusammenfassung mehr bitte",
+                ), takes=("switch",))),
         Command("maintenance", "cmd_maintenance", ENGINEERS, maintenance.maintenance_command,
                 usage="maintenance [customer] [YYYY-MM-DD HH:MM duration title]",
-                aliases=("wartung",)),
+                aliases=("wartung",),
+                phrasing=Phrasing((
+                    "Wartung für demo am Dienstag um 9 für 2 Stunden",
+                    "schedule maintenance for Contoso on Friday 10:00 for 1h firmware",
+                    "which maintenance windows are planned", "cancel W12",
+                    "Wartungsfenster für demo planen", "list maintenance for demo",
+                ), takes=("customer", "moment", "duration", "window", "text"),
+                shape=maintenance_args, twins=("windows",))),
         Command(maintenance.CONTACT_COMMAND, "cmd_windows", CONTACTS,
                 dialog=maintenance.MaintenanceAnswerDialog(),
-                aliases=("wartungsfenster", "maintenance windows")),
+                aliases=("wartungsfenster", "maintenance windows"),
+                phrasing=Phrasing((
+                    "which maintenance is planned", "passt, Wartung bestätigt",
+                    "when is the next maintenance", "gibt es geplante Wartungen",
+                ), twins=("maintenance",))),
         Command("effort", "cmd_effort", ENGINEERS,
                 engineering.on_ticket(billing.effort, open_only=False),
-                usage="effort <ticket> [45m note]", aliases=("aufwand",)),
+                usage="effort <ticket> [45m note]", aliases=("aufwand",),
+                phrasing=Phrasing((
+                    "log 45 min on 12 for the dial plan", "1,5h auf 14 buchen",
+                    "how much time did we spend on 12", "Aufwand für 12: 30 min Konfiguration",
+                    "book 2 hours on the Contoso change",
+                ), takes=("ticket", "duration", "text"))),
         Command("billing", "cmd_billing", MANAGERS, billing.billing_command,
-                usage="billing [YYYY-MM] [customer]", aliases=("abrechnung",)),
+                usage="billing [YYYY-MM] [customer]", aliases=("abrechnung",),
+                phrasing=Phrasing((
+                    "what can we bill for November", "Abrechnung Oktober für demo",
+                    "billable hours last month", "was können wir Contoso verrechnen",
+                ), takes=("month", "customer"))),
+        # Nobody types it: the buttons behind "add this to CCS-…" send it.
+        Command(MESSAGE, "cmd_message", CONTACTS, message_command, usage="message <ticket> <text>",
+                listed=False),
         Command(
             "language",
             "cmd_language",
@@ -107,6 +193,10 @@ def default_commands() -> list[Command]:
             language_command,
             usage="language de|en",
             aliases=("sprache",),
+            phrasing=Phrasing((
+                "Deutsch bitte", "can you speak English", "auf Englisch umstellen",
+                "switch to German", "please answer in English",
+            ), takes=("language",)),
         ),
     ]  # fmt: skip
 
@@ -116,52 +206,99 @@ def engineer_commands() -> list[Command]:
     e = engineering
     return [
         Command("ack", "cmd_ack", ENGINEERS, e.on_ticket(e.ack), usage="ack <ticket>",
-                aliases=("acknowledge",)),
-        Command("take", "cmd_take", ENGINEERS, e.on_ticket(e.take), usage="take <ticket>"),
+                aliases=("acknowledge", "quittieren"),
+                phrasing=Phrasing((
+                    "ack 12", "seen, on it", "hab's gesehen", "acknowledge the Webex one",
+                    "bestätige 14", "got it, looking into it",
+                ), takes=("ticket",))),
+        Command("take", "cmd_take", ENGINEERS, e.on_ticket(e.take), usage="take <ticket>",
+                aliases=("übernehmen", "uebernehmen"),
+                phrasing=Phrasing((
+                    "I'll take that one", "can someone take the Luware one", "nehm ich",
+                    "ich übernehme 12", "mine, I'll handle 14", "das übernehme ich",
+                ), takes=("ticket",))),
         Command("assign", "cmd_assign", ENGINEERS, e.on_ticket(e.assign, needs_text="a name"),
-                usage="assign <ticket> <person>"),
+                usage="assign <ticket> <person>", aliases=("zuweisen",),
+                phrasing=Phrasing((
+                    "assign 12 to Adele", "gib das Ticket an Megan", "hand 14 over to Adele",
+                    "Megan soll sich 12 anschauen",
+                ), takes=("ticket", "person"))),
         Command("reply", "cmd_reply", ENGINEERS, e.on_ticket(e.reply, needs_text="the text"),
-                usage="reply <ticket> <text>"),
+                usage="reply <ticket> <text>", aliases=("antworten",),
+                phrasing=Phrasing((
+                    "tell the customer on 12 that we are on it",
+                    "schreib dem Kunden zu 14: wir melden uns bis Mittag",
+                    "let them know the fix is rolling out",
+                    "antworte auf 12: bitte Handy neu starten",
+                ), takes=("ticket", "text"), twins=(MESSAGE,))),
         Command("ask-logs", "cmd_ask_logs", ENGINEERS, e.on_ticket(e.ask_logs),
-                usage="ask-logs <ticket> [what]", aliases=("asklogs", "ask logs")),
+                usage="ask-logs <ticket> [what]", aliases=("asklogs", "ask logs", "logs anfordern"),
+                phrasing=Phrasing((
+                    "ask them for the HAR file on 12", "Logs anfordern für 14",
+                    "we need the client logs from the customer", "frag nach den Logdateien",
+                ), takes=("ticket", "text"))),
         Command("note", "cmd_note", ENGINEERS,
                 e.on_ticket(e.note, needs_text="the note", open_only=False),
-                usage="note <ticket> <text>"),
+                usage="note <ticket> <text>", aliases=("notiz",),
+                phrasing=Phrasing((
+                    "note on 12: waiting for the carrier", "interne Notiz zu 14: SBC getauscht",
+                    "add an internal note that the trunk was reset", "für uns: Kunde ist VIP",
+                ), takes=("ticket", "text"))),
         Command("vendor", "cmd_vendor", ENGINEERS, e.on_ticket(e.vendor),
-                usage="vendor <ticket> cisco|microsoft|luware <case id>"),
+                usage="vendor <ticket> cisco|microsoft|luware <case id>",
+                aliases=("hersteller",),
+                phrasing=Phrasing((
+                    "opened Cisco TAC case 694123456 for 12",
+                    "Microsoft-Case 2411250040001234 zu 14 eröffnet",
+                    "Luware ticket 12345678 for the recording issue",
+                ), takes=("ticket", "vendor", "case"))),
         Command("resolve", "cmd_resolve", ENGINEERS, e.on_ticket(e.resolve, open_only=False),
-                usage="resolve <ticket> <summary>"),
-        Command("reopen", "cmd_reopen", ENGINEERS, e.on_ticket(e.reopen, open_only=False),
-                usage="reopen <ticket>"),
+                usage="resolve <ticket> <summary>", aliases=("lösen", "loesen", "close"),
+                phrasing=Phrasing((
+                    "mark 14 as fixed, trunk was down", "12 erledigt: Lizenz fehlte",
+                    "close the ticket, the customer confirmed it works",
+                    "kannst du 12 schließen, war ein Konfigurationsfehler",
+                ), takes=("ticket", "text"))),
+        Command("reopen", "cmd_reopen", REOPENERS, reopen_command,
+                usage="reopen <ticket>", aliases=("wieder öffnen", "wiedereröffnen"),
+                phrasing=Phrasing((
+                    "reopen 12", "it's still not working", "geht schon wieder nicht",
+                    "das Problem ist wieder da", "the issue is back since this morning",
+                    "bitte 14 wieder aufmachen",
+                ), takes=("ticket",))),
         Command("show", "cmd_show", ENGINEERS, e.on_ticket(e.show, open_only=False),
-                usage="show <ticket>"),
-        Command("mine", "cmd_mine", ENGINEERS, e.mine),
-        Command("queue", "cmd_queue", ENGINEERS, e.queue),
+                usage="show <ticket>",
+                phrasing=Phrasing((
+                    "show me 12", "details zu CCS-2026-000012", "pull up the Luware ticket",
+                    "zeig mal das Ticket von gestern",
+                ), takes=("ticket",), twins=("status",))),
+        Command("mine", "cmd_mine", ENGINEERS, e.mine,
+                phrasing=Phrasing((
+                    "what's on my plate", "meine offenen Tickets", "what am I working on",
+                    "was hab ich offen",
+                ), twins=("my tickets",))),
+        Command("queue", "cmd_queue", ENGINEERS, e.queue, aliases=("warteschlange",),
+                phrasing=Phrasing((
+                    "what's in the queue", "was ist offen", "show all open tickets",
+                    "alle offenen Tickets bitte",
+                ), twins=("my tickets",))),
     ]  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class StartDialog:
-    """Run `command` with `args`, saying `note` first."""
+# Readings that are no command: their examples come from the corpus, these are the seed.
+PSEUDO_PHRASING = {
+    SMALLTALK: Phrasing(("good morning", "thanks a lot", "danke, passt", "how are you", "👍")),
+    CANCEL: Phrasing(("forget it", "lass gut sein", "doch nicht", "never mind")),
+    NONE: Phrasing(("what's the weather", "bestell mir eine Pizza", "tell me a joke")),
+}
 
-    command: Command
-    args: str
-    note: str
 
-
-async def fallback(turn: Turn, context: CommandContext) -> list[Outgoing] | StartDialog | None:
-    """What to do with a message that is no command: files go to the contact's open ticket;
-    a contact's first words about a problem start a fault report; else None (not understood)."""
-    if turn.actor.role is not Role.CONTACT:
-        return None
-    if turn.incoming.files or turn.incoming.unreadable_files:
-        return await files_without_command(turn, context)
-    text = turn.incoming.text.strip()
-    relayed = await relay_to_open_ticket(turn, context, text)
-    if relayed is not None:
-        return relayed
-    lowered = text.lower()
-    if len(text.split()) >= 8 or any(word in lowered for word in _PROBLEM_WORDS):
-        report = next(c for c in context.commands if c.name == REPORT_A_FAULT)
-        return StartDialog(report, text, t("intake_looks_like_fault", turn.actor.language))
-    return None
+def build_understander(commands: Sequence[Command], directory: Directory) -> Understander:
+    """The understanding step for these commands, trained on their phrasing and the corpus."""
+    intents = [
+        Intent(c.name, (c.name, *c.aliases), c.phrasing, staff_only=Role.CONTACT not in c.roles)
+        for c in commands
+        if c.roles
+    ]
+    vocabulary = Vocabulary.of(directory, directory.provider.ticket_prefix)
+    return Understander(intents, vocabulary, corpus.load(), pseudo=PSEUDO_PHRASING)

@@ -7,13 +7,14 @@ place, before any handler runs; a handler never sees a person who may not use it
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.model import Card, Fact, Outgoing, SubmitAction
 from dialogs.base import Dialog
 from dialogs.context import Actor, Turn
 from dialogs.services import Services
 from dialogs.texts import t
+from dialogs.understanding import Phrasing
 from storage.directory import Directory, Role
 
 Handler = Callable[[Turn, "CommandContext", str], Awaitable[list[Outgoing]]]
@@ -45,6 +46,9 @@ class Command:
     aliases: tuple[str, ...] = ()
     usage: str = ""
     dialog: Dialog | None = None
+    phrasing: Phrasing = field(default_factory=Phrasing)
+    # False for commands only buttons send (not shown in help)
+    listed: bool = True
 
     def allowed(self, actor: Actor) -> bool:
         """True when `actor` holds one of the command's roles."""
@@ -63,7 +67,7 @@ def role_label(actor: Actor) -> str:
 async def help_command(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
     """The help card: only what the asker's role may do, each with a button where useful."""
     actor = turn.actor
-    allowed = [c for c in context.commands if c.allowed(actor)]
+    allowed = [c for c in context.commands if c.allowed(actor) and c.listed]
     customer = (
         t("help_customer_suffix", actor.language, customer=actor.customer.name)
         if actor.customer
@@ -114,6 +118,39 @@ async def whoami_command(turn: Turn, context: CommandContext, _args: str) -> lis
 def foundation_commands() -> list[Command]:
     """The commands every deployment has."""
     return [
-        Command("help", "cmd_help", EVERYONE, help_command, aliases=("hilfe", "?", "start")),
-        Command("whoami", "cmd_whoami", EVERYONE, whoami_command, aliases=("wer bin ich",)),
+        Command(
+            "help",
+            "cmd_help",
+            EVERYONE,
+            help_command,
+            aliases=("hilfe", "?", "start"),
+            phrasing=Phrasing(
+                (
+                    "what can you do",
+                    "how does this work",
+                    "I need help",
+                    "was kannst du",
+                    "wie funktioniert das hier",
+                    "welche Befehle gibt es",
+                    "show me the commands",
+                )
+            ),
+        ),
+        Command(
+            "whoami",
+            "cmd_whoami",
+            EVERYONE,
+            whoami_command,
+            aliases=("wer bin ich", "who am i"),
+            phrasing=Phrasing(
+                (
+                    "who am I to you",
+                    "which customer am I registered for",
+                    "what is my role",
+                    "für welche Firma bin ich eingetragen",
+                    "welcher Vertrag gilt für uns",
+                    "kennst du mich",
+                )
+            ),
+        ),
     ]

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from adapters.model import (
     Card,
@@ -45,6 +46,8 @@ from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
 from dialogs.services import Services
 from dialogs.status import card_text
+from dialogs.understanding import Reading
+from dialogs.understanding.normalize import fold
 from storage.calendar import BusinessCalendar
 from storage.directory import Customer, Directory
 from storage.duties import (
@@ -672,3 +675,14 @@ async def _onboarding_reminder(
         assert row.id is not None
         await services.store.duties.remember(row.id, key)
     return 1
+
+
+_TAKE = re.compile(r"\b(?:take|nehme?|uebernehme?|mine|mach ich|i'll do|ich mach)")
+
+
+def duties_args(reading: Reading, _zone: ZoneInfo) -> str:
+    """`duties take D12` when someone takes a duty in their own words, else the customer."""
+    entities = reading.entities
+    if entities.duty is not None and _TAKE.search(fold(reading.text)):
+        return f"take {entities.duty}"
+    return entities.customer or ""

@@ -377,15 +377,22 @@ def _hm(duration: timedelta) -> str:
 async def relay_to_open_ticket(
     turn: Turn, context: CommandContext, text: str
 ) -> list[Outgoing] | None:
-    """A customer's message while a ticket is open: added to it and posted to its thread (an
-    answer to a request for logs starts the clock again). None when nothing is open."""
-    services = context.services
-    tickets = await services.store.tickets.open_for_reporter(
+    """A customer's message while a ticket is open: added to the newest. None when nothing
+    is open."""
+    tickets = await context.services.store.tickets.open_for_reporter(
         channel=turn.incoming.channel.value, user_id=turn.actor.user_id
     )
     if not tickets or not text:
         return None
-    ticket, now = tickets[0], services.clock()
+    return await relay_to_ticket(turn, context, tickets[0], text)
+
+
+async def relay_to_ticket(
+    turn: Turn, context: CommandContext, ticket: TicketRow, text: str
+) -> list[Outgoing]:
+    """A customer's message added to their ticket and posted to its thread (an answer to a
+    request for logs starts the clock again)."""
+    services, now = context.services, context.services.clock()
     assert ticket.id is not None
     await services.store.tickets.append(
         ticket.id, kind="customer_message", at=now, actor=turn.actor.user_id, data={"text": text}

@@ -37,9 +37,13 @@ from dialogs.logfiles import (
     received_as_state,
     received_from_state,
 )
+from dialogs.prefill import prefill
 from dialogs.scope import Scope, assess, explanation, out_of_contract_product
 from dialogs.texts import t
 from dialogs.tickets import open_ticket
+from dialogs.understanding.entities import priority_hint, product_in
+from dialogs.understanding.normalize import fold
+from dialogs.understanding.when import moment_in
 from storage.directory import Contract, Priority, Product
 
 if TYPE_CHECKING:
@@ -95,8 +99,27 @@ class IntakeDialog:
     async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
         draft = Draft(language=turn.actor.language)
         if len(args.strip()) >= MIN_DESCRIPTION:
-            draft.report["description"] = args.strip()[:4000]
+            self._prefill(turn, context, draft, args)
         return DialogStep([self._form(turn, draft, errors=())], draft.dump())
+
+    def _prefill(self, turn: Turn, context: CommandContext, draft: Draft, text: str) -> None:
+        """Fill in what the contact's own words already say; the rest is asked."""
+        zone = _zone(turn, context)
+        said = prefill(text, now=turn.now, zone=zone)
+        report = draft.report
+        report["description"] = said.description[:4000]
+        if said.product is not None:
+            report["product"] = said.product.value
+        if said.since is not None:
+            report["since"] = said.since.isoformat()
+            report["raw_since"] = said.since.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+        if said.affected:
+            report["affected"] = said.affected[:1000]
+        if said.tested:
+            report["tested"] = said.tested[:2000]
+        if said.priority is not None:  # a suggestion: the form preselects it, text asks
+            report["hint_priority"] = said.priority.value
+        draft.history = [name for name in FIELDS if name in report]
 
     async def resume(
         self, turn: Turn, context: CommandContext, state: dict[str, Any]
@@ -191,6 +214,9 @@ class IntakeDialog:
             if word in NO:
                 return DialogStep([turn.reply(t("no_ticket", lang))], None)
             return self._again(turn, context, draft, t("summary_confirm", lang))
+        hint = draft.report.get("hint_priority")
+        if draft.step == "priority" and hint and word in YES:
+            answer = hint  # "yes" to the suggested priority
         parsed, problem = self._parse(turn, context, draft.step, answer)
         if problem:
             return self._again(turn, context, draft, problem)
@@ -322,14 +348,14 @@ class IntakeDialog:
         lang = turn.actor.language
         match name:
             case "product":
-                product = parse_product(raw)
+                product = parse_product(raw) or _product_in_words(raw)
                 return (
                     (product.value, "")
                     if product
                     else ("", t("bad_product", lang, count=len(PRODUCTS)))
                 )
             case "priority":
-                priority = parse_priority(raw)
+                priority = parse_priority(raw) or priority_hint(fold(raw))
                 return (priority.value, "") if priority else ("", t("bad_priority", lang))
             case "description":
                 if len(raw) < MIN_DESCRIPTION:
@@ -362,7 +388,13 @@ class IntakeDialog:
             return turn.reply(f"{t('ask_product', lang)}\n\n{options}")
         if draft.step == "priority":
             options = "\n".join(f"- {t(f'priority_{p.value}', lang)}" for p in Priority)
-            return turn.reply(f"{t('ask_priority', lang)}\n\n{options}")
+            hint = draft.report.get("hint_priority")
+            suggestion = (
+                f"\n\n{t('priority_suggested', lang, priority=t(f'priority_{hint}', lang))}"
+                if hint
+                else ""
+            )
+            return turn.reply(f"{t('ask_priority', lang)}\n\n{options}{suggestion}")
         if draft.step in ("scope", "consent"):
             key = "change_consent" if draft.step == "consent" else "scope_continue"
             return turn.reply(t(key, lang))
@@ -376,7 +408,10 @@ class IntakeDialog:
         without cards, and so that typing an answer simply starts the text path)."""
         lang = turn.actor.language
         raw = {name: draft.report.get(f"raw_{name}", draft.report.get(name, "")) for name in FIELDS}
+        raw["priority"] = raw["priority"] or draft.report.get("hint_priority", "")
         paragraphs = [t("intake_intro", lang)]
+        if understood := _understood(draft, lang):
+            paragraphs.append(understood)
         if errors:
             paragraphs += [t("form_errors", lang), *(f"• {problem}" for problem in errors)]
         card = Card(
@@ -423,6 +458,21 @@ class IntakeDialog:
         lines = [f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts), ""]
         lines.append(t("summary_confirm", lang))
         return turn.reply("\n".join(lines), card=card)
+
+
+def _understood(draft: Draft, lang: Language) -> str:
+    """What the first message already told, so the contact can check it."""
+    report, parts = draft.report, []
+    if "product" in report:
+        parts.append(f"{short_label('product', lang)}: {PRODUCT_NAMES[draft.product][lang]}")
+    if report.get("raw_since"):
+        parts.append(f"{short_label('since', lang)}: {report['raw_since']}")
+    for name in ("affected", "tested"):
+        if report.get(name):
+            parts.append(f"{short_label(name, lang)}: {report[name]}")
+    if hint := report.get("hint_priority"):
+        parts.append(f"{short_label('priority', lang)}: {t(f'priority_{hint}', lang)}")
+    return t("intake_understood", lang, facts=" · ".join(parts)) if parts else ""
 
 
 def short_label(name: str, lang: Language) -> str:
@@ -511,6 +561,11 @@ _PRODUCT_WORDS: tuple[tuple[tuple[str, ...], Product], ...] = (
 )
 
 
+def _product_in_words(text: str) -> Product | None:
+    found = product_in(fold(text))
+    return found[0] if found else None
+
+
 def parse_product(text: str) -> Product | None:
     """A product from its number in the list, its id, or words from its name."""
     word = text.strip().lower().rstrip(".")
@@ -551,6 +606,9 @@ def _since(raw: str, now: datetime, zone: ZoneInfo, lang: Language) -> tuple[str
     if text in NOW_WORDS:
         return "", ""
     instant = parse_local_time(text, now, zone)
+    if instant is None:  # "seit gestern Abend", "vor 2 Stunden", "this morning"
+        found = moment_in(fold(raw), now=now, zone=zone, prefer="past")
+        instant = found[0] if found else None
     if instant is None:
         return "", t("bad_since", lang)
     if instant > now + timedelta(minutes=5):

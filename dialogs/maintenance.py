@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from adapters.model import (
     Card,
@@ -43,6 +44,8 @@ from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
 from dialogs.services import Services
 from dialogs.texts import t
+from dialogs.understanding import Reading
+from dialogs.understanding.normalize import fold
 from storage.calendar import BusinessCalendar
 from storage.directory import Customer, Role, parse_duration
 from storage.errors import ConcurrencyConflict
@@ -735,3 +738,36 @@ def reminder_text(
     """The reminder on the day, for the contact."""
     when = span(window.starts_at, window.ends_at, calendar, language)
     return t("maintenance_reminder", language, ref=f"W{window.id}", title=window.title, span=when)
+
+
+_WINDOW_VERBS = (
+    (
+        "cancel",
+        re.compile(r"\b(?:cancel|absagen|abgesagt|stornieren|streichen|abbrechen|call off)"),
+    ),
+    ("done", re.compile(r"\b(?:done|erledigt|abgeschlossen|fertig|finished|completed)\b")),
+    ("move", re.compile(r"\b(?:move|verschieben|verschiebe|verlegen|reschedule|shift)")),
+)
+
+
+def maintenance_args(reading: Reading, zone: ZoneInfo) -> str:
+    """The words `maintenance` takes, from what an engineer wrote in their own words:
+    "Wartung für demo am Dienstag um 9 für 2 Stunden" → `demo 2026-12-08 09:00 2h Wartung`,
+    "W12 absagen, Kunde krank" → `cancel W12 Kunde krank`."""
+    entities, folded = reading.entities, fold(reading.text)
+    if entities.window is not None:
+        verb = next((name for name, pattern in _WINDOW_VERBS if pattern.search(folded)), None)
+        if verb == "move" and entities.moment is not None:
+            return f"move {entities.window} {reading.slot('moment', zone)}"
+        if verb is not None:
+            return f"{verb} {entities.window} {reading.free_text()}".strip()
+    if entities.customer is None:
+        return ""
+    if entities.moment is None:
+        return entities.customer
+    duration = reading.slot("duration", zone) or "?"
+    title = reading.free_text() or ("Wartung" if _GERMAN.search(folded) else "Maintenance")
+    return f"{entities.customer} {reading.slot('moment', zone)} {duration} {title}"
+
+
+_GERMAN = re.compile(r"\b(?:wartung|fuer|am|um|stunden?|bitte|planen)\b")

@@ -32,6 +32,8 @@ class Tunables:
     incident_threshold: int = 3
     # Ping engineers about business-hours tickets outside the service time?
     notify_outside_service_time: bool = False
+    # A customer may reopen their own resolved ticket for this long.
+    reopen_within: timedelta = timedelta(days=7)
 
 
 @dataclass(slots=True)

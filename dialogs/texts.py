@@ -312,6 +312,14 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "field_phone": {"en": "Callback number *", "de": "Rückrufnummer *"},
     "ask_product": {"en": "Which product is affected?", "de": "Welches Produkt ist betroffen?"},
     "ask_priority": {"en": "How bad is it?", "de": "Wie schlimm ist es?"},
+    "priority_suggested": {
+        "en": "From what you wrote I'd say **{priority}**: reply **yes** to take it, or choose another.",
+        "de": "Nach Ihrer Beschreibung würde ich **{priority}** wählen: antworten Sie **ja**, oder wählen Sie eine andere.",
+    },
+    "intake_understood": {
+        "en": "From your message I understood: {facts}. Please check it and complete the rest.",
+        "de": "Aus Ihrer Nachricht habe ich verstanden: {facts}. Bitte prüfen und ergänzen Sie den Rest.",
+    },
     "ask_description": {
         "en": "What is wrong? Please describe the fault in a few sentences.",
         "de": "Was funktioniert nicht? Bitte beschreiben Sie die Störung in ein paar Sätzen.",
@@ -513,7 +521,104 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
 }
 
 
+CONVERSATION_TEXTS: Final[dict[str, dict[Language, str]]] = {
+    "cmd_message": {
+        "en": "add a message to one of your tickets",
+        "de": "eine Nachricht zu einem Ihrer Tickets hinzufügen",
+    },
+    "not_for_you": {
+        "en": "That is something {who} do, so I can't do it for you. Here is what I can do for you:",
+        "de": "Das machen {who}, daher kann ich das für Sie nicht tun. Das kann ich für Sie tun:",
+    },
+    "who_engineer": {"en": "our engineers", "de": "unsere Techniker:innen"},
+    "who_manager": {"en": "managers", "de": "Manager:innen"},
+    "who_staff": {"en": "our staff", "de": "unsere Mitarbeiter:innen"},
+    "who_contact": {"en": "customer contacts", "de": "Kundenkontakte"},
+    "no_idea": {
+        "en": "I'm not sure what you mean by “{text}”. Here is what I can do for you; one of these?",
+        "de": "Ich bin nicht sicher, was Sie mit „{text}“ meinen. Das kann ich für Sie tun; eines davon?",
+    },
+    "clarify": {
+        "en": "Did you mean:",
+        "de": "Meinten Sie:",
+    },
+    "clarify_hint": {
+        "en": "Press a button or reply with its number.",
+        "de": "Wählen Sie eine Schaltfläche oder antworten Sie mit der Nummer.",
+    },
+    "which_ticket": {
+        "en": "You have several open tickets. Which one is this about?",
+        "de": "Sie haben mehrere offene Tickets. Worum geht es?",
+    },
+    "option_add_to": {"en": "Add this to {number}", "de": "Zu {number} hinzufügen"},
+    "option_new_fault": {"en": "Report a new fault", "de": "Neue Störung melden"},
+    "option_reopen": {"en": "Reopen {number}", "de": "{number} wieder öffnen"},
+    "option_ticket": {"en": "{number}: {summary}", "de": "{number}: {summary}"},
+    "option_command": {"en": "{summary}", "de": "{summary}"},
+    "offer_reopen": {
+        "en": "{number} was resolved recently. Is the fault back? I can reopen it; the engineers are told at once.",
+        "de": "{number} wurde kürzlich gelöst. Ist der Fehler wieder da? Ich kann das Ticket wieder öffnen; die Techniker:innen werden sofort informiert.",
+    },
+    "nothing_to_cancel": {
+        "en": "There is nothing to cancel right now.",
+        "de": "Gerade gibt es nichts abzubrechen.",
+    },
+    "smalltalk_hello": {
+        "en": "Hello {name}! What can I do for you?",
+        "de": "Hallo {name}! Was kann ich für Sie tun?",
+    },
+    "smalltalk_thanks": {
+        "en": "You're welcome, {name}!",
+        "de": "Gern geschehen, {name}!",
+    },
+    "smalltalk_other": {
+        "en": "Glad to hear, {name}. Anything else I can do for you?",
+        "de": "Freut mich, {name}. Kann ich sonst noch etwas für Sie tun?",
+    },
+    "ticket_not_found": {
+        "en": "I can't find a ticket “{ref}” among yours. `my tickets` lists them.",
+        "de": "Ein Ticket „{ref}“ finde ich bei Ihnen nicht. `meine tickets` zeigt Ihre Tickets.",
+    },
+    "ticket_not_found_staff": {
+        "en": "I can't find a ticket “{ref}”.",
+        "de": "Ein Ticket „{ref}“ finde ich nicht.",
+    },
+    "which_ticket_unknown": {
+        "en": "Which ticket? Write its number, e.g. `status CCS-2026-000012`, or `my tickets` for the list.",
+        "de": "Welches Ticket? Schreiben Sie die Nummer, z. B. `status CCS-2026-000012`, oder `meine tickets` für die Liste.",
+    },
+    "ticket_resolved_reopen": {
+        "en": "{number} is resolved. If the fault is back, write `reopen {number}`.",
+        "de": "{number} ist gelöst. Ist der Fehler wieder da, schreiben Sie `reopen {number}`.",
+    },
+    "reopen_nothing": {
+        "en": "I found no ticket of yours resolved in the last days. Shall we report a new fault? Type **report a fault**.",
+        "de": "Ich finde kein kürzlich gelöstes Ticket von Ihnen. Wollen wir eine neue Störung melden? Schreiben Sie **störung melden**.",
+    },
+    "reopen_still_open": {
+        "en": "{number} is still open; the engineers are on it. Anything you write about it reaches them.",
+        "de": "{number} ist noch offen; die Techniker:innen arbeiten daran. Was Sie dazu schreiben, erreicht sie.",
+    },
+    "reopen_too_late": {
+        "en": "{number} was resolved too long ago to reopen it. Please report a new fault (**report a fault**); mention {number} in it.",
+        "de": "{number} wurde vor zu langer Zeit gelöst, um es wieder zu öffnen. Bitte melden Sie eine neue Störung (**störung melden**) und nennen Sie {number} darin.",
+    },
+    "reopened_by_contact": {
+        "en": "I reopened {number} and told the engineers. The new reaction deadline is {deadline}.",
+        "de": "Ich habe {number} wieder geöffnet und die Techniker:innen informiert. Die neue Reaktionsfrist ist {deadline}.",
+    },
+    "still_in_dialog": {
+        "en": "We're still in the middle of something; answer the last question, or type **cancel**.",
+        "de": "Wir sind noch mittendrin; beantworten Sie die letzte Frage oder schreiben Sie **abbrechen**.",
+    },
+    "no_open_ticket_message": {
+        "en": "You have no open ticket I could add this to. Is it a new fault?",
+        "de": "Sie haben kein offenes Ticket, zu dem ich das hinzufügen könnte. Ist es eine neue Störung?",
+    },
+}
+
+
 def t(key: str, language: Language, **values: object) -> str:
     """The text for `key` in `language`, with `{placeholders}` filled in."""
-    entry = TEXTS.get(key) or INTAKE_TEXTS[key]
+    entry = TEXTS.get(key) or INTAKE_TEXTS.get(key) or CONVERSATION_TEXTS[key]
     return entry[language].format(**values)

@@ -377,6 +377,8 @@ class Provider(_Strict):
     vendor_chase_after: Duration = "8h"
     # Warn engineers about business-hours tickets outside the service time too?
     notify_outside_service_time: bool = False
+    # A customer may reopen their own ticket this many days after it was resolved.
+    reopen_within_days: Annotated[int, Field(ge=0, le=365)] = 7
 
 
 class Directory(_Strict):

@@ -162,6 +162,38 @@ class Tickets:
             )
             return (await session.scalars(query)).all()
 
+    async def referable(
+        self,
+        *,
+        customer_key: str | None,
+        sequence: int | None = None,
+        product: str | None = None,
+        created: tuple[datetime, datetime] | None = None,
+        open_only: bool = False,
+        limit: int = 10,
+    ) -> Sequence[TicketRow]:
+        """Tickets a person's reference may name, newest first: one customer's (None: all),
+        narrowed by the number's sequence ("12" → `…-000012`), product (or its family:
+        "luware"), or creation span."""
+        query = select(TicketRow).order_by(col(TicketRow.id).desc()).limit(limit)
+        if customer_key is not None:
+            query = query.where(col(TicketRow.customer_key) == customer_key)
+        if sequence is not None:
+            query = query.where(col(TicketRow.number).endswith(f"-{sequence:06d}"))
+        if product is not None:  # a product, or a family of them ("luware")
+            query = query.where(
+                (col(TicketRow.product) == product)
+                | col(TicketRow.product).startswith(f"{product}-")
+            )
+        if created is not None:
+            query = query.where(
+                col(TicketRow.created_at) >= created[0], col(TicketRow.created_at) < created[1]
+            )
+        if open_only:
+            query = query.where(col(TicketRow.status) != TicketStatus.RESOLVED)
+        async with self._db.session() as session:
+            return (await session.scalars(query)).all()
+
     async def created_between(self, *, start: datetime, end: datetime) -> Sequence[TicketRow]:
         """Tickets created in [start, end), oldest first (for reports)."""
         async with self._db.session() as session:

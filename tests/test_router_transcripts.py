@@ -84,10 +84,18 @@ async def test_whoami_shows_the_contract_that_applies(
     assert facts["Service time"] == "SNAZ"
 
 
-async def test_an_unknown_command_points_to_help(chat: Transcript, directory: Directory) -> None:
+async def test_words_the_bot_cannot_place_get_what_it_can_do_as_buttons(
+    chat: Transcript, directory: Directory
+) -> None:
     [answer] = await chat.say("frobnicate the pbx", sender=customer_contact(directory))
-    assert "didn't understand" in answer.text and "help" in answer.text
-    assert "frobnicate the pbx" in answer.text
+    assert "not sure what you mean" in answer.text and "frobnicate the pbx" in answer.text
+    assert answer.card is not None
+    buttons = [action.title for action in answer.card.actions]
+    assert 2 <= len(buttons) <= 3 and "Report a fault" in buttons
+    # the number in the text works like the button
+    number = buttons.index("Report a fault") + 1
+    [report] = await chat.say(str(number), sender=customer_contact(directory))
+    assert report.card is not None and report.card.title == "Report a fault"
 
 
 async def test_every_person_who_writes_is_remembered(

@@ -39,6 +39,23 @@ def staff_member(directory: Directory, role: str) -> Sender:
     )
 
 
+def webex_contact(directory: Directory, name: str = "Clara Contact") -> Sender:
+    """The same kind of person in Webex: known by their organisation's Webex org id."""
+    customer = directory.customers[0]
+    return Sender(
+        user_id=f"webex-{name}",
+        name=name,
+        email=f"{name.split(maxsplit=1)[0].lower()}@{customer.email_domains[0]}",
+        webex_org_id=customer.webex_org_ids[0],
+    )
+
+
+def webex_staff(directory: Directory, role: str) -> Sender:
+    """An engineer or manager in Webex, known by e-mail."""
+    person = next(s for s in directory.staff if (role == "manager") == ("manager" in s.roles))
+    return Sender(user_id=f"webex-{person.name}", name=person.name, email=person.email)
+
+
 def stranger() -> Sender:
     """Somebody from a tenant the directory does not know."""
     return Sender(user_id="29:stranger", name="Sam Stranger", tenant_id="unknown-tenant")
@@ -84,16 +101,17 @@ class Transcript:
         files: tuple[FileRef, ...] = (),
         unreadable_files: bool = False,
         thread_id: str | None = None,
+        channel: Channel = Channel.TEAMS,
     ) -> list[Outgoing]:
         """Send `text` (or a card submit `value`) and return the bot's answers."""
         conversation = ConversationRef(
-            channel=Channel.TEAMS,
+            channel=channel,
             conversation_id=conversation_id or f"{kind}:{sender.user_id}",
             kind=kind,  # type: ignore[arg-type]
             thread_id=thread_id,
         )
         incoming = Incoming(
-            channel=Channel.TEAMS,
+            channel=channel,
             event_id=str(next(self._ids)),
             conversation=conversation,
             sender=sender,
@@ -138,10 +156,12 @@ GOOD_FORM = {
 }
 
 
-async def report_by_card(bot: Transcript, sender: Sender, **changes: str) -> list[Outgoing]:
+async def report_by_card(
+    bot: Transcript, sender: Sender, *, channel: Channel = Channel.TEAMS, **changes: str
+) -> list[Outgoing]:
     """Report a fault through the form (skipping follow-ups); the bot's last answers."""
-    await bot.say("report a fault", sender=sender)
-    answers = await bot.say("", sender=sender, value={**GOOD_FORM, **changes})
+    await bot.say("report a fault", sender=sender, channel=channel)
+    answers = await bot.say("", sender=sender, value={**GOOD_FORM, **changes}, channel=channel)
     if answers and answers[0].card and answers[0].card.inputs:  # follow-ups
-        await bot.say("", sender=sender, value={"action": "skip_followups"})
-    return await bot.say("", sender=sender, value={"action": "confirm_report"})
+        await bot.say("", sender=sender, value={"action": "skip_followups"}, channel=channel)
+    return await bot.say("", sender=sender, value={"action": "confirm_report"}, channel=channel)

@@ -1,0 +1,122 @@
+"""How well and how fast the bot understands people: accuracy on the held-out part of the
+corpus (which the classifier never sees), per command and language, the pairs it confuses, the
+time per message, the time to train at start-up and the memory it takes.
+
+Each held-out line is read as a person of the role whose words it is (a contact's line by a
+contact, an engineer's by an engineer…), as the bot reads it in chat. Run: `make bench` or
+`.venv/bin/python bench/understanding.py [--errors]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+import tracemalloc
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dialogs.catalog import build_understander, default_commands
+from dialogs.context import Actor
+from dialogs.understanding import Understander, corpus
+from storage.directory import Role, load_directory
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+ZONE = ZoneInfo("Europe/Vienna")
+# A command "with enough examples" for the per-command bar: at least this many held-out lines.
+ENOUGH = 10
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--errors", action="store_true", help="print every misread line")
+    options = parser.parse_args()
+    directory = load_directory(ROOT / "chatops.example.toml")
+    commands = default_commands()
+    tracemalloc.start()
+    started = time.perf_counter()
+    understander = build_understander(commands, directory)
+    trained = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    gc.collect()
+    may = {
+        role.value: [c.name for c in commands if c.allowed(Actor("u", "n", role, "en"))]
+        for role in Role
+    }
+    lines = corpus.load()
+    held_out = corpus.held_out(lines)
+    print(
+        f"corpus: {len(lines)} lines, {len(lines) - len(held_out)} for training, "
+        f"{len(held_out)} held out"
+    )
+    print(
+        f"training at start-up: {trained * 1000:.0f} ms, peak Python memory {peak / 2**20:.1f} MiB"
+    )
+    _accuracy(understander, held_out, may, show_errors=options.errors)
+    _timing(understander, held_out, may)
+
+
+def _accuracy(
+    understander: Understander,
+    held_out: list[corpus.Utterance],
+    may: dict[str, list[str]],
+    *,
+    show_errors: bool,
+) -> None:
+    right: Counter[tuple[str, str]] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()
+    confused: Counter[tuple[str, str]] = Counter()
+    for line in held_out:
+        reading = understander.read(line.text, now=NOW, zone=ZONE, may=may.get(line.role))
+        got = reading.command or "none"
+        seen[line.intent, line.language] += 1
+        if got == line.intent:
+            right[line.intent, line.language] += 1
+        else:
+            confused[line.intent, got] += 1
+            if show_errors:
+                print(f"  {line.role:8} {line.intent:>14} → {got:<14} {line.text}")
+    for language in ("de", "en"):
+        total = sum(n for (_, lang), n in seen.items() if lang == language)
+        good = sum(n for (_, lang), n in right.items() if lang == language)
+        print(f"held-out accuracy {language}: {good / total:.1%} ({good}/{total})")
+    print(f"held-out accuracy overall: {sum(right.values()) / sum(seen.values()):.1%}")
+    print("\nper command (held-out lines: de / en accuracy):")
+    for intent in sorted({i for i, _ in seen}):
+        cells = []
+        for language in ("de", "en"):
+            n = seen[intent, language]
+            mark = "" if n >= ENOUGH else "*"
+            cells.append(f"{right[intent, language] / n:6.1%} of {n:3}{mark}" if n else "   –")
+        print(f"  {intent:16} {cells[0]}   {cells[1]}")
+    print(f"  (* fewer than {ENOUGH} held-out lines)")
+    print("\nmost confused (meant → read):")
+    for (meant, read), count in confused.most_common(12):
+        print(f"  {count:3}  {meant} → {read}")
+
+
+def _timing(
+    understander: Understander, held_out: list[corpus.Utterance], may: dict[str, list[str]]
+) -> None:
+    durations = []
+    for _ in range(3):
+        for line in held_out:
+            started = time.perf_counter()
+            understander.read(line.text, now=NOW, zone=ZONE, may=may.get(line.role))
+            durations.append(time.perf_counter() - started)
+    durations.sort()
+    p50 = statistics.median(durations) * 1000
+    p99 = durations[int(len(durations) * 0.99)] * 1000
+    print(
+        f"\ntime per message (in-process, {len(durations)} reads): p50 {p50:.2f} ms, "
+        f"p99 {p99:.2f} ms, max {durations[-1] * 1000:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

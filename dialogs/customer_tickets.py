@@ -1,0 +1,100 @@
+"""What a customer contact does with a ticket they already have: add a message to it, and
+reopen it when the fault is back within a few days of its resolution (engineers are told and a
+new reaction cycle starts, as the SLA rules say)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from adapters.model import Outgoing
+from dialogs import engineering
+from dialogs.access import TICKET_NUMBER, ticket_for
+from dialogs.context import Turn
+from dialogs.engineering import event_key, relay_to_ticket
+from dialogs.texts import t
+from dialogs.ticket_state import after_change
+from dialogs.when import in_words
+from storage.models import TicketRow, TicketStatus
+from storage.sla import SlaEventKind
+
+if TYPE_CHECKING:
+    from dialogs.commands import CommandContext
+
+
+async def message_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """`message <ticket> <text>`: the contact's words added to that ticket (the button behind
+    "add this to CCS-…" sends it)."""
+    ticket, text = await ticket_for(turn, context, args)
+    if ticket is None or not text:
+        return [turn.reply(t("which_ticket_unknown", turn.actor.language))]
+    if ticket.status == TicketStatus.RESOLVED:
+        return [turn.reply(t("ticket_resolved_reopen", turn.actor.language, number=ticket.number))]
+    return await relay_to_ticket(turn, context, ticket, text)
+
+
+async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+    """Engineers reopen any resolved ticket; a contact their own organisation's, for a few
+    days after its resolution."""
+    if turn.actor.is_staff:
+        return await engineering.on_ticket(engineering.reopen, open_only=False)(turn, context, args)
+    ticket, _rest = await ticket_for(turn, context, args)
+    if ticket is None and not TICKET_NUMBER.search(args):
+        candidates = await recently_resolved(turn, context)
+        ticket = candidates[0] if candidates else None
+    lang = turn.actor.language
+    if ticket is None:
+        return [turn.reply(t("reopen_nothing", lang))]
+    if ticket.status != TicketStatus.RESOLVED:
+        return [turn.reply(t("reopen_still_open", lang, number=ticket.number))]
+    if not await _reopenable(context, ticket):
+        return [turn.reply(t("reopen_too_late", lang, number=ticket.number))]
+    return await _reopen(turn, context, ticket)
+
+
+async def recently_resolved(turn: Turn, context: CommandContext) -> list[TicketRow]:
+    """The contact's own tickets resolved within the reopen period, newest first."""
+    tickets = await context.services.store.tickets.reported_by(
+        channel=turn.incoming.channel.value, user_id=turn.actor.user_id
+    )
+    resolved = [row for row in tickets if row.status == TicketStatus.RESOLVED]
+    return [row for row in resolved[:10] if await _reopenable(context, row)]
+
+
+async def _reopenable(context: CommandContext, ticket: TicketRow) -> bool:
+    resolved_at = await _resolved_at(context, ticket)
+    window = context.services.tunables.reopen_within
+    return resolved_at is not None and context.services.clock() - resolved_at <= window
+
+
+async def _resolved_at(context: CommandContext, ticket: TicketRow) -> datetime | None:
+    assert ticket.id is not None
+    events = await context.services.store.tickets.events(ticket.id)
+    times = [event.at for event in events if event.kind == SlaEventKind.RESOLVED]
+    return max(times) if times else None
+
+
+async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
+    services, now = context.services, context.services.clock()
+    assert ticket.id is not None
+    await services.store.tickets.append(
+        ticket.id,
+        kind=SlaEventKind.REOPENED,
+        at=now,
+        actor=turn.actor.user_id,
+        data={"by": turn.actor.name, "text": turn.incoming.text[:2000]},
+        status=TicketStatus.OPEN,
+    )
+    said = turn.incoming.text.strip()
+    lines = [f"🔁 **{turn.actor.name}** reopened {ticket.number}: the fault is back."]
+    if said and not said.startswith(("{", "reopen")):
+        lines.append(f"💬 {said}")
+    notice = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
+    event = event_key(turn, "customer-reopen", ticket)
+    await services.notify.to_thread(ticket, [notice], event=event)
+    current = await after_change(services, ticket, event)
+    deadline = current.sla.reaction.deadline
+    zone = current.sla.terms.calendar.zone
+    lang = turn.actor.language
+    when = in_words(deadline, now=now, zone=zone, language=lang) if deadline else "–"
+    return [turn.reply(t("reopened_by_contact", lang, number=ticket.number, deadline=when))]

@@ -1,0 +1,76 @@
+"""A fault report pre-filled from the contact's first message: "Webex Calling down since 9:00
+for all 40 users in Vienna, we restarted the phones" already names the product, since when,
+who is affected and what was tried; the form and the questions then ask only what is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from dialogs.understanding.entities import priority_hint, product_in
+from dialogs.understanding.normalize import fold, strip_greeting
+from dialogs.understanding.when import moment_in
+from storage.directory import Priority, Product
+
+_CLAUSES = re.compile(r"(?<=[.,;!?])\s+|\s+(?=(?:and|und|aber|but|we|wir)\s)", re.IGNORECASE)
+_AFFECTED = re.compile(
+    r"\b(?:all|alle[nm]?|every|jede[rn]?|the whole|die ganze|ganze[nm]?|niemand|nobody|"
+    r"(?<![:.\d])\d+(?![:.\d]|\s*(?:uhr|h\b|am\b|pm\b))|mehrere|several|many|viele|some|"
+    r"einige|one|ein|eine)\b[^.;]*?\b(?:users?|"
+    r"benutzer(?:innen)?|user(?:innen)?|mitarbeiter(?:innen)?|mitarbeitende[n]?|leute[n]?|"
+    r"people|agents?|kolleg(?:en|innen)|staff|standort(?:e|en)?|sites?|offices?|filiale[n]?|"
+    r"phones?|telefone?n?|geraete[n]?|devices?|plaetze[n]?|abteilung|department|"
+    r"hotline|firma|company|callcenter)\b[^,.;]*",
+    re.IGNORECASE,
+)
+_TESTED = re.compile(
+    r"\b(?:we|wir|i|ich|man)\b[^.;]*?\b(?:restart|rebooted|reboot|tried|tested|checked|"
+    r"cleared|reinstalled|replaced|reset|rebooted|unplugged|swapped|updated|neu gestartet|"
+    r"neugestartet|gestartet|getestet|probiert|versucht|geprueft|kontrolliert|neu installiert|"
+    r"getauscht|ausgesteckt|zurueckgesetzt|aktualisiert|restarted)\w*\b[^.;]*"
+    r"|\b(?:restart|reboot|neustart|neu starten)\w*\b[^.;]*\b(?:did not|didn't|hat nicht|"
+    r"hilft nicht|half nicht|no luck|nichts gebracht|brachte nichts)\b[^.;]*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """What a first message already says about the fault (None / "": not said)."""
+
+    description: str = ""
+    product: Product | None = None
+    since: datetime | None = None
+    affected: str = ""
+    tested: str = ""
+    priority: Priority | None = None  # a suggestion from the words; the contact confirms it
+
+
+def prefill(text: str, *, now: datetime, zone: ZoneInfo) -> Prefill:
+    """Read the fields of a report from a contact's own description of the fault."""
+    words = " ".join(text.split())
+    if not words:
+        return Prefill()
+    folded = strip_greeting(fold(words))
+    product = product_in(folded)
+    moment = moment_in(folded, now=now, zone=zone, prefer="past")
+    since = moment[0] if moment and moment[0] <= now + timedelta(minutes=5) else None
+    return Prefill(
+        description=words,
+        product=product[0] if product else None,
+        since=since,
+        affected=_clause(_AFFECTED, words),
+        tested=_clause(_TESTED, words),
+        priority=priority_hint(folded),
+    )
+
+
+def _clause(pattern: re.Pattern[str], text: str) -> str:
+    """The first clause of `text` that `pattern` finds something in, as the person wrote it."""
+    for clause in _CLAUSES.split(text):
+        if match := pattern.search(clause):
+            return match[0].strip(" ,.;")[:500]
+    return ""

@@ -1,0 +1,254 @@
+"""From a person's words to a reading: exact command words first (they always keep working),
+then the classifier over the masked text, limited to what this person may ask for, with the
+entities the command takes."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process
+
+from dialogs.understanding.classifier import LinearClassifier, Ranked
+from dialogs.understanding.corpus import Utterance, training
+from dialogs.understanding.entities import (
+    Entities,
+    Frame,
+    Vocabulary,
+    bare_number,
+    extract,
+    masked,
+)
+from dialogs.understanding.normalize import (
+    fold,
+    fold_hard,
+    is_pleasantry,
+    strip_courtesy,
+    strip_greeting,
+)
+from dialogs.understanding.phrasing import Phrasing
+from dialogs.understanding.reading import CANCEL, MESSAGE, NONE, PSEUDO, SMALLTALK, Reading
+
+# A reading of a command the person may not use is named (role-aware refusal) only when the
+# classifier is this sure of it and clearly prefers it to everything they may do.
+REFUSE_AT = 0.6
+REFUSE_MARGIN = 3.0
+# Another role's command word is refused by name only when little else follows it.
+EXACT_REFUSAL_MAX_REST = 2
+CANCEL_WORDS = frozenset({
+    "cancel", "abbrechen", "abbruch", "stop", "stopp", "halt", "vergiss es", "forget it",
+    "never mind", "nevermind", "lass gut sein", "egal", "quit", "exit", "abort",
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What the understander knows of one command: its words and phrasing."""
+
+    name: str
+    words: tuple[str, ...]
+    phrasing: Phrasing
+    staff_only: bool = False
+
+
+class Understander:
+    """Built once per app (training takes a fraction of a second); thread-safe to read."""
+
+    def __init__(
+        self,
+        intents: Sequence[Intent],
+        vocabulary: Vocabulary,
+        corpus: Iterable[Utterance] = (),
+        pseudo: dict[str, Phrasing] | None = None,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.intents = {intent.name: intent for intent in intents}
+        self.pseudo = pseudo or {}
+        # Only staff's commands are refused by name: a member of staff asking for a contact's
+        # command ("my tickets") means their own nearest one ("mine").
+        self.refusable = frozenset(i.name for i in intents if i.staff_only)
+        self.twins = {intent.name: intent.phrasing.twins for intent in intents}
+        self._exact = _exact_table(intents)
+        known = set(self.intents) | set(self.pseudo)
+        examples = [(u.text, u.intent) for u in training(list(corpus)) if u.intent in known]
+        for intent in intents:
+            examples += [(text, intent.name) for text in intent.phrasing.examples]
+        for name, phrasing in self.pseudo.items():
+            examples += [(text, name) for text in phrasing.examples]
+        self.classifier = _trained(tuple(examples))
+        self._words = sorted(set(self.classifier.known_words()))
+
+    def features(self, folded: str, entities: Entities) -> str:
+        """The text the classifier sees (see `features`)."""
+        return features(folded, entities)
+
+    def _twin(self, name: str, allowed: set[str] | None) -> str | None:
+        return next((t for t in self.twins.get(name, ()) if allowed and t in allowed), None)
+
+    def _for(self, ranked: list[Ranked], allowed: set[str]) -> list[Ranked]:
+        """The readings this person may have meant: a command that is not theirs counts for its
+        twin that is (a contact's "show me 12" is their `status`, an engineer's "my tickets"
+        their `mine`)."""
+        mine: dict[str, float] = {}
+        for reading in ranked:
+            name = reading.intent
+            if name not in allowed:
+                name = next((t for t in self.twins.get(name, ()) if t in allowed), "")
+            if name:
+                mine[name] = mine.get(name, 0.0) + reading.probability
+        return sorted((Ranked(n, p) for n, p in mine.items()), key=lambda r: -r.probability)
+
+    def _repaired(self, text: str) -> str:
+        """Unknown words replaced by the closest known one ("breachd" → "breached")."""
+        if not self._words:
+            return text
+        known = set(self._words)
+        out = []
+        for word in text.split():
+            repaired = word
+            if len(word) >= 4 and word not in known and not word.startswith("_"):
+                hit = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=84)
+                repaired = hit[0] if hit is not None else word
+            out.append(repaired)
+        return " ".join(out)
+
+    def read(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        zone: ZoneInfo,
+        may: Iterable[str] | None = None,
+    ) -> Reading:
+        """What `text` asks for; `may` lists the commands this person may use (None: all)."""
+        # "message" (a word for one of my tickets) is a contact's command like any other
+        allowed = None if may is None else set(may) | (PSEUDO - {MESSAGE})
+        folded = strip_greeting(fold(text))
+        entities = extract(folded, Frame(now, zone, self.vocabulary))
+        exact = self._exact_command(text, folded, allowed)
+        if exact is not None:
+            name, rest = exact
+            mine = allowed is None or name in allowed
+            if not mine and (twin := self._twin(name, allowed)):
+                name, mine = twin, True  # an engineer's "my tickets" is their "mine"
+            if mine or len(rest.split()) <= EXACT_REFUSAL_MAX_REST:
+                # "report a fault" from an engineer is refused by name; a sentence that merely
+                # begins with another role's command word ("done with the tests…") is read
+                reading = Reading(text, name, 1.0, entities, exact=True, rest=rest, allowed=mine)
+                return self._with_number(reading, folded)
+        return self._with_number(self._classified(text, folded, entities, allowed), folded)
+
+    def _with_number(self, reading: Reading, folded: str) -> Reading:
+        """A bare number is a ticket only for a command that takes one."""
+        e = reading.entities
+        intent = self.intents.get(reading.command or "")
+        reading.takes = intent.phrasing.takes if intent is not None else ()
+        if e.ticket is None and self._takes(reading.command, "ticket"):
+            found = bare_number(folded, e.spans)
+            if found is not None:
+                e.ticket = found[0]
+        return reading
+
+    def _takes(self, command: str | None, slot: str) -> bool:
+        intent = self.intents.get(command or "")
+        return intent is not None and slot in intent.phrasing.takes
+
+    def _exact_command(
+        self, text: str, folded: str, allowed: set[str] | None
+    ) -> tuple[str, str] | None:
+        core = strip_courtesy(folded)
+        if core in CANCEL_WORDS:
+            return CANCEL, ""
+        words = text.split()
+        # the person's words after a greeting ("Hallo, status 12"), verbatim
+        skipped = len(folded.split()) - len(strip_greeting(folded).split())
+        for offset in dict.fromkeys((0, max(skipped, 0))):
+            candidate = words[offset:]
+            for length in range(min(len(candidate), 4), 0, -1):
+                key = fold(" ".join(candidate[:length])).strip(" ,.:;!?")
+                name = self._exact.get(key)
+                if name is not None:
+                    rest = " ".join(candidate[length:]).strip()
+                    return name, _strip_trailing_courtesy(rest)
+        return None
+
+    def _classified(
+        self, text: str, folded: str, entities: Entities, allowed: set[str] | None
+    ) -> Reading:
+        features = self.features(folded, entities)
+        if not features or is_pleasantry(features):  # "hallo", "danke!", "ok, super"
+            return Reading(text, SMALLTALK, 1.0, entities)
+        everything = self.classifier.rank(self._repaired(features))
+        permitted = everything if allowed is None else self._for(everything, allowed)
+        total = sum(r.probability for r in permitted) or 1.0
+        mine = [Ranked(r.intent, r.probability / total) for r in permitted]
+        best = mine[0] if mine else Ranked(NONE, 1.0)
+        alternatives = [(r.intent, r.probability) for r in mine[1:4] if r.intent != NONE]
+        top = everything[0]
+        if (
+            allowed is not None
+            and top.intent in self.refusable
+            and top.intent not in allowed
+            and top.probability >= REFUSE_AT
+            and top.probability >= REFUSE_MARGIN * max(r.probability for r in permitted)
+        ):
+            return Reading(text, top.intent, top.probability, entities, alternatives, allowed=False)
+        return Reading(text, best.intent, best.probability, entities, alternatives)
+
+
+# Training examples are read as of a fixed day, so that "yesterday" masks the same every run.
+_REFERENCE = datetime.fromisoformat("2026-06-15T12:00:00+00:00")
+_NUMBER = re.compile(r"(?<![\w_])\d+(?:[.,:]\d+)*(?![\w_])")
+
+
+# The names the corpus uses for customers and colleagues: training masks these, whatever the
+# directory of a deployment holds, so one trained model serves every deployment.
+TRAINING_NAMES = Vocabulary(
+    customers={
+        name: name
+        for name in (
+            "demo", "demo customer gmbh", "demo customer", "contoso", "fabrikam", "muster ag",
+            "muster", "stadtwerke graz", "stadtwerke",
+        )
+    },
+    staff={name: name for name in ("megan", "megan bowen", "adele", "adele vance", "lukas",
+                                    "sabine", "max", "anna")},
+    ticket_prefix="ccs",
+)  # fmt: skip
+
+
+def features(folded: str, entities: Entities) -> str:
+    """The text the classifier sees: entities as placeholders, greetings and please/thanks
+    gone, umlauts folded hard ("Hallo, ack CCS-2026-000012 bitte" → "ack _ticket_")."""
+    spans = list(entities.spans)
+    spans += [(m.start(), m.end(), "num") for m in _NUMBER.finditer(folded)]
+    return strip_courtesy(fold_hard(masked(folded, spans)))
+
+
+@functools.lru_cache(maxsize=2)
+def _trained(examples: tuple[tuple[str, str], ...]) -> LinearClassifier:
+    """The classifier for these examples. A pure function of them, so every app of a process
+    (the test suite builds hundreds) shares one training run."""
+    frame = Frame(_REFERENCE, ZoneInfo("Europe/Vienna"), TRAINING_NAMES, read_times=False)
+    return LinearClassifier(
+        (features(fold(text), extract(fold(text), frame)), intent) for text, intent in examples
+    )
+
+
+_COURTESY_END = re.compile(r"[\s,]*\b(?:bitte|please|pls|plz|danke|thanks|thx)\b[\s!.]*$", re.I)
+
+
+def _strip_trailing_courtesy(rest: str) -> str:
+    return _COURTESY_END.sub("", rest).strip()
+
+
+def _exact_table(intents: Sequence[Intent]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for intent in intents:
+        for word in intent.words:
+            table.setdefault(fold(word), intent.name)
+    return table
