@@ -24,15 +24,17 @@ ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
     """The Adaptive Card JSON for `card`, declared as `version` (e.g. "1.5" or "1.3")."""
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": card.title,
-            "weight": "Bolder",
-            "size": "Medium",
-            "wrap": True,
-        }
-    ]
+    body: list[dict[str, Any]] = []
+    if card.title:  # a question card (e.g. "Did you mean…") speaks in its first paragraph
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": card.title,
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+            }
+        )
     body += [{"type": "TextBlock", "text": text, "wrap": True} for text in card.paragraphs]
     if card.image_url:
         body.append({"type": "Image", "url": card.image_url, "altText": card.image_alt})

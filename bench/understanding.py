@@ -58,6 +58,7 @@ def main() -> None:
         f"training at start-up: {trained * 1000:.0f} ms, peak Python memory {peak / 2**20:.1f} MiB"
     )
     _accuracy(understander, held_out, may, show_errors=options.errors)
+    _baseline(understander, held_out, may)
     _timing(understander, held_out, may)
 
 
@@ -98,6 +99,18 @@ def _accuracy(
     print("\nmost confused (meant → read):")
     for (meant, read), count in confused.most_common(12):
         print(f"  {count:3}  {meant} → {read}")
+
+
+def _baseline(
+    understander: Understander, held_out: list[corpus.Utterance], may: dict[str, list[str]]
+) -> None:
+    """What the command words alone (the bot before it understood people) got right."""
+    right = 0
+    for line in held_out:
+        reading = understander.read(line.text, now=NOW, zone=ZONE, may=may.get(line.role))
+        words_only = reading.command if reading.exact else "none"
+        right += words_only == line.intent
+    print(f"\nbaseline, command words only: {right / len(held_out):.1%} of the held-out lines")
 
 
 def _timing(

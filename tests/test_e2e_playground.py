@@ -218,3 +218,25 @@ async def test_a_personal_chat_file_is_stored_with_its_sha256(
 
 def _year() -> str:
     return str(datetime.now(ZoneInfo("Europe/Vienna")).year)
+
+
+async def test_a_natural_first_message_opens_a_report_already_filled_in(
+    playground: Playground,
+) -> None:
+    chat = playground.personal_chat_id
+    await playground.send(
+        chat, "Webex Calling down since 9:00 for all 40 users in Vienna, we restarted the phones"
+    )
+    note = await playground.next_bot_activity(chat)
+    form = await playground.next_bot_activity(chat)
+
+    assert "sounds like a fault" in (note.text or "")
+    assert card_title(form) == "Report a fault"
+    [card] = form.adaptive_cards()
+    values = {e["id"]: e.get("value", "") for e in card["body"] if "id" in e}
+    assert values["product"] == "webex-calling"
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} 09:00", values["since"])
+    assert values["affected"] == "all 40 users in Vienna"
+    assert values["tested"] == "we restarted the phones"
+    assert values["priority"] == "P1"
+    assert "From your message I understood" in card_text(form)
