@@ -46,6 +46,7 @@ $(NODE_STAMP): package.json package-lock.json
 # Benchmarks measure and report (they are not tests); pandas is only needed here.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/understanding.py
 	$(BIN)/python bench/sla_vs_pandas.py
 	$(BIN)/python bench/sla_cli_batch.py
 	$(BIN)/python bench/ingest.py

@@ -4,9 +4,13 @@ starts, so start-up and the first webhooks are not held up by it."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 
 from dialogs.understanding import Understander
+
+log = logging.getLogger(__name__)
 
 
 class Understanding:
@@ -23,10 +27,17 @@ class Understanding:
     @classmethod
     def in_background(cls, build: Callable[[], Understander]) -> Understanding:
         """Start training in a worker thread; must be called on the running loop."""
-        return cls(asyncio.ensure_future(asyncio.to_thread(build)))
+        return cls(asyncio.ensure_future(asyncio.to_thread(_timed, build)))
 
     async def get(self) -> Understander:
         if isinstance(self._ready, Understander):
             return self._ready
         self._ready = await self._ready
         return self._ready
+
+
+def _timed(build: Callable[[], Understander]) -> Understander:
+    started = time.perf_counter()
+    understander = build()
+    log.info("understanding ready: trained in %.2f s", time.perf_counter() - started)
+    return understander

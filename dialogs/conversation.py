@@ -115,11 +115,8 @@ class Conversation:
             return self._refusal(turn, reading)
         if resolved.ambiguous:
             return self._which_of(turn, reading, resolved.candidates)
-        if (
-            reading.entities.ticket is not None
-            and resolved.ticket is None
-            and self._needs(reading, "ticket")
-        ):
+        named_nothing = reading.entities.ticket is not None and resolved.ticket is None
+        if named_nothing and sure and self._needs(reading, "ticket"):
             return Answer([self._not_found(turn, reading)])
         if not turn.actor.is_staff and not reading.exact:
             routed = await self._route_contact(turn, reading, resolved.ticket)

@@ -391,7 +391,7 @@ async def test_a_draft_left_alone_is_reminded_once_and_then_expires(
     assert await sweeper.sweep() == 1
     assert "expired" in sender.sent[-1]
     [answer] = await bot.say("1", sender=clara)
-    assert "not sure what you mean by “1”" in answer.text  # the draft is gone
+    assert "can't find a ticket “1” among yours" in answer.text  # the draft is gone
 
 
 async def test_an_answer_resets_the_reminder_clock(

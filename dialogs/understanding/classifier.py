@@ -30,16 +30,23 @@ _SHUFFLE_SEED = 7
 
 
 def features(text: str) -> list[str]:
-    """Word unigrams and bigrams, and character 3–5-grams inside each word."""
+    """Word unigrams and bigrams, the first four letters of longer words (German compounds
+    and inflections share them), character 3–5-grams inside each word and 4-grams across
+    word boundaries."""
     words = text.split()
     found = [f"w:{word}" for word in words]
     found += [f"b:{a}|{b}" for a, b in zip(["^", *words], [*words, "$"], strict=True)]
+    found += [f"p:{word[:4]}" for word in words if len(word) > 4]
     for word in words:
         if word.startswith("_") and word.endswith("_"):
             continue  # a placeholder is one feature, not its letters
         padded = f" {word} "
         for size in (3, 4, 5):
             found += [padded[i : i + size] for i in range(len(padded) - size + 1)]
+    joined = f" {text} "
+    found += [
+        f"x:{joined[i : i + 4]}" for i in range(len(joined) - 3) if " " in joined[i + 1 : i + 3]
+    ]
     return list(dict.fromkeys(found))  # presence, not counts
 
 
@@ -69,7 +76,7 @@ class LinearClassifier:
             ids = {self._vocabulary[f] for f in features(text) if f in self._vocabulary}
         return np.array(sorted(ids), dtype=np.intp)
 
-    def _train(self, rows: list[tuple[npt.NDArray[np.intp], int]]) -> npt.NDArray[np.float64]:
+    def _train(self, rows: list[tuple[npt.NDArray[np.intp], int]]) -> npt.NDArray[np.float32]:
         weights = np.zeros((len(self._vocabulary), len(self.intents)))
         totals = np.zeros_like(weights)  # for averaging: Σ step × update
         # a fixed seed: the same model on every replica and run (not for anything secret)
@@ -82,7 +89,8 @@ class LinearClassifier:
                 if len(ids):
                     self._update(weights, totals, ids, truth, step)
                 step += 1
-        return weights - totals / step
+        # kept as float32: half the memory of every replica, the same ranking
+        return (weights - totals / step).astype(np.float32)
 
     def _update(
         self,
@@ -116,6 +124,10 @@ class LinearClassifier:
         probabilities = exps / exps.sum()
         ranked = [Ranked(i, float(p)) for i, p in zip(self.intents, probabilities, strict=True)]
         return sorted(ranked, key=lambda r: (-r.probability, r.intent))
+
+    def weights_bytes(self) -> int:
+        """The size of the trained weights (for the benchmark)."""
+        return int(self._weights.nbytes)
 
     def known_words(self) -> Sequence[str]:
         """The words seen in training (for spelling repair)."""

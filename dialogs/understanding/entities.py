@@ -88,6 +88,12 @@ class Vocabulary:
     staff: dict[str, str]  # folded full name, first name or e-mail → full name
     ticket_prefix: str
 
+    def with_names_of(self, other: Vocabulary) -> Vocabulary:
+        """These names, and the other's where they do not clash."""
+        return Vocabulary(
+            {**other.customers, **self.customers}, {**other.staff, **self.staff}, self.ticket_prefix
+        )
+
     @classmethod
     def of(cls, directory: Directory, ticket_prefix: str = "CCS") -> Vocabulary:
         from dialogs.understanding.normalize import fold

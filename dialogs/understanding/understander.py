@@ -65,7 +65,10 @@ class Understander:
         corpus: Iterable[Utterance] = (),
         pseudo: dict[str, Phrasing] | None = None,
     ) -> None:
-        self.vocabulary = vocabulary
+        # The corpus' names are read as names too: the classifier learnt "assign _ticket_ to
+        # _person_", so "Lukas" must become _person_ whether or not the directory knows him
+        # (if not, the command says so).
+        self.vocabulary = vocabulary.with_names_of(TRAINING_NAMES)
         self.intents = {intent.name: intent for intent in intents}
         self.pseudo = pseudo or {}
         # Only staff's commands are refused by name: a member of staff asking for a contact's
