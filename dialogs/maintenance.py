@@ -46,6 +46,7 @@ from dialogs.services import Services
 from dialogs.texts import t
 from dialogs.understanding import Reading
 from dialogs.understanding.normalize import fold
+from dialogs.understanding.when import moment_in
 from storage.calendar import BusinessCalendar
 from storage.directory import Customer, Role, parse_duration
 from storage.errors import ConcurrencyConflict
@@ -618,6 +619,12 @@ class MaintenanceAnswerDialog:
         first = words[0].lower() if words else ""
         if action == CONFIRM_ACTION or (not action and first in CONFIRM_WORDS):
             return await self._confirm(turn, context, window)
+        calendar = customer_calendar(services, customer)
+        if not action and first not in MOVE_WORDS:  # in their own words
+            if (when := _another_time(text, services.clock(), calendar)) is not None:
+                return await self._move(turn, context, window, when)
+            if _AGREED.search(fold(text)):
+                return await self._confirm(turn, context, window)
         if action == MOVE_ACTION or first in MOVE_WORDS:
             wanted = str(value.get("start") or "").strip() or (words[1] if len(words) > 1 else "")
             if not wanted:
@@ -748,6 +755,21 @@ _WINDOW_VERBS = (
     ("done", re.compile(r"\b(?:done|erledigt|abgeschlossen|fertig|finished|completed)\b")),
     ("move", re.compile(r"\b(?:move|verschieben|verschiebe|verlegen|reschedule|shift)")),
 )
+
+
+# A contact agreeing to a proposal in their own words ("passt so", "sounds good").
+_AGREED = re.compile(
+    r"\b(?:passt|einverstanden|in ordnung|geht klar|geht in ordnung|bestaetig\w*|gerne|"
+    r"sounds good|fine|agreed|works for us|go ahead|approved?|alright|perfekt|perfect)\b"
+    r"|^(?:ok|okay|ja|yes|jep|yep|sure|klar)\b"
+)
+
+
+def _another_time(text: str, now: datetime, calendar: BusinessCalendar) -> str | None:
+    """ "lieber am Donnerstag um 10" → the start they propose, as `move` takes it (a day
+    without a time of day is not a start)."""
+    found = moment_in(fold(text), now=now, zone=calendar.zone, prefer="future", with_clock=True)
+    return f"{found[0].astimezone(calendar.zone):%Y-%m-%d %H:%M}" if found else None
 
 
 def maintenance_args(reading: Reading, zone: ZoneInfo) -> str:

@@ -127,12 +127,12 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
         "de": "Ein Wartungsfenster Ihrer Organisation mit dieser Referenz kenne ich nicht.",
     },
     "maintenance_answer_hint": {
-        "en": "Your answer to maintenance window {ref}: **confirm**, or **move YYYY-MM-DD HH:MM**. To answer later, write **cancel**; **windows** brings it back.",
-        "de": "Ihre Antwort zum Wartungsfenster {ref}: **confirm** oder **move JJJJ-MM-TT HH:MM**. Um später zu antworten, schreiben Sie **abbrechen**; mit **windows** kommt es wieder.",
+        "en": "Your answer to maintenance window {ref}: **confirm**, or another start such as “Thursday 10:00” (or **move YYYY-MM-DD HH:MM**). To answer later, write **cancel**; **windows** brings it back.",
+        "de": "Ihre Antwort zum Wartungsfenster {ref}: **bestätigen**, oder ein anderer Beginn wie „Donnerstag 10:00“ (oder **move JJJJ-MM-TT HH:MM**). Um später zu antworten, schreiben Sie **abbrechen**; mit **windows** kommt es wieder.",
     },
     "maintenance_move_how": {
-        "en": "When would suit you for {ref}? Write **move YYYY-MM-DD HH:MM**, e.g. move 2026-03-04 10:00.",
-        "de": "Wann passt es Ihnen für {ref}? Schreiben Sie **move JJJJ-MM-TT HH:MM**, z. B. move 2026-03-04 10:00.",
+        "en": "When would suit you for {ref}? Write a day and time, e.g. “Thursday 10:00” or move 2026-03-04 10:00.",
+        "de": "Wann passt es Ihnen für {ref}? Schreiben Sie Tag und Uhrzeit, z. B. „Donnerstag 10:00“ oder move 2026-03-04 10:00.",
     },
     "maintenance_confirmed": {
         "en": "Thank you: maintenance window {ref} is confirmed for {span}. I'll remind you on the morning of the day.",

@@ -242,7 +242,7 @@ async def test_the_contact_moves_the_window_and_a_time_outside_is_refused(
     [weekend] = await bot.say("move 2026-03-08 10:00", sender=clara)
     assert "The next possible slot: Mon 09.03.2026 08:00–10:00." in weekend.text
     [unclear] = await bot.say("next week maybe", sender=clara)
-    assert "**confirm**, or **move YYYY-MM-DD HH:MM**" in unclear.text
+    assert "**confirm**, or another start such as “Thursday 10:00”" in unclear.text
 
     [moved] = await bot.say("move 2026-03-05 08:00", sender=clara)
 
@@ -260,6 +260,20 @@ async def test_the_contact_moves_the_window_and_a_time_outside_is_refused(
     [post] = texts(await outbox(store, "channel"))
     assert "moved W1" in post
     assert "from Tue 03.03.2026 09:00–11:00 to Thu 05.03.2026 08:00–10:00" in post
+
+
+async def test_the_contact_answers_in_their_own_words(
+    bot: Transcript, erika: Sender, clara: Sender, store: Store
+) -> None:
+    await bot.say(PROPOSE, sender=erika)
+
+    [moved] = await bot.say("Dienstag passt nicht, lieber am Donnerstag um 10", sender=clara)
+    assert "W1 is moved to Thu 05.03.2026 10:00–12:00 and confirmed" in moved.text
+
+    await bot.say("maintenance move W1 2026-03-10 09:00", sender=erika)  # proposed again
+    [agreed] = await bot.say("passt so, danke!", sender=clara)
+    assert "W1 is confirmed for Tue 10.03.2026 09:00–11:00" in agreed.text
+    assert (await the_window(store)).status == WindowStatus.CONFIRMED
 
 
 async def test_propose_another_time_by_button_with_the_new_start(

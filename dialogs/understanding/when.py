@@ -111,11 +111,14 @@ PART_OF_DAY_PHRASE = re.compile(
 
 
 def moment_in(
-    text: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer
+    text: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer, with_clock: bool = False
 ) -> tuple[datetime, tuple[int, int]] | None:
     """The first point in time a folded text names ("seit 9 Uhr", "vor 2 Stunden",
-    "gestern Abend", "am Dienstag um 9") as an aware instant, and its span; None if none."""
+    "gestern Abend", "am Dienstag um 9") as an aware instant, and its span; None if none.
+    `with_clock`: only one with a time of day ("Dienstag passt nicht, Donnerstag um 10")."""
     for match in candidates(text, prefer):
+        if with_clock and not CLOCK_TIME.search(match.group(0)):
+            continue
         start, words = match.start(), match.group(0).split()
         # "seit 9", "vor 2 Stunden" always look back, whatever else the message is about
         looking = "past" if match.re in (SINCE, _RELATIVE) else prefer
@@ -130,9 +133,9 @@ def moment_in(
 
 def candidates(text: str, prefer: Prefer) -> list[re.Match[str]]:
     """Where a folded text may name a point in time, first first (not yet parsed)."""
-    found = [m for m in (_RELATIVE.search(text), SINCE.search(text)) if m]
+    found = [*_RELATIVE.finditer(text), *SINCE.finditer(text)]
     if prefer == "future" or not found:
-        found += [m for m in (_future_phrase(text), PART_OF_DAY_PHRASE.search(text)) if m]
+        found += [*_FUTURE.finditer(text), *PART_OF_DAY_PHRASE.finditer(text)]
     return sorted(found, key=lambda m: m.start())
 
 
@@ -143,10 +146,6 @@ _FUTURE = re.compile(
     r"\d{1,2}\.\d{1,2}\.(?:\d{4})?|\d{4}-\d{2}-\d{2})"
     r"(?:\s*,?\s*(?:um|at|ab|from|von)?\s*(?:halb\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:uhr|h|am|pm)?)?"
 )
-
-
-def _future_phrase(text: str) -> re.Match[str] | None:
-    return _FUTURE.search(text)
 
 
 def parse_moment(phrase: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer) -> datetime | None:
@@ -181,6 +180,9 @@ def parse_moment(phrase: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer) 
 
 
 _CLOCK_GIVEN = re.compile(r"\d{1,2}:\d{2}")
+CLOCK_TIME = re.compile(
+    r"\b\d{1,2}(?::\d{2}|\.\d{2}\b|\s*uhr|\s*h\b|\s*am\b|\s*pm\b)|\b(?:um|at|ab|halb) \d{1,2}\b"
+)
 
 
 def _clean(phrase: str, now: datetime, zone: ZoneInfo) -> str:
