@@ -250,3 +250,16 @@ def _incoming(text: str) -> Incoming:
         sender=Sender(user_id="u", name="Megan Bowen"),
         text=text,
     )
+
+
+async def test_the_bot_answers_in_the_persons_language_whatever_they_write_in(
+    chat: Chat,
+) -> None:
+    await chat.say("Deutsch bitte")
+
+    [refused] = await chat.say("anything breached this week?")
+    [unsure] = await chat.say("frobnicate the pbx")
+
+    assert refused.text.startswith("Das machen Manager:innen")
+    assert unsure.text.startswith("Ich bin nicht sicher, was Sie mit „frobnicate the pbx“ meinen")
+    assert "Störung melden" in " ".join(buttons(unsure))

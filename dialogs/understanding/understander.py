@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
+from dialogs.understanding import when
 from dialogs.understanding.classifier import LinearClassifier, Ranked
 from dialogs.understanding.corpus import Utterance, training
 from dialogs.understanding.entities import (
@@ -84,6 +85,9 @@ class Understander:
             examples += [(text, name) for text in phrasing.examples]
         self.classifier = _trained(tuple(examples))
         self._words = sorted(set(self.classifier.known_words()))
+        # dateparser loads its German and English data on first use (tens of ms): here, while
+        # the app trains in a worker thread, not in the first message with a time in it
+        when.parse_moment("gestern 9:00", now=_REFERENCE, zone=ZoneInfo("UTC"), prefer="past")
 
     def features(self, folded: str, entities: Entities) -> str:
         """The text the classifier sees (see `features`)."""
