@@ -173,7 +173,11 @@ class Conversation:
         return Option(self._label(turn, command), name, self.arguments(turn, shaped))
 
     def _label(self, turn: Turn, command: Command) -> str:
-        summary = t(command.summary_key, turn.actor.language).split(":")[0]
+        """A button's words: the command's summary up to its colon ("Report a fault")."""
+        lang = turn.actor.language
+        if command.summary_key == "cmd_help":  # "show this overview" names no overview here
+            return t("label_cmd_help", lang)
+        summary = t(command.summary_key, lang).split(":")[0]
         return summary[:1].upper() + summary[1:]
 
     def _needs(self, reading: Reading, slot: str) -> bool:

@@ -120,6 +120,7 @@ class IntakeDialog:
         if said.priority is not None:  # a suggestion: the form preselects it, text asks
             report["hint_priority"] = said.priority.value
         draft.history = [name for name in FIELDS if name in report]
+        report["prefilled"] = "yes"  # shown as "understood" until the contact sends the form
 
     async def resume(
         self, turn: Turn, context: CommandContext, state: dict[str, Any]
@@ -175,6 +176,7 @@ class IntakeDialog:
     def _on_form(self, turn: Turn, context: CommandContext, draft: Draft, value: Any) -> DialogStep:
         errors: list[str] = []
         lang = turn.actor.language
+        draft.report.pop("prefilled", None)
         for name in FIELDS:
             raw = str(value.get(name, "")).strip()
             parsed, problem = self._parse(turn, context, name, raw)
@@ -410,13 +412,15 @@ class IntakeDialog:
         raw = {name: draft.report.get(f"raw_{name}", draft.report.get(name, "")) for name in FIELDS}
         raw["priority"] = raw["priority"] or draft.report.get("hint_priority", "")
         paragraphs = [t("intake_intro", lang)]
-        if understood := _understood(draft, lang):
-            paragraphs.append(understood)
+        understood = _understood(draft, lang)
+        if understood:
+            paragraphs.append(t("understood_title", lang))
         if errors:
             paragraphs += [t("form_errors", lang), *(f"• {problem}" for problem in errors)]
         card = Card(
             title=t("intake_title", lang),
             paragraphs=tuple(paragraphs),
+            facts=understood,
             inputs=_form_inputs(lang, raw),
             actions=(SubmitAction(t("button_continue", lang), {"action": FORM_ACTION}),),
         )
@@ -460,19 +464,25 @@ class IntakeDialog:
         return turn.reply("\n".join(lines), card=card)
 
 
-def _understood(draft: Draft, lang: Language) -> str:
+def _understood(draft: Draft, lang: Language) -> tuple[Fact, ...]:
     """What the first message already told, so the contact can check it."""
-    report, parts = draft.report, []
+    report, facts = draft.report, []
+    if not report.get("prefilled"):
+        return ()
     if "product" in report:
-        parts.append(f"{short_label('product', lang)}: {PRODUCT_NAMES[draft.product][lang]}")
+        facts.append(Fact(_plain(short_label("product", lang)), PRODUCT_NAMES[draft.product][lang]))
     if report.get("raw_since"):
-        parts.append(f"{short_label('since', lang)}: {report['raw_since']}")
+        facts.append(Fact(_plain(short_label("since", lang)), report["raw_since"]))
     for name in ("affected", "tested"):
         if report.get(name):
-            parts.append(f"{short_label(name, lang)}: {report[name]}")
+            facts.append(Fact(_plain(short_label(name, lang)), report[name]))
     if hint := report.get("hint_priority"):
-        parts.append(f"{short_label('priority', lang)}: {t(f'priority_{hint}', lang)}")
-    return t("intake_understood", lang, facts=" · ".join(parts)) if parts else ""
+        facts.append(Fact(_plain(short_label("priority", lang)), t(f"priority_{hint}", lang)))
+    return tuple(facts)
+
+
+def _plain(label: str) -> str:
+    return label.rstrip("?")
 
 
 def short_label(name: str, lang: Language) -> str:

@@ -23,7 +23,8 @@ _AFFECTED = re.compile(
     r"benutzer(?:innen)?|user(?:innen)?|mitarbeiter(?:innen)?|mitarbeitende[n]?|leute[n]?|"
     r"people|agents?|kolleg(?:en|innen)|staff|standort(?:e|en)?|sites?|offices?|filiale[n]?|"
     r"phones?|telefone?n?|geraete[n]?|devices?|plaetze[n]?|abteilung|department|"
-    r"hotline|firma|company|callcenter)\b[^,.;]*",
+    r"hotline|firma|company|callcenter)\b"
+    r"(?:\s+(?:in|at|am|im|bei|von|of|an der|in der)\s+[\w-]+(?:\s+(?-i:[A-ZÄÖÜ])[\w-]+)?)?",
     re.IGNORECASE,
 )
 _TESTED = re.compile(
@@ -54,6 +55,7 @@ def prefill(text: str, *, now: datetime, zone: ZoneInfo) -> Prefill:
     words = " ".join(text.split())
     if not words:
         return Prefill()
+    words = _without_greeting(words)
     folded = strip_greeting(fold(words))
     product = product_in(folded)
     moment = moment_in(folded, now=now, zone=zone, prefer="past")
@@ -66,6 +68,16 @@ def prefill(text: str, *, now: datetime, zone: ZoneInfo) -> Prefill:
         tested=_clause(_TESTED, words),
         priority=priority_hint(folded),
     )
+
+
+def _without_greeting(text: str) -> str:
+    """The message without its opening "Guten Morgen," / "Hi team!" (as the contact wrote it)."""
+    words = text.split()
+    for count in range(min(len(words), 4), 0, -1):
+        head = fold(" ".join(words[:count]))
+        if head and not strip_greeting(head).strip(" ,!.:;-"):
+            return " ".join(words[count:]) or text
+    return text
 
 
 def _clause(pattern: re.Pattern[str], text: str) -> str:

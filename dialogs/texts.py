@@ -316,10 +316,6 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "From what you wrote I'd say **{priority}**: reply **yes** to take it, or choose another.",
         "de": "Nach Ihrer Beschreibung würde ich **{priority}** wählen: antworten Sie **ja**, oder wählen Sie eine andere.",
     },
-    "intake_understood": {
-        "en": "From your message I understood: {facts}. Please check it and complete the rest.",
-        "de": "Aus Ihrer Nachricht habe ich verstanden: {facts}. Bitte prüfen und ergänzen Sie den Rest.",
-    },
     "ask_description": {
         "en": "What is wrong? Please describe the fault in a few sentences.",
         "de": "Was funktioniert nicht? Bitte beschreiben Sie die Störung in ein paar Sätzen.",
@@ -534,9 +530,14 @@ CONVERSATION_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "who_manager": {"en": "managers", "de": "Manager:innen"},
     "who_staff": {"en": "our staff", "de": "unsere Mitarbeiter:innen"},
     "who_contact": {"en": "customer contacts", "de": "Kundenkontakte"},
+    "label_cmd_help": {"en": "What I can do", "de": "Was ich kann"},
+    "understood_title": {
+        "en": "From your message I understood (please check):",
+        "de": "Aus Ihrer Nachricht habe ich verstanden (bitte prüfen):",
+    },
     "no_idea": {
-        "en": "I'm not sure what you mean by “{text}”. Here is what I can do for you; one of these?",
-        "de": "Ich bin nicht sicher, was Sie mit „{text}“ meinen. Das kann ich für Sie tun; eines davon?",
+        "en": "I'm not sure what you mean by “{text}”. Is it one of these?",
+        "de": "Ich bin nicht sicher, was Sie mit „{text}“ meinen. Ist es eines davon?",
     },
     "clarify": {
         "en": "Did you mean:",

@@ -97,6 +97,9 @@ async def test_a_natural_first_message_starts_a_report_already_filled_in(chat: C
     assert fields["tested"] == "we restarted the phones"
     assert fields["priority"] == "P1"  # suggested from "all … users"; the contact confirms it
     assert "From your message I understood" in " ".join(form.card.paragraphs)
+    understood = {fact.label: fact.value for fact in form.card.facts}
+    assert understood["Affected product"] == "Webex Calling"
+    assert understood["Since when"] == "07.01.2026 09:00"
     # answering in text asks only what is missing: the priority (suggested) and a phone
     assert "How bad is it?" in form.text and "I'd say **P1" in form.text
     [phone_question] = await chat.say("yes")

@@ -89,6 +89,7 @@ def test_products_by_their_everyday_names(
         ("seit gestern Abend geht nix", "Tue 01.12. 18:00"),
         ("vor 2 Stunden ist alles ausgefallen", "Wed 02.12. 08:30"),
         ("since this morning no calls", "Wed 02.12. 08:00"),
+        ("seit heute früh ist Webex weg", "Wed 02.12. 08:00"),  # "ist" is no time zone
         ("Wartung für demo am Dienstag um 9 für 2 Stunden", "Tue 08.12. 09:00"),
     ],
 )

@@ -259,7 +259,9 @@ _PRIORITY_HINTS: tuple[tuple[Priority, re.Pattern[str]], ...] = (
         r"all (?:\d+ )?(?:users|agents|sites|phones)|whole company|ganze firma|gesamte|"
         r"sehr dringend|very urgent|extrem dringend|critical|kritisch|"
         r"notfall|emergency|gar nichts|nothing works|nix geht|nichts geht|everything is down|"
-        r"alles (?:ist )?(?:tot|down|ausgefallen|weg))"
+        r"alles (?:ist )?(?:tot|down|ausgefallen|weg)|kein (?:einziges )?telefon|keine anrufe|"
+        r"no calls|no phone (?:rings|works)|no incoming calls|keine eingehenden|"
+        r"nicht erreichbar|unreachable|ausgefallen|komplett weg|outage)"
     )),
     (Priority.P2, re.compile(
         r"\b(?:p2|prio(?:ritaet|rity)? ?2|dringend|urgent|asap|many users|viele (?:user|benutzer|"

@@ -170,10 +170,10 @@ def parse_moment(phrase: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer) 
             "PREFER_DAY_OF_MONTH": "first",
         },
     )
-    if parsed is None:
+    if parsed is None or parsed.tzinfo is not None:
+        # a zone in the words is mostly a German word read as one ("ist" → IST, India)
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
+    parsed = parsed.replace(tzinfo=zone)
     if not _CLOCK_GIVEN.search(cleaned) and _WEEKDAY_OR_DAY.fullmatch(cleaned):
         parsed = parsed.replace(hour=0, minute=0) if prefer == "future" else parsed
     return parsed
