@@ -107,9 +107,9 @@ async def test_a_natural_first_message_starts_a_report_already_filled_in(chat: C
     [answer] = await chat.say("+43 664 1234567")
     while "Reply **yes** to send it" not in answer.text:  # the product's follow-ups
         [answer] = await chat.say("skip")
-    for understood in ("Webex Calling", "P1", "07.01.2026 09:00", "all 40 users in Vienna",
-                       "we restarted the phones"):  # fmt: skip
-        assert understood in answer.text
+    for said in ("Webex Calling", "P1", "07.01.2026 09:00", "all 40 users in Vienna",
+                 "we restarted the phones"):  # fmt: skip
+        assert said in answer.text
 
 
 async def test_free_text_is_added_to_the_one_open_ticket_but_not_commands_or_small_talk(

@@ -176,8 +176,8 @@ def test_another_roles_command_is_refused_by_name_not_misread(understander: Unde
 
 # The measured figures are in the README; these floors catch a change that makes the bot
 # understand people clearly worse (they are not the goal).
-OVERALL_FLOOR = 0.88
-COMMAND_FLOOR = 0.60
+OVERALL_FLOOR = 0.90
+COMMAND_FLOOR = 0.65
 
 
 def test_held_out_accuracy_stays_above_its_floor(understander: Understander) -> None:

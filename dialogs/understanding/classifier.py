@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-EPOCHS = 8
+EPOCHS = 6
 # Update on every example not won by at least this margin (scores of unit-length inputs).
 MARGIN = 1.0
 # Softmax temperature that turns scores into probabilities; calibrated on the training part
