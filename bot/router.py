@@ -246,7 +246,7 @@ def _submitted_command(incoming: Incoming) -> str | None:
 
 def _interrupts(reading: Reading) -> bool:
     if reading.command == CANCEL:
-        return True
+        return reading.exact  # "cancel", "abbrechen"; a "no" is an answer to the question
     if reading.exact:
         return reading.command in GLOBAL_EXACT
     if reading.command == "language" and reading.entities.language is None:

@@ -105,7 +105,7 @@ class Conversation:
         if reading.command == CANCEL and sure:
             return Answer([turn.reply(t("nothing_to_cancel", lang))])
         if reading.command == SMALLTALK and sure:
-            return self._smalltalk(turn)
+            return self._smalltalk(turn, reading)
         resolved = await self._resolve(turn, reading)
         if not reading.allowed:
             ticket = resolved.ticket
@@ -339,7 +339,7 @@ class Conversation:
 
     # ------------------------------------------------------------------ no command
 
-    def _smalltalk(self, turn: Turn) -> Answer:
+    def _smalltalk(self, turn: Turn, reading: Reading) -> Decision:
         folded, actor = fold(turn.incoming.text), turn.actor
         first = actor.name.split()[0] if actor.name else ""
         if any(word in folded for word in _THANKS):
@@ -348,6 +348,8 @@ class Conversation:
             key = "smalltalk_hello"
         else:
             key = "smalltalk_other"
+        if key == "smalltalk_hello":  # a greeting: what this person can do, as buttons
+            return Ask(t(key, actor.language, name=first), self._offers(turn, reading))
         return Answer([turn.reply(t(key, actor.language, name=first))])
 
     def _refusal(self, turn: Turn, reading: Reading) -> Ask:

@@ -266,3 +266,13 @@ async def test_the_bot_answers_in_the_persons_language_whatever_they_write_in(
     assert refused.text.startswith("Das machen Manager:innen")
     assert unsure.text.startswith("Ich bin nicht sicher, was Sie mit „frobnicate the pbx“ meinen")
     assert "Störung melden" in " ".join(buttons(unsure))
+
+
+async def test_a_greeting_is_answered_with_what_this_person_can_do(chat: Chat) -> None:
+    [contact] = await chat.say("Servus!")
+    [engineer] = await chat.say("hi", chat.erika)
+
+    assert contact.text.startswith("Hello Clara! What can I do for you?")
+    assert buttons(contact) == ["Report a fault", "The tickets you reported", "What I can do"]
+    assert engineer.text.startswith("Hello Megan! What can I do for you?")
+    assert "All open tickets by deadline" in buttons(engineer)

@@ -141,7 +141,7 @@ async def test_the_periodic_check_survives_a_failing_webex(
 async def test_serve_registers_in_the_background_without_delaying_start_up(
     settings: Settings, directory: Directory, webex: FakeWebex
 ) -> None:
-    webex.slow("GET", "webhooks", 1.0)
+    webex.slow("GET", "webhooks", 4.0)
     configured = bot_settings(settings, webex, public_url="https://bot.example/")
     client = TestClient(TestServer(create_app(configured, directory=directory)))
 
@@ -151,7 +151,7 @@ async def test_serve_registers_in_the_background_without_delaying_start_up(
     start_up = time.perf_counter() - started
     try:
         assert health.status == 200
-        assert start_up < 0.9, f"start-up waited {start_up:.2f}s for Webex"
+        assert start_up < 2.5, f"start-up waited {start_up:.2f}s for Webex"
         await webex.wait_until(lambda: len(ours(webex)) == 2)
     finally:
         await client.close()
