@@ -256,6 +256,9 @@ class Conversation:
     ) -> Decision | None:
         """Words for a ticket: the one open ticket, or which of several."""
         lang, text = turn.actor.language, reading.text
+        fault_odds = dict(reading.alternatives).get(REPORT_A_FAULT, 0.0)
+        if open_tickets and fault_odds >= NO_IDEA_BELOW:  # news for it, or a new fault?
+            return self._add_or_new(turn, text, open_tickets, first="add")
         if len(open_tickets) == 1:
             return self._run(MESSAGE, f"{open_tickets[0].number} {text}")
         if open_tickets:

@@ -129,6 +129,20 @@ async def test_free_text_is_added_to_the_one_open_ticket_but_not_commands_or_sma
     assert (await chat.events(FIRST)).count("customer_message") == 1
 
 
+async def test_words_that_could_be_news_or_a_new_fault_get_one_question(chat: Chat) -> None:
+    await chat.report()
+
+    [question] = await chat.say("also die Kollegen in Linz haben jetzt auch Probleme")
+    assert question.text.startswith("Did you mean:")
+    assert buttons(question) == [f"Add this to {FIRST}", "Report a new fault"]
+    [form] = await chat.press(question, "Report a new fault")
+
+    assert form.card is not None and form.card.title == "Report a fault"
+    fields = {i.id: i.value for i in form.card.inputs}
+    assert fields["description"] == "also die Kollegen in Linz haben jetzt auch Probleme"
+    assert "customer_message" not in await chat.events(FIRST)
+
+
 async def test_with_several_open_tickets_the_contact_is_asked_which(chat: Chat) -> None:
     await chat.report()
     await chat.report(description="The attendant console freezes every hour")
