@@ -13,7 +13,7 @@ request is not theirs — and, for customer contacts, route free text to the rig
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from dialogs.references import Resolved, resolve
 from dialogs.texts import t
 from dialogs.understanding import CANCEL, MESSAGE, NONE, SMALLTALK, Reading
 from dialogs.understanding.normalize import fold
+from dialogs.understanding.when import compact, duration_in
 from storage.directory import Role
 from storage.models import TicketRow, TicketStatus
 
@@ -401,8 +402,13 @@ class Conversation:
 
 def _exact_arguments(reading: Reading) -> str:
     """After exact command words: the rest as typed, with a short ticket reference ("12",
-    "#12", "the last one") replaced by the ticket's full number."""
+    "#12", "the last one") replaced by the ticket's full number and a duration as people
+    write it ("1,5h", "90 min") as the command takes it ("1h30m")."""
     rest = reading.rest
+    if "duration" in reading.takes and (found := duration_in(rest.lower())) is not None:
+        start, end = found[1]
+        rest = f"{rest[:start]}{compact(found[0])}{rest[end:]}"
+        reading = replace(reading, rest=rest)
     if reading.number is None or reading.number.lower() in rest.lower():
         return rest
     return f"{reading.number} {reading.without_ticket_words()}".strip()

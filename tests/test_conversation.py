@@ -228,11 +228,13 @@ async def test_engineers_and_managers_are_understood_in_their_own_words(chat: Ch
 
     [taken] = await chat.say("I'll take 1", chat.erika)
     [logged] = await chat.say("log 1,5h on #1 for the dial plan", chat.erika)
+    [typed] = await chat.say("effort 1 90 min call with the carrier", chat.erika)
     [resolved] = await chat.say("mark 1 as fixed, trunk was down", chat.erika)
     [breaches] = await chat.say("anything breached this week?", chat.manager)
 
     assert f"owns {FIRST} now" in taken.text
     assert f"1h30 on {FIRST}" in logged.text
+    assert f"Logged 1h30 on {FIRST}" in typed.text and "total 3h" in typed.text
     assert resolved.text == f"{FIRST} resolved."
     kinds = await chat.events(FIRST)
     assert "resolved" in kinds
