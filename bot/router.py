@@ -172,6 +172,12 @@ class Router:
         self, turn: Turn, key: DialogKey, snapshot: DialogState, dialog: Dialog
     ) -> list[Outgoing]:
         self._count(turn.incoming, dialog.name)
+        if dialog.name == ClarifyDialog.name and (
+            turn.incoming.files or turn.incoming.unreadable_files
+        ):
+            # files are never an answer to "did you mean": the question is dropped, they are kept
+            await self._save(key, dialog, DialogStep(), snapshot)
+            return await self._route(turn, key)
         if dialog.name != ClarifyDialog.name and turn.incoming.text.strip():
             reading = await self.read(turn)
             if _interrupts(reading):
@@ -247,8 +253,9 @@ def _submitted_command(incoming: Incoming) -> str | None:
 def _interrupts(reading: Reading) -> bool:
     if reading.command == CANCEL:
         return reading.exact  # "cancel", "abbrechen"; a "no" is an answer to the question
-    if reading.exact:
-        return reading.command in GLOBAL_EXACT
+    if reading.exact:  # the bare words: "Störung, Webex geht nicht" is an answer
+        bare = not reading.rest or reading.command == "language"
+        return bare and reading.command in GLOBAL_EXACT
     if reading.command == "language" and reading.entities.language is None:
         return False  # "Deutsch bitte" switches; "today 08:15" is an answer
     return (

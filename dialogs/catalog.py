@@ -224,7 +224,7 @@ def engineer_commands() -> list[Command]:
                     "Megan soll sich 12 anschauen",
                 ), takes=("ticket", "person"))),
         Command("reply", "cmd_reply", ENGINEERS, e.on_ticket(e.reply, needs_text="the text"),
-                usage="reply <ticket> <text>", aliases=("antworten",),
+                usage="reply <ticket> <text>",
                 phrasing=Phrasing((
                     "tell the customer on 12 that we are on it",
                     "schreib dem Kunden zu 14: wir melden uns bis Mittag",
@@ -239,7 +239,7 @@ def engineer_commands() -> list[Command]:
                 ), takes=("ticket", "text"))),
         Command("note", "cmd_note", ENGINEERS,
                 e.on_ticket(e.note, needs_text="the note", open_only=False),
-                usage="note <ticket> <text>", aliases=("notiz",),
+                usage="note <ticket> <text>",
                 phrasing=Phrasing((
                     "note on 12: waiting for the carrier", "interne Notiz zu 14: SBC getauscht",
                     "add an internal note that the trunk was reset", "für uns: Kunde ist VIP",
@@ -253,7 +253,7 @@ def engineer_commands() -> list[Command]:
                     "Luware ticket 12345678 for the recording issue",
                 ), takes=("ticket", "vendor", "case"))),
         Command("resolve", "cmd_resolve", ENGINEERS, e.on_ticket(e.resolve, open_only=False),
-                usage="resolve <ticket> <summary>", aliases=("lösen", "loesen", "close"),
+                usage="resolve <ticket> <summary>",
                 phrasing=Phrasing((
                     "mark 14 as fixed, trunk was down", "12 erledigt: Lizenz fehlte",
                     "close the ticket, the customer confirmed it works",

@@ -12,6 +12,7 @@ request is not theirs — and, for customer contacts, route free text to the rig
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,21 @@ DEFAULT_OFFERS: dict[Role, tuple[str, ...]] = {
     Role.ENGINEER: ("queue", "mine", "help"),
     Role.MANAGER: ("status", "report", "help"),
 }
+# Commands others notice (the customer, the SLA clock, a colleague): done on plain words only
+# when the words are an order, not a question or a "don't".
+SIDE_EFFECTS = frozenset({
+    "ack", "take", "assign", "reply", "ask-logs", "vendor", "resolve", "reopen", "effort",
+    "maintenance", "done", "digest",
+})  # fmt: skip
+SURE_ENOUGH_TO_ACT = 0.9
+_NEGATION = re.compile(
+    r"\b(?:don'?t|do not|not yet|nicht|noch nicht|kein|keine|never|nie|no need)\b", re.I
+)
+_QUESTION = re.compile(
+    r"\?\s*$|^\W*(?:did|does|do|has|have|should|shall|is|are|can|could|would|who|why|whether|"
+    r"hat|hast|habt|ist|sind|soll|sollen|sollten|kann|koennen|können|wer|was|warum|wieso|ob)\b",
+    re.I,
+)
 # A contact's readings that only make sense about one of their tickets: routing decides them.
 _ROUTED = frozenset({MESSAGE, REOPEN})
 # Events after which the customer's next words are most likely the answer.
@@ -137,6 +153,8 @@ class Conversation:
         ):
             if command.name == REPORT_A_FAULT and not reading.exact:
                 return self._fault(turn, reading.text)
+            if not reading.exact and command.name in SIDE_EFFECTS and _doubtful(reading):
+                return self._confirm(turn, reading, command)
             return Run(command, self.arguments(turn, reading))
         if command is not None and reading.confidence >= NO_IDEA_BELOW:
             close = [(reading.command or "", reading.confidence), *reading.alternatives]
@@ -165,6 +183,14 @@ class Conversation:
         if command.phrasing.shape is not None:
             return command.phrasing.shape(reading, zone)
         return " ".join(v for s in command.phrasing.takes if (v := reading.slot(s, zone)))
+
+    def _confirm(self, turn: Turn, reading: Reading, command: Command) -> Ask:
+        """ "should we close 14?" is a question, not an order: one button to do it."""
+        label = self._label(turn, command)
+        if reading.number:
+            label = f"{label}: {reading.number}"
+        prompt = t("confirm_action", turn.actor.language)
+        return Ask(prompt, [Option(label, command.name, self.arguments(turn, reading))])
 
     def _option(self, turn: Turn, reading: Reading, name: str) -> Option:
         command = self._commands[name]
@@ -233,7 +259,11 @@ class Conversation:
         if named is not None:
             if named.status == TicketStatus.RESOLVED:
                 return await self._still_broken(turn, reading, named)
+            if name == REPORT_A_FAULT:  # "new fault, like ticket 2 …", "floor #2 is dead"
+                return self._add_or_new(turn, text, [named], first="new")
             return self._run(MESSAGE, f"{named.number} {text}")
+        if reading.entities.ticket is not None and name in (MESSAGE, NONE):
+            return Answer([self._not_found(turn, reading)])  # never to another ticket
         store = self._context.services.store.tickets
         open_tickets = await store.open_for_reporter(
             channel=turn.incoming.channel.value, user_id=turn.actor.user_id
@@ -385,7 +415,9 @@ class Conversation:
                 continue
             if name in _ROUTED and not turn.actor.is_staff:
                 continue
-            chosen.append(Option(self._label(turn, command), name))
+            # a report offered for words the bot could not place starts with those words
+            words = reading.text if name == REPORT_A_FAULT and not reading.exact else ""
+            chosen.append(Option(self._label(turn, command), name, words))
             if len(chosen) == 3:
                 break
         return chosen
@@ -398,6 +430,16 @@ class Conversation:
         contract = directory.contracts[customer.contract]
         key = customer.overrides.service_time or contract.service_time
         return directory.service_times[key].zone
+
+
+def _doubtful(reading: Reading) -> bool:
+    """A question, a negation, or a reading not sure enough for something others notice."""
+    text = reading.text
+    return (
+        reading.confidence < SURE_ENOUGH_TO_ACT
+        or bool(_NEGATION.search(text))
+        or bool(_QUESTION.search(text))
+    )
 
 
 def _exact_arguments(reading: Reading) -> str:
@@ -423,6 +465,7 @@ def ask_step(turn: Turn, ask: Ask) -> DialogStep:
     """The question as a card with one button per option (and a numbered text fallback),
     and the state the clarify dialog keeps to read the answer."""
     lang: Language = turn.actor.language
+    asked = turn.incoming.event_id  # the buttons of this question, not of an older one
     lines = [ask.prompt, ""]
     lines += [f"{i}. {option.label}" for i, option in enumerate(ask.options, start=1)]
     lines += ["", t("clarify_hint", lang)] if ask.options else []
@@ -430,12 +473,13 @@ def ask_step(turn: Turn, ask: Ask) -> DialogStep:
         title="",
         paragraphs=(ask.prompt,),
         actions=tuple(
-            SubmitAction(option.label, {"action": "choose", "choice": str(i)})
+            SubmitAction(option.label, {"action": "choose", "choice": str(i), "asked": asked})
             for i, option in enumerate(ask.options)
         ),
     )
     state: dict[str, Any] = {
-        "options": [{"label": o.label, "command": o.command, "args": o.args} for o in ask.options]
+        "options": [{"label": o.label, "command": o.command, "args": o.args} for o in ask.options],
+        "asked": asked,
     }
     return DialogStep(
         [turn.reply("\n".join(lines).strip(), card=card)], state if ask.options else None
@@ -455,6 +499,10 @@ class ClarifyDialog:
         self, turn: Turn, context: CommandContext, state: dict[str, Any]
     ) -> DialogStep:
         options = [o for o in state.get("options", []) if isinstance(o, dict)]
+        value = turn.incoming.value or {}
+        if value.get("action") == "choose" and value.get("asked") != state.get("asked"):
+            # a button of an earlier question: it no longer applies; this one still waits
+            return DialogStep([turn.reply(t("card_expired", turn.actor.language))], state)
         choice = _choice(turn, options)
         if choice is None:
             return DialogStep([], None, follow=FollowUp("", turn.incoming.text))

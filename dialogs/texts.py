@@ -531,6 +531,10 @@ CONVERSATION_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "who_staff": {"en": "our staff", "de": "unsere Mitarbeiter:innen"},
     "who_contact": {"en": "customer contacts", "de": "Kundenkontakte"},
     "label_cmd_help": {"en": "What I can do", "de": "Was ich kann"},
+    "confirm_action": {
+        "en": "I'm not sure you want me to do this now. Shall I?",
+        "de": "Ich bin nicht sicher, ob ich das jetzt tun soll. Soll ich?",
+    },
     "understood_title": {
         "en": "From your message I understood (please check):",
         "de": "Aus Ihrer Nachricht habe ich verstanden (bitte prüfen):",

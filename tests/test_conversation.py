@@ -292,3 +292,62 @@ async def test_a_greeting_is_answered_with_what_this_person_can_do(chat: Chat) -
     assert buttons(contact) == ["Report a fault", "The tickets you reported", "What I can do"]
     assert engineer.text.startswith("Hello Megan! What can I do for you?")
     assert "All open tickets by deadline" in buttons(engineer)
+
+
+async def test_questions_and_negations_are_not_orders(chat: Chat) -> None:
+    await chat.report()
+
+    [question] = await chat.say("should we close 1?", chat.erika)
+    [negated] = await chat.say("don't resolve 1 yet, waiting for the carrier", chat.erika)
+    assert (await chat.events(FIRST)).count("resolved") == 0
+    assert question.text.startswith("I'm not sure you want me to do this now")
+    assert buttons(negated) == [f"Resolve a ticket: {FIRST}"]
+
+    [done] = await chat.press(negated, f"Resolve a ticket: {FIRST}", chat.erika)
+    assert done.text == f"{FIRST} resolved."
+
+
+async def test_a_sentence_that_begins_with_a_command_word_is_read_as_a_sentence(
+    chat: Chat,
+) -> None:
+    note, form = await chat.say("Stand heute geht gar nichts mehr, Telefonie komplett ausgefallen")
+    await chat.say("cancel")
+    [thumbs] = await chat.say("👍")
+    [question_mark] = await chat.say("?")
+
+    assert form.card is not None and form.card.title == "Report a fault"
+    assert "sounds like a fault" in note.text
+    assert thumbs.text == "Glad to hear, Clara. Anything else I can do for you?"
+    assert question_mark.card is not None and question_mark.card.title == "What I can do for you"
+
+
+async def test_a_new_fault_that_names_a_ticket_is_not_added_to_it_unasked(chat: Chat) -> None:
+    await chat.report()
+
+    [question] = await chat.say("Neue Störung, ähnlich wie Ticket 1: die Aufzeichnung geht nicht")
+    [unknown] = await chat.say("we restarted, ticket 7 is still broken")
+
+    assert buttons(question) == ["Report a new fault", f"Add this to {FIRST}"]
+    assert "Ticket “7”" in unknown.text or "ticket “7”" in unknown.text
+    assert "customer_message" not in await chat.events(FIRST)
+
+
+async def test_an_older_questions_button_does_not_answer_the_newer_one(chat: Chat) -> None:
+    await chat.report()
+    [first] = await chat.say("also die Kollegen in Linz haben jetzt auch Probleme")
+    [second] = await chat.say("das Headset vom Chef ist auch kaputt")
+
+    [stale] = await chat.press(first, f"Add this to {FIRST}")
+    assert stale.text.startswith("That form was already sent or has expired")
+    assert "customer_message" not in await chat.events(FIRST)
+    [added] = await chat.press(second, f"Add this to {FIRST}")
+    assert added.text == f"Added to {FIRST}; the engineers see it."
+
+
+async def test_absurd_numbers_are_not_read_as_times_or_durations(chat: Chat) -> None:
+    await chat.report()
+    [answer] = await chat.say("effort 1 99999999999999 h dial plan", chat.erika)
+    answers = await chat.say("vor 1000000 Tagen ging das noch, jetzt kein Freizeichen")
+
+    assert "Logged" not in answer.text
+    assert answers and all(a.text for a in answers)  # answered, not failed

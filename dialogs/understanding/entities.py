@@ -252,6 +252,10 @@ def product_in(text: str) -> tuple[Product, tuple[int, int]] | None:
 
 
 _PRIORITY_HINTS: tuple[tuple[Priority, re.Pattern[str]], ...] = (
+    (Priority.P4, re.compile(
+        r"\b(?:p4|prio(?:ritaet|rity)? ?4|question|frage|wie kann ich|how do i|how can i|"
+        r"info(?:rmation)? only|nicht dringend|not urgent|no rush|keine eile|wenn zeit ist)"
+    )),
     (Priority.P1, re.compile(
         r"\b(?:p1|prio(?:ritaet|rity)? ?1|total(?:ausfall)?|komplett(?:ausfall)?|complete outage|"
         r"totally down|nobody can|no one can|niemand kann|keiner kann|niemand mehr|"
@@ -268,10 +272,6 @@ _PRIORITY_HINTS: tuple[tuple[Priority, re.Pattern[str]], ...] = (
         r"mitarbeiter)|mehrere (?:user|benutzer|mitarbeiter)|several users|half of|die haelfte|"
         r"ganze abteilung|whole department|major|schwerwiegend|wichtig)"
     )),
-    (Priority.P4, re.compile(
-        r"\b(?:p4|prio(?:ritaet|rity)? ?4|question|frage|wie kann ich|how do i|how can i|"
-        r"info(?:rmation)? only|nicht dringend|not urgent|no rush|keine eile|wenn zeit ist)"
-    )),
     (Priority.P3, re.compile(
         r"\b(?:p3|prio(?:ritaet|rity)? ?3|one user|ein user|ein benutzer|eine kollegin|ein kollege|"
         r"single user|only me|nur ich|nur bei mir|manchmal|sometimes|occasionally|ab und zu|minor)"
@@ -280,8 +280,16 @@ _PRIORITY_HINTS: tuple[tuple[Priority, re.Pattern[str]], ...] = (
 
 
 def priority_hint(text: str) -> Priority | None:
-    """The priority the words suggest ("nobody can call" → P1); the contact confirms it."""
-    return next((p for p, pattern in _PRIORITY_HINTS if pattern.search(text)), None)
+    """The priority the words suggest ("nobody can call" → P1); the contact confirms it.
+    Words after a negation do not count ("nicht dringend", "not critical")."""
+    for priority, pattern in _PRIORITY_HINTS:
+        for match in pattern.finditer(text):
+            if not _NEGATED.search(text[max(0, match.start() - 12) : match.start()]):
+                return priority
+    return None
+
+
+_NEGATED = re.compile(r"\b(?:nicht|not|kein|keine|no|never|nie)\s+(?:so\s+|very\s+|sehr\s+)?$")
 
 
 # --- months and periods -----------------------------------------------------------------------
@@ -297,6 +305,7 @@ _MONTHS = {
 _MONTH_NAME = re.compile(
     r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b\.?(?:\s+(\d{4}))?"
 )
+_PLAUSIBLE_YEARS = (2000, 2100)
 _ISO_MONTH = re.compile(r"\b(\d{4})-(\d{2})\b(?!-)")
 _PERIODS = (
     ("last week", re.compile(r"\b(?:last week|letzte[nr]? woche|vorige[nr]? woche|vorwoche)\b")),
@@ -313,11 +322,15 @@ def month_in(text: str, now: datetime, zone: ZoneInfo) -> tuple[str, tuple[int, 
     """A month as `YYYY-MM`: "Oktober", "October 2025", "2026-10", "last month". A month
     name without a year is the latest such month that has begun."""
     today = now.astimezone(zone).date()
-    if match := _ISO_MONTH.search(text):
+    if (match := _ISO_MONTH.search(text)) and _PLAUSIBLE_YEARS[0] <= int(
+        match[1]
+    ) <= _PLAUSIBLE_YEARS[1]:
         return f"{match[1]}-{match[2]}", match.span()
     if match := _MONTH_NAME.search(text):
         number = _MONTHS[match[1]]
         year = int(match[2]) if match[2] else today.year - (number > today.month)
+        if not _PLAUSIBLE_YEARS[0] <= year <= _PLAUSIBLE_YEARS[1]:
+            return None  # "December 9999" is no month anybody reports on
         return f"{year:04d}-{number:02d}", match.span()
     for label, pattern in _PERIODS:
         if "month" in label and (found := pattern.search(text)):

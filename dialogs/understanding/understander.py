@@ -40,6 +40,11 @@ REFUSE_AT = 0.6
 REFUSE_MARGIN = 3.0
 # Another role's command word is refused by name only when little else follows it.
 EXACT_REFUSAL_MAX_REST = 2
+# After the words of a command that takes no free text, this many words still read as its
+# arguments ("status CCS-2026-000012 please"); more is a sentence to be understood.
+FREE_WORDS_AFTER_A_COMMAND = 2
+ARGUMENT_WORDS = 6
+READ_AT_MOST = 1000
 CANCEL_WORDS = frozenset({
     "cancel", "abbrechen", "abbruch", "stop", "stopp", "halt", "vergiss es", "forget it",
     "never mind", "nevermind", "lass gut sein", "egal", "quit", "exit", "abort",
@@ -77,6 +82,7 @@ class Understander:
         self.refusable = frozenset(i.name for i in intents if i.staff_only)
         self.twins = {intent.name: intent.phrasing.twins for intent in intents}
         self._exact = _exact_table(intents)
+        self._symbols = {w: i.name for i in intents for w in i.words if not fold(w)}
         known = set(self.intents) | set(self.pseudo)
         examples = [(u.text, u.intent) for u in training(list(corpus)) if u.intent in known]
         for intent in intents:
@@ -134,20 +140,36 @@ class Understander:
         """What `text` asks for; `may` lists the commands this person may use (None: all)."""
         # "message" (a word for one of my tickets) is a contact's command like any other
         allowed = None if may is None else set(may) | (PSEUDO - {MESSAGE})
+        text = text[:READ_AT_MOST]  # a 28 KB paste is read by its beginning, in bounded time
         folded = strip_greeting(fold(text))
         entities = extract(folded, Frame(now, zone, self.vocabulary))
         exact = self._exact_command(text, folded, allowed)
-        if exact is not None:
+        if exact is not None and self._fits(*exact, entities):
             name, rest = exact
             mine = allowed is None or name in allowed
-            if not mine and (twin := self._twin(name, allowed)):
+            short = len(rest.split()) <= EXACT_REFUSAL_MAX_REST
+            if not mine and short and (twin := self._twin(name, allowed)):
                 name, mine = twin, True  # an engineer's "my tickets" is their "mine"
-            if mine or len(rest.split()) <= EXACT_REFUSAL_MAX_REST:
+            if mine or short:
                 # "report a fault" from an engineer is refused by name; a sentence that merely
                 # begins with another role's command word ("done with the tests…") is read
                 reading = Reading(text, name, 1.0, entities, exact=True, rest=rest, allowed=mine)
                 return self._with_number(reading, folded)
         return self._with_number(self._classified(text, folded, entities, allowed), folded)
+
+    def _fits(self, name: str, rest: str, entities: Entities) -> bool:
+        """Command words count as the command only when what follows could be its arguments:
+        "status 12" is `status`, "Stand heute geht gar nichts mehr, Telefonie komplett
+        ausgefallen" is a fault report that begins with a command word."""
+        words = len(rest.split())
+        intent = self.intents.get(name)
+        if name == CANCEL or words <= FREE_WORDS_AFTER_A_COMMAND or intent is None:
+            return True
+        takes = intent.phrasing.takes
+        if "text" in takes or intent.phrasing.shape is not None:
+            return True  # a note, a summary, the words for the customer
+        named = entities.ticket is not None or entities.customer is not None
+        return bool(takes) and named and words <= ARGUMENT_WORDS
 
     def _with_number(self, reading: Reading, folded: str) -> Reading:
         """A bare number is a ticket only for a command that takes one."""
@@ -170,6 +192,8 @@ class Understander:
         core = strip_courtesy(folded)
         if core in CANCEL_WORDS:
             return CANCEL, ""
+        if (symbol := self._symbols.get(text.strip())) is not None:
+            return symbol, ""  # "?" is help
         words = text.split()
         # the person's words after a greeting ("Hallo, status 12"), verbatim
         skipped = len(folded.split()) - len(strip_greeting(folded).split())
@@ -177,7 +201,7 @@ class Understander:
             candidate = words[offset:]
             for length in range(min(len(candidate), 4), 0, -1):
                 key = fold(" ".join(candidate[:length])).strip(" ,.:;!?")
-                name = self._exact.get(key)
+                name = self._exact.get(key) if key else None
                 if name is not None:
                     rest = " ".join(candidate[length:]).strip()
                     return name, _strip_trailing_courtesy(rest)
@@ -257,5 +281,6 @@ def _exact_table(intents: Sequence[Intent]) -> dict[str, str]:
     table: dict[str, str] = {}
     for intent in intents:
         for word in intent.words:
-            table.setdefault(fold(word), intent.name)
+            if key := fold(word):  # "?" folds to nothing: it is matched as typed, below
+                table.setdefault(key, intent.name)
     return table

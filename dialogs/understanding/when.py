@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 Prefer = Literal["past", "future"]
+# Ten years: anything longer is a typo, and timedelta would overflow on the absurd ones.
+LONGEST_MINUTES = 10 * 366 * 24 * 60
 
 NUMBER_WORDS = {
     "ein": 1, "eine": 1, "einer": 1, "einem": 1, "einen": 1, "one": 1, "a": 1, "an": 1,
@@ -53,7 +55,7 @@ def duration_in(text: str) -> tuple[timedelta, tuple[int, int]] | None:
     else:
         amount = _amount(match["num"] or match["word"])
         minutes = amount * _UNIT_MINUTES.get(match["unit"] or match["wunit"], 60)
-    if minutes <= 0:
+    if not 0 < minutes <= LONGEST_MINUTES:  # "99999999999999 h" is a typo, not a duration
         return None
     return timedelta(minutes=round(minutes)), match.span()
 
@@ -155,6 +157,8 @@ def parse_moment(phrase: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer) 
         amount = _amount(relative["de"] or relative["en"])
         unit = relative["deu"] or relative["enu"]
         per_unit = 24 * 60 if unit.startswith(("tag", "day")) else _UNIT_MINUTES[unit]
+        if amount * per_unit > LONGEST_MINUTES:  # "vor 1000000 Tagen"
+            return None
         return now - timedelta(minutes=amount * per_unit)
     cleaned = _clean(phrase, now, zone)
     if not cleaned:
