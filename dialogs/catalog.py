@@ -115,7 +115,7 @@ def default_commands() -> list[Command]:
                 phrasing=Phrasing((
                     "onboarding status for demo", "how far is the onboarding of Contoso",
                     "Onboarding-Checkliste für demo", "wie weit sind wir mit dem Onboarding",
-                ), takes=("customer",))),
+                ), takes=("customer", "text"))),
         Command("duties", "cmd_duties", STAFF, duties_command,
                 usage="duties [customer] | duties take D<n>", aliases=("pflichten",),
                 phrasing=Phrasing((
