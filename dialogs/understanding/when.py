@@ -121,6 +121,8 @@ def moment_in(
     for match in candidates(text, prefer):
         if with_clock and not CLOCK_TIME.search(match.group(0)):
             continue
+        if match.group(0).strip() in _JUST_TODAY:
+            continue  # "Stand heute geht nichts": today, but no point in time
         start, words = match.start(), match.group(0).split()
         # "seit 9", "vor 2 Stunden" always look back, whatever else the message is about
         looking = "past" if match.re in (SINCE, _RELATIVE) else prefer
@@ -183,6 +185,7 @@ def parse_moment(phrase: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer) 
     return parsed
 
 
+_JUST_TODAY = frozenset({"heute", "today", "heut"})
 _CLOCK_GIVEN = re.compile(r"\d{1,2}:\d{2}")
 CLOCK_TIME = re.compile(
     r"\b\d{1,2}(?::\d{2}|\.\d{2}\b|\s*uhr|\s*h\b|\s*am\b|\s*pm\b)|\b(?:um|at|ab|halb) \d{1,2}\b"
