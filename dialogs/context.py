@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Incoming, Outgoing
-from storage.directory import Customer, Role, StaffMember
+from storage.directory import Customer, Directory, Role, StaffMember
 
 Language = Literal["de", "en"]
 
@@ -60,3 +61,14 @@ class Turn:
             card=card,
             reply_to=self.incoming.event_id,
         )
+
+
+def service_zone(actor: Actor, directory: Directory) -> ZoneInfo:
+    """The time zone a person means when they write "9 Uhr": their service time's (staff:
+    Vienna, the provider's)."""
+    customer = actor.customer
+    if customer is None:
+        return ZoneInfo("Europe/Vienna")
+    contract = directory.contracts[customer.contract]
+    key = customer.overrides.service_time or contract.service_time
+    return directory.service_times[key].zone

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Outgoing, SubmitAction
 from dialogs.base import DialogStep, FollowUp
-from dialogs.context import Language, Turn
+from dialogs.context import Language, Turn, service_zone
 from dialogs.customer_tickets import recently_resolved
 from dialogs.references import Resolved, resolve
 from dialogs.texts import t
@@ -68,6 +68,7 @@ _QUESTION = re.compile(
 _ROUTED = frozenset({MESSAGE, REOPEN})
 # Events after which the customer's next words are most likely the answer.
 _QUESTIONS = frozenset({"engineer_reply", "paused"})
+_TALK = _QUESTIONS | {"customer_message"}
 _THANKS = ("danke", "thank", "thx", "merci", "ty", "vergelt")
 _HELLO = ("hallo", "hello", "hi", "servus", "moin", "gruez", "gruss", "guten", "good", "hey")
 
@@ -268,7 +269,7 @@ class Conversation:
         open_tickets = await store.open_for_reporter(
             channel=turn.incoming.channel.value, user_id=turn.actor.user_id
         )
-        waiting = [row for row in open_tickets if await self._asked_customer(row)]
+        waiting = await self._asked_customer(open_tickets)
         if len(waiting) == 1 and (name in (MESSAGE, NONE, ADD_LOGS) or unsure):
             # the answer to what an engineer asked ("sent them via Help > Send logs")
             return self._run(MESSAGE, f"{waiting[0].number} {text}")
@@ -353,15 +354,19 @@ class Conversation:
         options.append(Option(t("option_new_fault", lang), REPORT_A_FAULT, text))
         return Ask(t("which_ticket", lang), options)
 
-    async def _asked_customer(self, ticket: TicketRow) -> bool:
-        """True when the ticket waits for the customer, or an engineer's message to them is
-        the newest thing on it (their next words are most likely the answer)."""
-        if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-            return True
-        assert ticket.id is not None
-        events = await self._context.services.store.tickets.events(ticket.id)
-        talk = [e.kind for e in events if e.kind in (*_QUESTIONS, "customer_message")]
-        return bool(talk) and talk[-1] in _QUESTIONS
+    async def _asked_customer(self, tickets: Sequence[TicketRow]) -> list[TicketRow]:
+        """The tickets that wait for the customer, or whose newest talk is an engineer's
+        message to them (the customer's next words are most likely the answer)."""
+        ids = [row.id for row in tickets if row.id is not None]
+        logs = await self._context.services.store.tickets.events_of(ids) if ids else {}
+
+        def asked(row: TicketRow) -> bool:
+            if row.status == TicketStatus.WAITING_FOR_CUSTOMER:
+                return True
+            talk = [e.kind for e in logs.get(row.id or 0, []) if e.kind in _TALK]
+            return bool(talk) and talk[-1] in _QUESTIONS
+
+        return [row for row in tickets if asked(row)]
 
     def _fault(self, turn: Turn, text: str) -> Run:
         """A new fault in the contact's own words: the report starts, pre-filled."""
@@ -423,13 +428,8 @@ class Conversation:
         return chosen
 
     def zone(self, turn: Turn) -> ZoneInfo:
-        """The time zone the person means when they say "9 Uhr": their service time's."""
-        directory, customer = self._context.directory, turn.actor.customer
-        if customer is None:
-            return ZoneInfo("Europe/Vienna")
-        contract = directory.contracts[customer.contract]
-        key = customer.overrides.service_time or contract.service_time
-        return directory.service_times[key].zone
+        """The time zone the person means when they say "9 Uhr"."""
+        return service_zone(turn.actor, self._context.directory)
 
 
 def _doubtful(reading: Reading) -> bool:

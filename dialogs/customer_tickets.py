@@ -4,17 +4,15 @@ new reaction cycle starts, as the SLA rules say)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from adapters.model import Outgoing
 from dialogs import engineering
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.context import Turn
-from dialogs.engineering import event_key, relay_to_ticket
+from dialogs.engineering import event_key, relay_to_ticket, reopen_ticket
 from dialogs.texts import t
-from dialogs.ticket_state import after_change
-from dialogs.when import in_words
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -47,7 +45,7 @@ async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list
         return [turn.reply(t("reopen_nothing", lang))]
     if ticket.status != TicketStatus.RESOLVED:
         return [turn.reply(t("reopen_still_open", lang, number=ticket.number))]
-    if not await _reopenable(context, ticket):
+    if not await _reopenable(context, [ticket]):
         return [turn.reply(t("reopen_too_late", lang, number=ticket.number))]
     return await _reopen(turn, context, ticket)
 
@@ -57,44 +55,32 @@ async def recently_resolved(turn: Turn, context: CommandContext) -> list[TicketR
     tickets = await context.services.store.tickets.reported_by(
         channel=turn.incoming.channel.value, user_id=turn.actor.user_id
     )
-    resolved = [row for row in tickets if row.status == TicketStatus.RESOLVED]
-    return [row for row in resolved[:10] if await _reopenable(context, row)]
+    resolved = [row for row in tickets if row.status == TicketStatus.RESOLVED][:10]
+    return await _reopenable(context, resolved)
 
 
-async def _reopenable(context: CommandContext, ticket: TicketRow) -> bool:
-    resolved_at = await _resolved_at(context, ticket)
-    window = context.services.tunables.reopen_within
-    return resolved_at is not None and context.services.clock() - resolved_at <= window
+async def _reopenable(context: CommandContext, tickets: Sequence[TicketRow]) -> list[TicketRow]:
+    """Those of the tickets resolved within the reopen period (their logs in one query)."""
+    ids = [row.id for row in tickets if row.id is not None]
+    logs = await context.services.store.tickets.events_of(ids) if ids else {}
+    since = context.services.clock() - context.services.tunables.reopen_within
 
+    def recent(row: TicketRow) -> bool:
+        resolved = [e.at for e in logs.get(row.id or 0, []) if e.kind == SlaEventKind.RESOLVED]
+        return bool(resolved) and max(resolved) >= since
 
-async def _resolved_at(context: CommandContext, ticket: TicketRow) -> datetime | None:
-    assert ticket.id is not None
-    events = await context.services.store.tickets.events(ticket.id)
-    times = [event.at for event in events if event.kind == SlaEventKind.RESOLVED]
-    return max(times) if times else None
+    return [row for row in tickets if recent(row)]
 
 
 async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
-    services, now = context.services, context.services.clock()
-    assert ticket.id is not None
-    await services.store.tickets.append(
-        ticket.id,
-        kind=SlaEventKind.REOPENED,
-        at=now,
-        actor=turn.actor.user_id,
-        data={"by": turn.actor.name, "text": turn.incoming.text[:2000]},
-        status=TicketStatus.OPEN,
-    )
     said = turn.incoming.text.strip()
     lines = [f"🔁 **{turn.actor.name}** reopened {ticket.number}: the fault is back."]
     if said and not said.startswith(("{", "reopen")):
         lines.append(f"💬 {said}")
     notice = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
     event = event_key(turn, "customer-reopen", ticket)
-    await services.notify.to_thread(ticket, [notice], event=event)
-    current = await after_change(services, ticket, event)
-    deadline = current.sla.reaction.deadline
-    zone = current.sla.terms.calendar.zone
+    await context.services.notify.to_thread(ticket, [notice], event=event)
     lang = turn.actor.language
-    when = in_words(deadline, now=now, zone=zone, language=lang) if deadline else "–"
+    data = {"by": turn.actor.name, "text": turn.incoming.text[:2000]}
+    when = await reopen_ticket(turn, context, ticket, event=event, language=lang, data=data)
     return [turn.reply(t("reopened_by_contact", lang, number=ticket.number, deadline=when))]

@@ -272,31 +272,45 @@ async def reopen(
     turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
 ) -> list[Outgoing]:
     """Reopen a resolved ticket: a new reaction cycle starts."""
-    services, now = context.services, context.services.clock()
-    assert ticket.id is not None
+    services = context.services
     if ticket.status != TicketStatus.RESOLVED:
         return [turn.reply(f"{ticket.number} is not resolved.")]
-    await services.store.tickets.append(
-        ticket.id,
-        kind=SlaEventKind.REOPENED,
-        at=now,
-        actor=turn.actor.user_id,
-        status=TicketStatus.OPEN,
-    )
     text = (
         f"Ihr Ticket {ticket.number} wurde wieder geöffnet."
         if _lang(ticket) == "de"
         else f"Your ticket {ticket.number} was reopened."
     )
     await services.notify.to_customer(ticket, text, event=event_key(turn, "reopened", ticket))
-    current = await _after_change(context, ticket, event_key(turn, "reopen", ticket))
-    deadline = current.sla.reaction.deadline
-    when = (
-        in_words(deadline, now=now, zone=current.sla.terms.calendar.zone, language="en")
-        if deadline
-        else "–"
+    when = await reopen_ticket(
+        turn, context, ticket, event=event_key(turn, "reopen", ticket), language="en"
     )
     return [turn.reply(f"{ticket.number} reopened: a new reaction cycle, due {when}.")]
+
+
+async def reopen_ticket(
+    turn: Turn,
+    context: CommandContext,
+    ticket: TicketRow,
+    *,
+    event: str,
+    language: Language,
+    data: dict[str, str] | None = None,
+) -> str:
+    """Reopen the ticket (a new reaction cycle) and say, in words, when the reaction is due."""
+    now = context.services.clock()
+    assert ticket.id is not None
+    await context.services.store.tickets.append(
+        ticket.id,
+        kind=SlaEventKind.REOPENED,
+        at=now,
+        actor=turn.actor.user_id,
+        data=data,
+        status=TicketStatus.OPEN,
+    )
+    current = await _after_change(context, ticket, event)
+    deadline = current.sla.reaction.deadline
+    zone = current.sla.terms.calendar.zone
+    return in_words(deadline, now=now, zone=zone, language=language) if deadline else "–"
 
 
 async def show(
@@ -372,19 +386,6 @@ def _working_on_it(ticket: TicketRow, name: str) -> str:
 def _hm(duration: timedelta) -> str:
     minutes = int(duration.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}"
-
-
-async def relay_to_open_ticket(
-    turn: Turn, context: CommandContext, text: str
-) -> list[Outgoing] | None:
-    """A customer's message while a ticket is open: added to the newest. None when nothing
-    is open."""
-    tickets = await context.services.store.tickets.open_for_reporter(
-        channel=turn.incoming.channel.value, user_id=turn.actor.user_id
-    )
-    if not tickets or not text:
-        return None
-    return await relay_to_ticket(turn, context, tickets[0], text)
 
 
 async def relay_to_ticket(

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from adapters.model import Card, Choice, ChoiceInput, Fact, Outgoing, SubmitAction, TextInput
 from dialogs.base import DialogStep
 from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES, FollowUp
-from dialogs.context import Language, Turn
+from dialogs.context import Language, Turn, service_zone
 from dialogs.logfiles import (
     attach,
     human_size,
@@ -664,9 +664,4 @@ def _contract(turn: Turn, context: CommandContext) -> Contract:
 
 
 def _zone(turn: Turn, context: CommandContext) -> ZoneInfo:
-    customer = turn.actor.customer
-    if customer is None:
-        return ZoneInfo("Europe/Vienna")
-    contract = context.directory.contracts[customer.contract]
-    key = customer.overrides.service_time or contract.service_time
-    return context.directory.service_times[key].zone
+    return service_zone(turn.actor, context.directory)

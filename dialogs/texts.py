@@ -18,10 +18,6 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
             "{provider} registrieren."
         ),
     },
-    "unknown_command": {
-        "en": "Sorry, I didn't understand “{text}”. Type **help** to see what I can do.",
-        "de": "Das habe ich leider nicht verstanden: „{text}“. Mit **hilfe** sehen Sie, was ich kann.",
-    },
     "cancelled": {
         "en": "Cancelled. Nothing was saved. Type **help** to see what I can do.",
         "de": "Abgebrochen, nichts wurde gespeichert. Mit **hilfe** sehen Sie, was ich kann.",

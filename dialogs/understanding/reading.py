@@ -55,10 +55,6 @@ class Reading:
     number: str | None = None  # the ticket's full number, once resolved
     takes: tuple[str, ...] = ()  # the slots of the command read (for showing the reading)
 
-    @property
-    def is_pseudo(self) -> bool:
-        return self.command in PSEUDO
-
     def free_text(self) -> str:
         """The person's own words for a summary, note or reply: after a separator (":", ",",
         "that", "dass", …) or after the ticket's number."""

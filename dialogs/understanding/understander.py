@@ -95,10 +95,6 @@ class Understander:
         # the app trains in a worker thread, not in the first message with a time in it
         when.parse_moment("gestern 9:00", now=_REFERENCE, zone=ZoneInfo("UTC"), prefer="past")
 
-    def features(self, folded: str, entities: Entities) -> str:
-        """The text the classifier sees (see `features`)."""
-        return features(folded, entities)
-
     def _twin(self, name: str, allowed: set[str] | None) -> str | None:
         return next((t for t in self.twins.get(name, ()) if allowed and t in allowed), None)
 
@@ -210,10 +206,10 @@ class Understander:
     def _classified(
         self, text: str, folded: str, entities: Entities, allowed: set[str] | None
     ) -> Reading:
-        features = self.features(folded, entities)
-        if not features or is_pleasantry(features):  # "hallo", "danke!", "ok, super"
+        seen = features(folded, entities)
+        if not seen or is_pleasantry(seen):  # "hallo", "danke!", "ok, super"
             return Reading(text, SMALLTALK, 1.0, entities)
-        everything = self.classifier.rank(self._repaired(features))
+        everything = self.classifier.rank(self._repaired(seen))
         permitted = everything if allowed is None else self._for(everything, allowed)
         total = sum(r.probability for r in permitted) or 1.0
         mine = [Ranked(r.intent, r.probability / total) for r in permitted]
