@@ -63,8 +63,27 @@ def main() -> None:
         f"allocations) {peak / 2**20:.0f} MiB, the model kept {weights / 2**20:.1f} MiB"
     )
     _accuracy(understander, held_out, may, show_errors=options.errors)
+    _calibration(understander, held_out, may)
     _baseline(understander, held_out, may)
     _timing(understander, held_out, may)
+
+
+def _calibration(
+    understander: Understander, held_out: list[corpus.Utterance], may: dict[str, list[str]]
+) -> None:
+    """How often a reading of a given confidence is right: the bot acts, asks or offers by
+    these numbers, so they should mean what they say."""
+    buckets: dict[float, list[bool]] = {}
+    for line in held_out:
+        reading = understander.read(
+            line.text, now=NOW, zone=ZONE, may=may.get(line.role), role=line.role
+        )
+        if not reading.exact:
+            low = min(int(reading.confidence * 5), 4) / 5
+            buckets.setdefault(low, []).append((reading.command or "none") == line.intent)
+    print("\nconfidence of a classified reading → how often it was right (held-out):")
+    for low, right in sorted(buckets.items()):
+        print(f"  {low:.1f}–{low + 0.2:.1f}: {sum(right) / len(right):6.1%} of {len(right):5}")
 
 
 def _accuracy(
@@ -78,7 +97,9 @@ def _accuracy(
     seen: Counter[tuple[str, str]] = Counter()
     confused: Counter[tuple[str, str]] = Counter()
     for line in held_out:
-        reading = understander.read(line.text, now=NOW, zone=ZONE, may=may.get(line.role))
+        reading = understander.read(
+            line.text, now=NOW, zone=ZONE, may=may.get(line.role), role=line.role
+        )
         got = reading.command or "none"
         seen[line.intent, line.language] += 1
         if got == line.intent:
@@ -137,7 +158,7 @@ def _timing(
     for _ in range(3):
         for line in held_out:
             started = time.perf_counter()
-            understander.read(line.text, now=NOW, zone=ZONE, may=may.get(line.role))
+            understander.read(line.text, now=NOW, zone=ZONE, may=may.get(line.role), role=line.role)
             durations.append(time.perf_counter() - started)
     durations.sort()
     p50 = statistics.median(durations) * 1000

@@ -109,7 +109,9 @@ class Router:
         understander = await self._understanding.get()
         may = [c.name for c in self._commands if c.allowed(turn.actor)]
         zone = self._conversation.zone(turn)
-        return understander.read(turn.incoming.text, now=turn.now, zone=zone, may=may)
+        return understander.read(
+            turn.incoming.text, now=turn.now, zone=zone, may=may, role=turn.actor.role.value
+        )
 
     async def _route(self, turn: Turn, key: DialogKey) -> list[Outgoing]:
         snapshot = await self._store.dialog_states.load(key)

@@ -51,7 +51,9 @@ def _understand(args: argparse.Namespace) -> int:
     zone = _zone(directory)
 
     def show(text: str, out: TextIO) -> None:
-        reading = understander.read(text, now=datetime.now(UTC), zone=zone, may=may)
+        reading = understander.read(
+            text, now=datetime.now(UTC), zone=zone, may=may, role=actor.role.value
+        )
         out.write(json.dumps(reading.as_json(zone), ensure_ascii=False) + "\n")
 
     if args.text == "-":

@@ -40,6 +40,10 @@ ACT_AT = 0.5
 GAP = 0.2
 # Below this the bot has no idea; between the two it asks which of the close readings.
 NO_IDEA_BELOW = 0.25
+# With an open ticket, words read as news for it or as a new fault ask which when the other
+# reading is at least this likely: a new fault added to an old ticket gets no alert and no
+# SLA clock of its own, so one question is cheap by comparison.
+FAULT_OR_NEWS_ASK_AT = 0.05
 REPORT_A_FAULT = "report a fault"
 REOPEN = "reopen"
 ADD_LOGS = "add logs"
@@ -289,7 +293,7 @@ class Conversation:
         """Words for a ticket: the one open ticket, or which of several."""
         lang, text = turn.actor.language, reading.text
         fault_odds = dict(reading.alternatives).get(REPORT_A_FAULT, 0.0)
-        if open_tickets and fault_odds >= NO_IDEA_BELOW:  # news for it, or a new fault?
+        if open_tickets and fault_odds >= FAULT_OR_NEWS_ASK_AT:  # news for it, or a new fault?
             return self._add_or_new(turn, text, open_tickets, first="add")
         if len(open_tickets) == 1:
             return self._run(MESSAGE, f"{open_tickets[0].number} {text}")
@@ -307,7 +311,7 @@ class Conversation:
     ) -> Decision:
         """A new fault, unless it could as well be news for an open ticket: then ask."""
         message_odds = dict(reading.alternatives).get(MESSAGE, 0.0)
-        if open_tickets and message_odds >= NO_IDEA_BELOW / 2:
+        if open_tickets and message_odds >= FAULT_OR_NEWS_ASK_AT:
             return self._add_or_new(turn, reading.text, open_tickets, first="new")
         return self._fault(turn, reading.text)
 

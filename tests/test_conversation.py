@@ -132,14 +132,14 @@ async def test_free_text_is_added_to_the_one_open_ticket_but_not_commands_or_sma
 async def test_words_that_could_be_news_or_a_new_fault_get_one_question(chat: Chat) -> None:
     await chat.report()
 
-    [question] = await chat.say("also die Kollegen in Linz haben jetzt auch Probleme")
+    [question] = await chat.say("jetzt geht auch in Linz nichts mehr")
     assert question.text.startswith("Did you mean:")
-    assert buttons(question) == [f"Add this to {FIRST}", "Report a new fault"]
+    assert buttons(question) == ["Report a new fault", f"Add this to {FIRST}"]
     [form] = await chat.press(question, "Report a new fault")
 
     assert form.card is not None and form.card.title == "Report a fault"
     fields = {i.id: i.value for i in form.card.inputs}
-    assert fields["description"] == "also die Kollegen in Linz haben jetzt auch Probleme"
+    assert fields["description"] == "jetzt geht auch in Linz nichts mehr"
     assert "customer_message" not in await chat.events(FIRST)
 
 
@@ -334,8 +334,8 @@ async def test_a_new_fault_that_names_a_ticket_is_not_added_to_it_unasked(chat: 
 
 async def test_an_older_questions_button_does_not_answer_the_newer_one(chat: Chat) -> None:
     await chat.report()
-    [first] = await chat.say("also die Kollegen in Linz haben jetzt auch Probleme")
-    [second] = await chat.say("das Headset vom Chef ist auch kaputt")
+    [first] = await chat.say("jetzt geht auch in Linz nichts mehr")
+    [second] = await chat.say("in Graz ist jetzt auch ein Telefon tot")
 
     [stale] = await chat.press(first, f"Add this to {FIRST}")
     assert stale.text.startswith("That form was already sent or has expired")

@@ -34,7 +34,7 @@ def may(role: Role) -> list[str]:
 
 
 def read(understander: Understander, text: str, role: Role = Role.CONTACT) -> Reading:
-    return understander.read(text, now=NOW, zone=VIENNA, may=may(role))
+    return understander.read(text, now=NOW, zone=VIENNA, may=may(role), role=role.value)
 
 
 def local(reading: Reading) -> str:
@@ -152,6 +152,37 @@ def test_plain_words_for_every_role(
     assert args.items() <= shown.items()
 
 
+@pytest.mark.parametrize(
+    ("text", "contact", "engineer"),
+    [
+        ("open tickets", "my tickets", "queue"),
+        ("welche Tickets sind noch offen", "my tickets", "queue"),
+        ("show my tickets", "my tickets", "mine"),
+    ],
+)
+def test_the_same_words_mean_what_they_mean_for_this_role(
+    understander: Understander, text: str, contact: str, engineer: str
+) -> None:
+    assert read(understander, text, Role.CONTACT).command == contact
+    assert read(understander, text, Role.ENGINEER).command == engineer
+
+
+@pytest.mark.parametrize("text", ["hgfds", "mnbvcxy qwpo", "üäöüäö"])
+def test_a_keyboard_mash_is_no_guess(understander: Understander, text: str) -> None:
+    reading = read(understander, text)
+    assert reading.command == "none" and not reading.alternatives
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "command"),
+    [("Wartungsübersicht", Role.ENGINEER, "maintenance"), ("dankeee", Role.CONTACT, "smalltalk")],
+)
+def test_a_word_never_seen_is_still_read_by_its_parts(
+    understander: Understander, text: str, role: Role, command: str
+) -> None:
+    assert read(understander, text, role).command == command
+
+
 def test_a_resolution_keeps_the_engineers_summary(understander: Understander) -> None:
     reading = read(understander, "mark 14 as fixed, trunk was down", Role.ENGINEER)
     assert reading.free_text() == "trunk was down"
@@ -176,15 +207,16 @@ def test_another_roles_command_is_refused_by_name_not_misread(understander: Unde
 
 # The measured figures are in the README; these floors catch a change that makes the bot
 # understand people clearly worse (they are not the goal).
-OVERALL_FLOOR = 0.90
-COMMAND_FLOOR = 0.65
+OVERALL_FLOOR = 0.94
+COMMAND_FLOOR = 0.80
 
 
 def test_held_out_accuracy_stays_above_its_floor(understander: Understander) -> None:
     right: Counter[str] = Counter()
     seen: Counter[str] = Counter()
     for line in corpus.held_out(corpus.load()):
-        reading = understander.read(line.text, now=NOW, zone=VIENNA, may=may(Role(line.role)))
+        role = Role(line.role)
+        reading = understander.read(line.text, now=NOW, zone=VIENNA, may=may(role), role=role)
         seen[line.intent] += 1
         right[line.intent] += (reading.command or "none") == line.intent
     assert sum(right.values()) / sum(seen.values()) >= OVERALL_FLOOR
@@ -200,6 +232,15 @@ def test_the_corpus_is_big_enough_and_labelled_with_known_intents() -> None:
     assert {line.language for line in lines} == {"de", "en"}
     # no line twice for one role (the same words may mean another command for another role)
     assert len({(line.role, line.text) for line in lines}) == len(lines)
+
+
+def test_a_text_written_twice_for_one_role_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "contacts.tsv").write_text("en\tstatus\tany news?\n", encoding="utf-8")
+    (tmp_path / "engineers.tsv").write_text("en\tstatus\tany news?\n", encoding="utf-8")
+    assert len(corpus.load(tmp_path)) == 2  # another role's words may be the same
+    (tmp_path / "contacts-more.tsv").write_text("en\thelp\tAny news?\n", encoding="utf-8")
+    with pytest.raises(corpus.CorpusError, match=r"contacts.tsv:1: written before"):
+        corpus.load(tmp_path)
 
 
 def test_chatops_understand_prints_one_json_object_per_text() -> None:

@@ -36,20 +36,30 @@ class CorpusError(ValueError):
 
 
 def load(directory: Path = CORPUS_DIR) -> list[Utterance]:
-    """Every utterance of every `*.tsv` file in `directory`, in a stable order."""
-    return [u for path in sorted(directory.glob("*.tsv")) for u in _read(path)]
+    """Every utterance of every `*.tsv` file in `directory`, in a stable order. A text written
+    twice is an error: the held-out part would otherwise be partly seen in training (a
+    duplicate is held out exactly when its twin is, but two labels for one text are noise)."""
+    found: dict[str, str] = {}
+    utterances = []
+    for path in sorted(directory.glob("*.tsv")):
+        for number, utterance in _read(path):
+            key = f"{utterance.role}\t{utterance.text.casefold()}"
+            if key in found:
+                raise CorpusError(f"{path.name}:{number}: written before, in {found[key]}")
+            found[key] = f"{path.name}:{number}"
+            utterances.append(utterance)
+    return utterances
 
 
-def _read(path: Path) -> Iterator[Utterance]:
+def _read(path: Path) -> Iterator[tuple[int, Utterance]]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")
         if len(fields) != 3 or fields[0] not in ("de", "en") or not fields[2].strip():
             raise CorpusError(f"{path.name}:{number}: expected lang<TAB>intent<TAB>text")
-        yield Utterance(
-            fields[0], fields[1].strip(), fields[2].strip(), _ROLES.get(path.stem.split("-")[0], "")
-        )
+        role = _ROLES.get(path.stem.split("-")[0], "")
+        yield number, Utterance(fields[0], fields[1].strip(), fields[2].strip(), role)
 
 
 def training(utterances: list[Utterance]) -> list[Utterance]:

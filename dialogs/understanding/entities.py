@@ -9,6 +9,7 @@ are matched with `rapidfuzz`, so "Adel" and "Contosso" are still found.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -352,19 +353,30 @@ def period_in(text: str, now: datetime, zone: ZoneInfo) -> tuple[str, tuple[int,
 # --- customers and colleagues -----------------------------------------------------------------
 
 
+_NAME_LIKE = re.compile(r"[a-z][a-z.@-]{3,}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_name(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w@.]){re.escape(name)}(?![\w@])")
+
+
 def name_in(
     text: str, names: dict[str, str], taken: list[tuple[int, int, str]], cutoff: int
 ) -> tuple[str, tuple[int, int]] | None:
     """A directory name in a folded text: exact words first, then close spellings."""
     for name in sorted(names, key=len, reverse=True):
-        for match in re.finditer(rf"(?<![\w@.]){re.escape(name)}(?![\w@])", text):
+        if name not in text:
+            continue  # most names are not in most texts: no pattern to run
+        for match in _whole_name(name).finditer(text):
             if not _overlaps(match.span(), taken):
                 return names[name], match.span()
-    words = [(m[0], m.span()) for m in re.finditer(r"[a-z][a-z.@-]{3,}", text)]
-    for word, span in words:
+    choices = list(names)
+    for match in _NAME_LIKE.finditer(text):
+        word, span = match[0], match.span()
         if _overlaps(span, taken):
             continue
-        hit = process.extractOne(word, list(names), scorer=fuzz.ratio, score_cutoff=cutoff)
+        hit = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is not None:
             return names[hit[0]], span
     return None

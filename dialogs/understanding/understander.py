@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz, process
 
 from dialogs.understanding import when
-from dialogs.understanding.classifier import LinearClassifier, Ranked
+from dialogs.understanding.classifier import Example, LinearClassifier, Ranked
 from dialogs.understanding.corpus import Utterance, training
 from dialogs.understanding.entities import (
     Entities,
@@ -44,7 +44,15 @@ EXACT_REFUSAL_MAX_REST = 2
 # arguments ("status CCS-2026-000012 please"); more is a sentence to be understood.
 FREE_WORDS_AFTER_A_COMMAND = 2
 ARGUMENT_WORDS = 6
+# Command words followed by words that are not their arguments ("show my tickets") yield to
+# the reading of the whole sentence when the classifier is at least this sure of another.
+EXACT_OVERRULED_AT = 0.8
 READ_AT_MOST = 1000
+REPAIRS_KEPT = 10_000
+# Keyboard mashes are no language: fewer than half of their letter triples ever occur in what
+# people write to the bot, while a word never seen before ("Wartungsübersicht", "dankeee") is
+# made of familiar ones.
+FAMILIAR_AT_LEAST = 0.5
 CANCEL_WORDS = frozenset({
     "cancel", "abbrechen", "abbruch", "stop", "stopp", "halt", "vergiss es", "forget it",
     "never mind", "nevermind", "lass gut sein", "egal", "quit", "exit", "abort",
@@ -84,13 +92,15 @@ class Understander:
         self._exact = _exact_table(intents)
         self._symbols = {w: i.name for i in intents for w in i.words if not fold(w)}
         known = set(self.intents) | set(self.pseudo)
-        examples = [(u.text, u.intent) for u in training(list(corpus)) if u.intent in known]
+        examples = [(u.text, u.intent, u.role) for u in training(list(corpus)) if u.intent in known]
         for intent in intents:
-            examples += [(text, intent.name) for text in intent.phrasing.examples]
+            examples += [(text, intent.name, "") for text in intent.phrasing.examples]
         for name, phrasing in self.pseudo.items():
-            examples += [(text, name) for text in phrasing.examples]
+            examples += [(text, name, "") for text in phrasing.examples]
         self.classifier = _trained(tuple(examples))
-        self._words = sorted(set(self.classifier.known_words()))
+        self._known = frozenset(self.classifier.known_words())
+        self._words = sorted(self._known)
+        self._repairs: dict[str, str] = {}
         # dateparser loads its German and English data on first use (tens of ms): here, while
         # the app trains in a worker thread, not in the first message with a time in it
         when.parse_moment("gestern 9:00", now=_REFERENCE, zone=ZoneInfo("UTC"), prefer="past")
@@ -108,22 +118,22 @@ class Understander:
             if name not in allowed:
                 name = next((t for t in self.twins.get(name, ()) if t in allowed), "")
             if name:
-                mine[name] = mine.get(name, 0.0) + reading.probability
+                mine[name] = max(mine.get(name, 0.0), reading.probability)
         return sorted((Ranked(n, p) for n, p in mine.items()), key=lambda r: -r.probability)
 
     def _repaired(self, text: str) -> str:
         """Unknown words replaced by the closest known one ("breachd" → "breached")."""
-        if not self._words:
-            return text
-        known = set(self._words)
-        out = []
-        for word in text.split():
-            repaired = word
-            if len(word) >= 4 and word not in known and not word.startswith("_"):
-                hit = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=84)
-                repaired = hit[0] if hit is not None else word
-            out.append(repaired)
-        return " ".join(out)
+        return " ".join(self._repair(word) for word in text.split())
+
+    def _repair(self, word: str) -> str:
+        if len(word) < 4 or word in self._known or word.startswith("_"):
+            return word
+        if (repaired := self._repairs.get(word)) is None:
+            hit = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=84)
+            repaired = hit[0] if hit is not None else word
+            if len(self._repairs) < REPAIRS_KEPT:  # people misspell the same words again
+                self._repairs[word] = repaired
+        return repaired
 
     def read(
         self,
@@ -132,8 +142,10 @@ class Understander:
         now: datetime,
         zone: ZoneInfo,
         may: Iterable[str] | None = None,
+        role: str = "",
     ) -> Reading:
-        """What `text` asks for; `may` lists the commands this person may use (None: all)."""
+        """What `text` asks for; `may` lists the commands this person may use (None: all),
+        `role` is theirs (contact, engineer, manager; "" when unknown)."""
         # "message" (a word for one of my tickets) is a contact's command like any other
         allowed = None if may is None else set(may) | (PSEUDO - {MESSAGE})
         text = text[:READ_AT_MOST]  # a 28 KB paste is read by its beginning, in bounded time
@@ -150,8 +162,27 @@ class Understander:
                 # "report a fault" from an engineer is refused by name; a sentence that merely
                 # begins with another role's command word ("done with the tests…") is read
                 reading = Reading(text, name, 1.0, entities, exact=True, rest=rest, allowed=mine)
+                if self._names_nothing(name, rest, entities):
+                    reading = self._unless_clearly_another(reading, folded, allowed, role)
                 return self._with_number(reading, folded)
-        return self._with_number(self._classified(text, folded, entities, allowed), folded)
+        reading = self._classified(text, folded, entities, allowed, role)
+        return self._with_number(reading, folded)
+
+    def _names_nothing(self, name: str, rest: str, entities: Entities) -> bool:
+        """Words after a command word that are not its arguments: "show my tickets" is no
+        ticket to show."""
+        intent = self.intents.get(name)
+        if not rest or intent is None or "text" in intent.phrasing.takes:
+            return False
+        return not entities.spans and _NUMBER.search(rest) is None
+
+    def _unless_clearly_another(
+        self, exact: Reading, folded: str, allowed: set[str] | None, role: str
+    ) -> Reading:
+        classified = self._classified(exact.text, folded, exact.entities, allowed, role)
+        if classified.command in self.intents and classified.confidence >= EXACT_OVERRULED_AT:
+            return classified if classified.command != exact.command else exact
+        return exact
 
     def _fits(self, name: str, rest: str, entities: Entities) -> bool:
         """Command words count as the command only when what follows could be its arguments:
@@ -204,12 +235,14 @@ class Understander:
         return None
 
     def _classified(
-        self, text: str, folded: str, entities: Entities, allowed: set[str] | None
+        self, text: str, folded: str, entities: Entities, allowed: set[str] | None, role: str
     ) -> Reading:
         seen = features(folded, entities)
         if not seen or is_pleasantry(seen):  # "hallo", "danke!", "ok, super"
             return Reading(text, SMALLTALK, 1.0, entities)
-        everything = self.classifier.rank(self._repaired(seen))
+        if self.classifier.familiarity(seen) < FAMILIAR_AT_LEAST:
+            return Reading(text, NONE, 1.0, entities)  # "hgfds", "mnbvcxy": no guess at all
+        everything = self.classifier.rank(self._repaired(seen), role)
         permitted = everything if allowed is None else self._for(everything, allowed)
         total = sum(r.probability for r in permitted) or 1.0
         mine = [Ranked(r.intent, r.probability / total) for r in permitted]
@@ -257,12 +290,13 @@ def features(folded: str, entities: Entities) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _trained(examples: tuple[tuple[str, str], ...]) -> LinearClassifier:
+def _trained(examples: tuple[tuple[str, str, str], ...]) -> LinearClassifier:
     """The classifier for these examples. A pure function of them, so every app of a process
     (the test suite builds hundreds) shares one training run."""
     frame = Frame(_REFERENCE, ZoneInfo("Europe/Vienna"), TRAINING_NAMES, read_times=False)
     return LinearClassifier(
-        (features(fold(text), extract(fold(text), frame)), intent) for text, intent in examples
+        Example(features(fold(text), extract(fold(text), frame)), intent, who)
+        for text, intent, who in examples
     )
 
 
