@@ -28,17 +28,28 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
+    """The whole body, however many reads it takes; `RequestRejected` (413) past `max_bytes`.
+
+    One `read(n)` returns only what has arrived so far: a body that comes in several TCP
+    segments (a proxy, a slow link, a large activity) must be read until its end.
+    """
+    too_large = RequestRejected(413, f"body larger than {max_bytes} bytes")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    body = bytearray()
+    while chunk := await request.content.read(max_bytes + 1 - len(body)):
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)
+
+
 async def read_json_object(request: web.Request, *, max_bytes: int) -> dict[str, Any]:
     """The body as a JSON object; `RequestRejected` with 415, 413 or 400 otherwise."""
     if request.content_type != "application/json":
         raise RequestRejected(415, "expected Content-Type: application/json")
-    too_large = RequestRejected(413, f"body larger than {max_bytes} bytes")
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise too_large
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise too_large
-    return parse_json_object(body)
+    return parse_json_object(await read_body(request, max_bytes=max_bytes))
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
