@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -297,8 +298,24 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _metrics(request: web.Request) -> web.Response:
+    if not _may_read_metrics(request):
+        return web.json_response(
+            {"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
     body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _may_read_metrics(request: web.Request) -> bool:
+    """Open unless `CHATOPS_METRICS_TOKEN` is set; then only with `Bearer <that token>`."""
+    token = request.app[SETTINGS].metrics_token.get_secret_value()
+    if not token:
+        return True
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    # Compared as bytes: `compare_digest` refuses non-ASCII text, and a header may carry any.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        presented.strip().encode("utf-8", "surrogateescape"), token.encode("utf-8")
+    )
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

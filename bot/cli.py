@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
     from bot.settings import check_bind_address, load_settings
 
@@ -88,7 +89,14 @@ def _serve(args: argparse.Namespace) -> int:
     logging.getLogger(__name__).info(
         "serving on http://%s:%d (Teams: POST /api/messages)", args.host, args.port
     )
-    web.run_app(app, host=args.host, port=args.port, print=None, shutdown_timeout=15)
+    web.run_app(
+        app,
+        host=args.host,
+        port=args.port,
+        print=None,
+        shutdown_timeout=15,
+        access_log_class=RedactingAccessLogger,
+    )
     return 0
 
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     link_secret: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("CHATOPS_LINK_SECRET")
     )
+    metrics_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias=_env("CHATOPS_METRICS_TOKEN")
+    )
 
     @field_validator("database_url", "public_url", "microsoft_app_id", "microsoft_app_tenant_id")
     @classmethod

@@ -16,6 +16,9 @@ from pathlib import Path
 
 NAME = re.compile(r"^[0-9a-f]{64}\.(png|csv)$")
 DEFAULT_TTL = timedelta(days=7)
+# ASCII digits only (`isdigit` also takes "²", which `int` refuses), and few enough that
+# converting them is cheap: an epoch second has 10 digits until the year 2286.
+_EXPIRY = re.compile(r"[0-9]{1,12}")
 CONTENT_TYPES = {"png": "image/png", "csv": "text/csv; charset=utf-8"}
 
 
@@ -50,11 +53,14 @@ class SignedFiles:
 
     def path_if_valid(self, name: str, expires: str, signature: str, now: datetime) -> Path | None:
         """The file a link names, if the link is genuine and not expired."""
-        if not NAME.match(name) or not expires.isdigit():
+        if not NAME.match(name) or not _EXPIRY.fullmatch(expires):
             return None
         if int(expires) < now.timestamp():
             return None
-        if not hmac.compare_digest(self._sign(name, int(expires)), signature):
+        # `compare_digest` raises on non-ASCII text; such a signature is simply wrong.
+        if not signature.isascii() or not hmac.compare_digest(
+            self._sign(name, int(expires)), signature
+        ):
             return None
         return self.root / name
 

@@ -87,7 +87,8 @@ class Contacts:
             "user_id": user_id,
             "role": role,
             "customer_key": customer_key,
-            "name": name,
+            # Entra allows display names of 256 characters; the column keeps the first 200.
+            "name": name[:200],
             "email": email,
             "aad_object_id": aad_object_id,
             "first_seen": now,

@@ -255,7 +255,7 @@ class Tickets:
             await session.execute(
                 update(TicketRow)
                 .where(col(TicketRow.id) == ticket_id)
-                .values(owner_user_id=user_id, owner_name=name, updated_at=at)
+                .values(owner_user_id=user_id, owner_name=name[:200], updated_at=at)
             )
 
     async def claim_due(

@@ -268,7 +268,7 @@ class FakeWebex:
 
         `signature=None` sends none; any other string than "sign" is sent as is.
         """
-        raw = body if body is not None else json.dumps(self._envelope(resource, data)).encode()
+        raw = body if body is not None else self.webhook_body(resource, data)
         headers = {"Content-Type": "application/json"}
         if signature == "sign":
             headers["X-Spark-Signature"] = self.sign(raw, secret=secret)
@@ -276,6 +276,10 @@ class FakeWebex:
             headers["X-Spark-Signature"] = signature
         async with ClientSession() as session, session.post(url, data=raw, headers=headers) as r:
             return r.status
+
+    def webhook_body(self, resource: str, data: Json) -> bytes:
+        """The raw body of a `created` webhook delivery for `resource` with `data`."""
+        return json.dumps(self._envelope(resource, data)).encode()
 
     def sign(self, body: bytes, *, secret: str | None = None) -> str:
         """Webex's X-Spark-Signature for `body`: hex HMAC-SHA1 with the webhook secret."""

@@ -58,14 +58,16 @@ def demo_tenant_id() -> str:
     return demo.teams_tenant_ids[0]
 
 
-def help_message(service_url: str, activity_id: str = ACTIVITY_ID) -> dict[str, Any]:
+def help_message(
+    service_url: str, activity_id: str = ACTIVITY_ID, *, channel_id: str = TEAMS_CHANNEL_ID
+) -> dict[str, Any]:
     """A 1:1 `help` message from a (not staff) user of the demo customer's tenant."""
     tenant_id = demo_tenant_id()
     return {
         "type": "message",
         "id": activity_id,
         "timestamp": "2025-03-04T09:00:00.000Z",
-        "channelId": TEAMS_CHANNEL_ID,
+        "channelId": channel_id,
         "serviceUrl": service_url,
         "from": {"id": USER_ID, "name": "Dana Demo", "aadObjectId": "1demo-user-aad"},
         "recipient": {"id": f"28:{APP_ID}", "name": "Chat-ops bot"},
@@ -98,9 +100,13 @@ class Bot:
         return self.framework.token(**(defaults | options))
 
     async def post(
-        self, headers: dict[str, str], *, activity_id: str = ACTIVITY_ID
+        self,
+        headers: dict[str, str],
+        *,
+        activity_id: str = ACTIVITY_ID,
+        channel_id: str = TEAMS_CHANNEL_ID,
     ) -> tuple[int, Any]:
-        activity = help_message(self.service_url, activity_id)
+        activity = help_message(self.service_url, activity_id, channel_id=channel_id)
         response = await self.client.post("/api/messages", json=activity, headers=headers)
         body = await response.json() if response.content_length else None
         return response.status, body
@@ -196,6 +202,7 @@ BROKEN: dict[str, Callable[[Bot], dict[str, str]]] = {
         "Authorization": "Bearer "
         + bot.token(expires_in=timedelta(minutes=-10), not_before=timedelta(hours=-1))
     },
+    "no expiry": lambda bot: {"Authorization": "Bearer " + bot.token(expires_in=OMIT)},
     "not yet valid": lambda bot: {
         "Authorization": "Bearer " + bot.token(not_before=timedelta(minutes=10))
     },
@@ -254,6 +261,22 @@ async def test_a_broken_token_gets_401_and_nothing_happens(
     await bot.app[TASKS].idle()
     assert bot.connector.calls == []
     assert bot.credentials.scopes == []
+    assert await bot.stored_rows() == {"events": 0, "conversations": 0, "contacts": 0}
+
+
+@pytest.mark.parametrize("channel_id", ["directline", "webchat", "emulator"])
+async def test_a_genuine_token_for_another_channel_gets_403_and_nothing_happens(
+    bot: Bot, channel_id: str
+) -> None:
+    # The Bot Framework's keys are endorsed for many channels: a Web Chat or Direct Line client
+    # of this bot gets a genuine token, and chooses the tenant and Entra ids it sends.
+    bot.framework.publish(bot.framework.trusted_key, endorsements=[TEAMS_CHANNEL_ID, channel_id])
+
+    status, body = await bot.post({"Authorization": f"Bearer {bot.token()}"}, channel_id=channel_id)
+
+    assert (status, body) == (403, {"error": "only msteams activities are accepted here"})
+    await bot.app[TASKS].idle()
+    assert bot.connector.calls == []
     assert await bot.stored_rows() == {"events": 0, "conversations": 0, "contacts": 0}
 
 

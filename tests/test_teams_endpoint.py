@@ -230,6 +230,23 @@ async def test_bad_requests_get_a_clear_4xx_and_store_nothing(
     assert await bot.app[STORE].inbox.pending(channel="teams", received_before=FAR_FUTURE) == []
 
 
+@pytest.mark.parametrize("channel_id", ["directline", "webchat", "emulator", "", None])
+async def test_only_teams_activities_are_accepted_even_without_authentication(
+    bot: Bot, connector: FakeBotConnector, directory: Directory, channel_id: str | None
+) -> None:
+    # Its tenant and Entra object id would be taken as a customer's or an engineer's identity.
+    activity = personal_message(directory, "whoami", service_url=connector.url)
+    activity["channelId"] = channel_id
+
+    response = await bot.post("/api/messages", json=activity)
+
+    assert response.status == 403
+    assert await response.json() == {"error": "only msteams activities are accepted here"}
+    await settle(bot)
+    assert connector.calls == []
+    assert await bot.app[STORE].inbox.pending(channel="teams", received_before=FAR_FUTURE) == []
+
+
 async def test_unknown_activity_types_are_acknowledged_and_ignored(
     bot: Bot, connector: FakeBotConnector, directory: Directory
 ) -> None:

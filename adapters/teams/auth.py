@@ -195,4 +195,21 @@ async def authenticate(
         )
     except Exception:
         return None
+    if not _expires(result.claims_identity):
+        return None
     return result
+
+
+def _expires(identity: ClaimsIdentity | None) -> bool:
+    """True unless a validated token carries no expiry.
+
+    The SDK has PyJWT check `exp` only when the claim is present, so a token without one
+    would be valid for ever. Anonymous identities (authentication off) have no token at all.
+    """
+    if (
+        identity is None
+        or identity.authentication_type == AuthenticationConstants.ANONYMOUS_AUTH_TYPE
+    ):
+        return True
+    expiry = identity.claims.get("exp")
+    return isinstance(expiry, int | float) and not isinstance(expiry, bool)

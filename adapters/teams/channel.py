@@ -95,9 +95,15 @@ class TeamsAdapter:
         activity = _deserialize(body)
         if activity is None:
             return json_error(400, "not a Bot Framework activity")
+        if problem := _identity_problem(activity):
+            return json_error(400, problem)
         auth_header = request.headers.get("Authorization", "")
         if await authenticate(self._authentication, activity, auth_header) is None:
             return json_error(401, "unauthorized")
+        if activity.channel_id != TEAMS_CHANNEL_ID:
+            # A token for this bot from another Bot Framework channel (Web Chat, Direct Line)
+            # is genuine, but its tenant and Entra ids are whatever that client claims.
+            return json_error(403, f"only {TEAMS_CHANNEL_ID} activities are accepted here")
         if activity.type not in _REMEMBERED_TYPES:
             return web.Response(status=200)
         await self._remember(activity, body)
@@ -359,6 +365,28 @@ def _deserialize(body: dict[str, Any]) -> Activity | None:
     ):
         return None
     return activity
+
+
+# The widths of the columns these ids are stored in; Teams' own ids are far shorter.
+MAX_CONVERSATION_ID = 512
+MAX_USER_ID = 255
+MAX_AAD_OBJECT_ID = 64
+
+
+def _identity_problem(activity: Activity) -> str | None:
+    """Why the activity's conversation or sender ids cannot be stored, or None."""
+    conversation, sender = activity.conversation, activity.from_property
+    fields = {
+        "conversation.id": (getattr(conversation, "id", None), MAX_CONVERSATION_ID),
+        "from.id": (getattr(sender, "id", None), MAX_USER_ID),
+        "from.aadObjectId": (getattr(sender, "aad_object_id", None), MAX_AAD_OBJECT_ID),
+    }
+    for name, (value, limit) in fields.items():
+        if value is not None and not isinstance(value, str):
+            return f"{name} must be a string"
+        if isinstance(value, str) and len(value) > limit:
+            return f"{name} longer than {limit} characters"
+    return None
 
 
 def _dedupe_key(activity: Activity, body: dict[str, Any]) -> str:

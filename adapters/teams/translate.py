@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from botbuilder.core import CardFactory, TurnContext
+from botbuilder.core import CardFactory
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -30,6 +30,7 @@ from adapters.model import (
     Outgoing,
     Sender,
 )
+from adapters.text import well_formed, well_formed_json
 
 TEAMS_CARD_VERSION = "1.5"
 TEAMS_CHANNEL_ID = "msteams"  # the Bot Framework's name for the Teams channel
@@ -111,10 +112,38 @@ def card_value(activity: Activity) -> Mapping[str, object] | None:
 
 def _plain_text(activity: Activity, kind: ConversationKind) -> str:
     """The message text without the bot's @mention and without markup."""
-    if kind != "personal" and activity.recipient is not None:
-        TurnContext.remove_recipient_mention(activity)
-    text = html.unescape(_TAGS.sub(" ", activity.text or ""))
+    text = activity.text if isinstance(activity.text, str) else ""
+    if kind != "personal":
+        for mention in bot_mentions(activity):
+            text = text.replace(mention, " ")
+    text = html.unescape(_TAGS.sub(" ", text))
     return " ".join(text.split())
+
+
+def bot_mentions(activity: Activity) -> list[str]:
+    """The texts (`<at>Bot</at>`) of the mention entities that name the bot.
+
+    The SDK's `remove_recipient_mention` fails on any entity that is not shaped as it expects
+    (no `mentioned`, a number as text, no type); entities come from the sender, so every part
+    is checked here and a malformed one is simply not a mention of the bot.
+    """
+    bot_id = getattr(activity.recipient, "id", None)
+    if not isinstance(bot_id, str) or not bot_id:
+        return []
+    found = (_mention_text(entity, bot_id) for entity in activity.entities or [])
+    return [text for text in found if text]
+
+
+def _mention_text(entity: object, bot_id: str) -> str | None:
+    if str(getattr(entity, "type", "")).lower() != "mention":
+        return None
+    properties = getattr(entity, "additional_properties", None)
+    if not isinstance(properties, dict):
+        return None
+    mentioned, text = properties.get("mentioned"), properties.get("text")
+    if not (isinstance(mentioned, dict) and mentioned.get("id") == bot_id):
+        return None
+    return text if isinstance(text, str) else None
 
 
 def _files(activity: Activity) -> tuple[FileRef, ...]:
@@ -145,13 +174,15 @@ def to_activity(outgoing: Outgoing) -> Activity:
     """A message activity: the card when there is one (text as its summary), else markdown."""
     if outgoing.card is None:
         return Activity(
-            type=ActivityTypes.message, text=outgoing.text, text_format=TextFormatTypes.markdown
+            type=ActivityTypes.message,
+            text=well_formed(outgoing.text),
+            text_format=TextFormatTypes.markdown,
         )
-    card = render_adaptive_card(outgoing.card, version=TEAMS_CARD_VERSION)
+    card = well_formed_json(render_adaptive_card(outgoing.card, version=TEAMS_CARD_VERSION))
     return Activity(
         type=ActivityTypes.message,
         attachments=[adaptive_card_attachment(card)],
-        summary=outgoing.card.title,
+        summary=well_formed(outgoing.card.title),
     )
 
 

@@ -28,6 +28,7 @@ from adapters.model import (
     Outgoing,
 )
 from adapters.ports import CorePort, Posted
+from adapters.text import well_formed
 from adapters.webex.files import (
     DownloadedFile,
     FileNotReady,
@@ -187,7 +188,7 @@ class WebexAdapter:
         await self._api.create_message_with_file(
             room_id=conversation.conversation_id,
             path=path,
-            markdown=text,
+            markdown=well_formed(text),
             parent_id=parent,
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.http import RequestRejected, parse_json_object
+from adapters.http import RequestRejected, parse_json_object, read_body
 
 SIGNATURE_HEADER = "X-Spark-Signature"
 # The resources the bot registers webhooks for; anything else is acknowledged and ignored.
@@ -25,19 +25,15 @@ def signature(secret: str, body: bytes) -> str:
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     """Constant-time check of `X-Spark-Signature` over the raw bytes received."""
-    if not header:
+    # `compare_digest` raises on non-ASCII text; such a header is simply wrong.
+    if not header or not header.isascii():
         return False
     return hmac.compare_digest(signature(secret, body), header.strip().lower())
 
 
 async def read_signed_body(request: web.Request, *, secret: str, max_bytes: int) -> bytes:
     """The raw body, once its signature is right; `RequestRejected` (413 or 401) otherwise."""
-    too_large = RequestRejected(413, f"body larger than {max_bytes} bytes")
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise too_large
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise too_large
+    body = await read_body(request, max_bytes=max_bytes)
     if not signature_ok(secret, body, request.headers.get(SIGNATURE_HEADER)):
         raise RequestRejected(401, "missing or wrong X-Spark-Signature")
     return body

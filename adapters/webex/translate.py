@@ -21,6 +21,7 @@ from adapters.model import (
     Outgoing,
     Sender,
 )
+from adapters.text import well_formed, well_formed_json
 from adapters.webex.split import MAX_MESSAGE_BYTES, split_message
 
 WEBEX_CARD_VERSION = "1.3"
@@ -181,7 +182,7 @@ def file_refs(message: Mapping[str, Any]) -> tuple[str, ...]:
 def to_messages(outgoing: Outgoing) -> list[dict[str, Any]]:
     """The `messages` create payloads for one answer: markdown with a plain-text fallback,
     split under the size limit; a card rides on the last part (one card per message)."""
-    text = outgoing.text or (outgoing.card.title if outgoing.card else "")
+    text = well_formed(outgoing.text or (outgoing.card.title if outgoing.card else ""))
     if not text:
         return []
     base = _addressing(outgoing.conversation)
@@ -190,7 +191,7 @@ def to_messages(outgoing: Outgoing) -> list[dict[str, Any]]:
         for part in split_message(text, MAX_MESSAGE_BYTES)
     ]
     if outgoing.card is not None:
-        card = render_adaptive_card(outgoing.card, version=WEBEX_CARD_VERSION)
+        card = well_formed_json(render_adaptive_card(outgoing.card, version=WEBEX_CARD_VERSION))
         payloads[-1]["attachments"] = [{"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "content": card}]
     return payloads
 

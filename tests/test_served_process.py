@@ -1,0 +1,64 @@
+"""What `chatops serve` itself adds around the app, checked on a real process: the access log
+keeps report links' signatures out, and `/metrics` can be restricted to a bearer token."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.settings import EXAMPLE_DIRECTORY
+from tests.test_replicas import Replica
+
+METRICS_TOKEN = "metrics-token-for-the-scraper"
+LINK_SIGNATURE = "5f1c" * 16
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Replica]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "CHATOPS_DATA_DIR": str(tmp_path / "var"),
+        "CHATOPS_DIRECTORY": str(EXAMPLE_DIRECTORY),
+        "CHATOPS_LOG_LEVEL": "INFO",
+        "CHATOPS_METRICS_TOKEN": METRICS_TOKEN,
+    }
+    process = Replica("bot", env, tmp_path)
+    await process.start()
+    yield process
+    await process.stop()
+
+
+async def test_the_access_log_never_shows_a_report_links_signature(served: Replica) -> None:
+    link = f"{served.base}/files/reports/{'ab' * 32}.csv?expires=4102444800&sig={LINK_SIGNATURE}"
+    async with aiohttp.ClientSession() as session, session.get(link) as response:
+        assert response.status == 403
+
+    await served.stop()  # the log is complete once the process has ended
+    log = served.log.read_text(encoding="utf-8")
+    assert "GET /files/reports/" in log  # the request is logged …
+    assert "sig=[redacted]" in log
+    assert LINK_SIGNATURE not in log  # … without what would let a reader fetch the report
+
+
+async def test_metrics_need_the_configured_bearer_token(served: Replica) -> None:
+    refused_headers: list[dict[str, str]] = [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Basic {METRICS_TOKEN}"},
+        {"Authorization": "Bearer"},
+        {"Authorization": f"Bearer {METRICS_TOKEN}x"},
+    ]
+    async with aiohttp.ClientSession() as session:
+        for headers in refused_headers:
+            async with session.get(f"{served.base}/metrics", headers=headers) as refused:
+                assert refused.status == 401, headers
+                assert await refused.json() == {"error": "unauthorized"}
+        granted = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        async with session.get(f"{served.base}/metrics", headers=granted) as response:
+            assert response.status == 200
+            assert "chatops_http_requests_total" in await response.text()
