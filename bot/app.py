@@ -174,7 +174,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         services=services,
         commands=commands,
         metrics=app[METRICS],
-        understander=Understanding.in_background(lambda: build_understander(commands, directory)),
+        understander=Understanding.in_background(
+            lambda: build_understander(commands, directory, settings.understanding_cache_dir)
+        ),
     )
     app[CORE] = Core(
         store=app[STORE],

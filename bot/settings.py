@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +25,11 @@ EXAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "chatops.example.to
 WEBEX_PUBLIC_API = "https://webexapis.com/v1/"
 
 
+def user_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/chatops`, by default `~/.cache/chatops`."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "chatops"
+
+
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name, name.lower())
 
@@ -38,6 +44,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), validation_alias=_env("CHATOPS_DATA_DIR"))
     public_url: str = Field(default="", validation_alias=_env("CHATOPS_PUBLIC_URL"))
     log_level: str = Field(default="INFO", validation_alias=_env("CHATOPS_LOG_LEVEL"))
+    # Where the trained understanding is kept between starts ("" = the user's cache
+    # directory, "off" = train at every start).
+    understanding_cache: str = Field(
+        default="", validation_alias=_env("CHATOPS_UNDERSTANDING_CACHE")
+    )
     max_body_bytes: int = Field(
         default=256 * 1024, gt=0, validation_alias=_env("CHATOPS_MAX_BODY_BYTES")
     )
@@ -75,6 +86,14 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("CHATOPS_METRICS_TOKEN")
     )
+
+    @property
+    def understanding_cache_dir(self) -> Path | None:
+        if self.understanding_cache.strip().lower() == "off":
+            return None
+        if self.understanding_cache.strip():
+            return Path(self.understanding_cache).expanduser()
+        return user_cache_dir()
 
     @field_validator("database_url", "public_url", "microsoft_app_id", "microsoft_app_tenant_id")
     @classmethod

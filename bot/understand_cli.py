@@ -45,7 +45,7 @@ def _understand(args: argparse.Namespace) -> int:
 
     directory = _directory()
     commands = default_commands()
-    understander = build_understander(commands, directory)
+    understander = build_understander(commands, directory, _cache())
     actor = Actor("cli", "cli", Role(args.role), args.lang)
     may = [c.name for c in commands if c.allowed(actor)]
     zone = _zone(directory)
@@ -63,6 +63,13 @@ def _understand(args: argparse.Namespace) -> int:
     else:
         show(args.text, sys.stdout)
     return 0
+
+
+def _cache() -> Path | None:
+    from bot.settings import Settings
+
+    kept = os.environ.get("CHATOPS_UNDERSTANDING_CACHE", "")
+    return Settings.model_construct(understanding_cache=kept).understanding_cache_dir
 
 
 def _directory() -> Directory:

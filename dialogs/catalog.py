@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from adapters.model import Outgoing
 from dialogs import billing, engineering, maintenance, managers, status
@@ -293,12 +294,15 @@ PSEUDO_PHRASING = {
 }
 
 
-def build_understander(commands: Sequence[Command], directory: Directory) -> Understander:
-    """The understanding step for these commands, trained on their phrasing and the corpus."""
+def build_understander(
+    commands: Sequence[Command], directory: Directory, cache: Path | None = None
+) -> Understander:
+    """The understanding step for these commands, trained on their phrasing and the corpus
+    (or found in `cache`, trained on the same by an earlier start)."""
     intents = [
         Intent(c.name, (c.name, *c.aliases), c.phrasing, staff_only=Role.CONTACT not in c.roles)
         for c in commands
         if c.roles
     ]
     vocabulary = Vocabulary.of(directory, directory.provider.ticket_prefix)
-    return Understander(intents, vocabulary, corpus.load(), pseudo=PSEUDO_PHRASING)
+    return Understander(intents, vocabulary, corpus.load(), pseudo=PSEUDO_PHRASING, cache=cache)

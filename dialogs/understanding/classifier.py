@@ -13,9 +13,11 @@ same text the same way.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -74,17 +76,60 @@ class Ranked:
 
 
 class LinearClassifier:
-    """See the module docstring."""
+    """See the module docstring. Built by `train`, or `load`ed as `save` left it."""
 
-    def __init__(self, examples: Iterable[Example]) -> None:
+    def __init__(
+        self,
+        intents: Sequence[str],
+        vocabulary: Sequence[str],
+        idf: npt.NDArray[np.float64],
+        weights: npt.NDArray[np.float32],
+        bias: npt.NDArray[np.float32],
+    ) -> None:
+        self.intents: tuple[str, ...] = tuple(intents)
+        self._vocabulary = {feature: i for i, feature in enumerate(vocabulary)}
+        self._idf, self._weights, self._bias = idf, weights, bias
+
+    @classmethod
+    def train(cls, examples: Iterable[Example]) -> LinearClassifier:
         data = list(examples)
-        self.intents: tuple[str, ...] = tuple(sorted({e.intent for e in data}))
-        index = {intent: i for i, intent in enumerate(self.intents)}
-        self._vocabulary: dict[str, int] = {}
-        encoded = [(self._ids(e.text, e.who, grow=True), index[e.intent]) for e in data]
-        self._idf = _inverse_document_frequency(len(self._vocabulary), [ids for ids, _ in encoded])
-        rows = [(ids, self._values(ids), truth) for ids, truth in encoded if len(ids)]
-        self._weights, self._bias = self._train(rows)
+        model = cls(sorted({e.intent for e in data}), (), np.zeros(0), *_no_weights())
+        index = {intent: i for i, intent in enumerate(model.intents)}
+        encoded = [(model._ids(e.text, e.who, grow=True), index[e.intent]) for e in data]
+        model._idf = _inverse_document_frequency(
+            len(model._vocabulary), [ids for ids, _ in encoded]
+        )
+        rows = [(ids, model._values(ids), truth) for ids, truth in encoded if len(ids)]
+        model._weights, model._bias = model._train(rows)
+        return model
+
+    def save(self, path: Path) -> None:
+        """Written whole or not at all (replicas may start side by side): NumPy arrays only,
+        nothing that runs code when it is read back."""
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        with part.open("wb") as out:
+            np.savez(
+                out,
+                intents=np.array(self.intents),
+                # one line per feature (features hold no whitespace), as UTF-8 bytes: a tenth of
+                # the size of a NumPy string array
+                vocabulary=np.frombuffer("\n".join(self._vocabulary).encode(), dtype=np.uint8),
+                idf=self._idf,
+                weights=self._weights,
+                bias=self._bias,
+            )
+        os.replace(part, path)
+
+    @classmethod
+    def load(cls, path: Path) -> LinearClassifier:
+        with np.load(path, allow_pickle=False) as saved:
+            return cls(
+                [str(i) for i in saved["intents"]],
+                saved["vocabulary"].tobytes().decode().split("\n"),
+                saved["idf"],
+                saved["weights"],
+                saved["bias"],
+            )
 
     def _ids(self, text: str, who: str, *, grow: bool = False) -> npt.NDArray[np.intp]:
         found = features(text, who)
@@ -164,6 +209,10 @@ class LinearClassifier:
     def known_words(self) -> Sequence[str]:
         """The words seen in training (for spelling repair)."""
         return [f[2:] for f in self._vocabulary if f.startswith("w:")]
+
+
+def _no_weights() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
 
 
 def _inverse_document_frequency(

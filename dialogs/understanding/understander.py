@@ -5,12 +5,17 @@ entities the command takes."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from dialogs.understanding import when
@@ -34,6 +39,8 @@ from dialogs.understanding.normalize import (
 from dialogs.understanding.phrasing import Phrasing
 from dialogs.understanding.reading import CANCEL, MESSAGE, NONE, PSEUDO, SMALLTALK, Reading
 
+log = logging.getLogger(__name__)
+
 # A reading of a command the person may not use is named (role-aware refusal) only when the
 # classifier is this sure of it and clearly prefers it to everything they may do.
 REFUSE_AT = 0.6
@@ -49,6 +56,11 @@ ARGUMENT_WORDS = 6
 EXACT_OVERRULED_AT = 0.8
 READ_AT_MOST = 1000
 REPAIRS_KEPT = 10_000
+# A message that is nothing but a ticket's number means the first of these the person may use.
+LOOK_AT_A_TICKET = ("show", "status")
+_A_TICKET = frozenset({"_ticket_", "_num_"})
+# Below what the conversation needs to override a question an engineer asked the contact.
+BARE_NUMBER_IS_A_TICKET = 0.6
 # Keyboard mashes are no language: fewer than half of their letter triples ever occur in what
 # people write to the bot, while a word never seen before ("Wartungsübersicht", "dankeee") is
 # made of familiar ones.
@@ -78,7 +90,10 @@ class Understander:
         vocabulary: Vocabulary,
         corpus: Iterable[Utterance] = (),
         pseudo: dict[str, Phrasing] | None = None,
+        cache: Path | None = None,
     ) -> None:
+        """`cache`: a directory where the trained model is kept for the next start (training
+        takes seconds, loading a fraction of one)."""
         # The corpus' names are read as names too: the classifier learnt "assign _ticket_ to
         # _person_", so "Lukas" must become _person_ whether or not the directory knows him
         # (if not, the command says so).
@@ -97,7 +112,7 @@ class Understander:
             examples += [(text, intent.name, "") for text in intent.phrasing.examples]
         for name, phrasing in self.pseudo.items():
             examples += [(text, name, "") for text in phrasing.examples]
-        self.classifier = _trained(tuple(examples))
+        self.classifier = _trained(tuple(examples), cache)
         self._known = frozenset(self.classifier.known_words())
         self._words = sorted(self._known)
         self._repairs: dict[str, str] = {}
@@ -167,6 +182,11 @@ class Understander:
                 return self._with_number(reading, folded)
         reading = self._classified(text, folded, entities, allowed, role)
         return self._with_number(reading, folded)
+
+    def _look_at_a_ticket(self, allowed: set[str] | None) -> str | None:
+        """What a ticket's number alone asks this person for: its card for an engineer, its
+        status for everyone else."""
+        return next((c for c in LOOK_AT_A_TICKET if allowed is None or c in allowed), None)
 
     def _names_nothing(self, name: str, rest: str, entities: Entities) -> bool:
         """Words after a command word that are not its arguments: "show my tickets" is no
@@ -242,6 +262,10 @@ class Understander:
             return Reading(text, SMALLTALK, 1.0, entities)
         if self.classifier.familiarity(seen) < FAMILIAR_AT_LEAST:
             return Reading(text, NONE, 1.0, entities)  # "hgfds", "mnbvcxy": no guess at all
+        if set(seen.split()) <= _A_TICKET and (look := self._look_at_a_ticket(allowed)):
+            # "#12", "CCS-2026-000012?"; a bare "12" may as well answer "how many users?"
+            sure = 1.0 if "_ticket_" in seen else BARE_NUMBER_IS_A_TICKET
+            return Reading(text, look, sure, entities)
         everything = self.classifier.rank(self._repaired(seen), role)
         permitted = everything if allowed is None else self._for(everything, allowed)
         total = sum(r.probability for r in permitted) or 1.0
@@ -290,14 +314,43 @@ def features(folded: str, entities: Entities) -> str:
 
 
 @functools.lru_cache(maxsize=2)
-def _trained(examples: tuple[tuple[str, str, str], ...]) -> LinearClassifier:
-    """The classifier for these examples. A pure function of them, so every app of a process
-    (the test suite builds hundreds) shares one training run."""
+def _trained(
+    examples: tuple[tuple[str, str, str], ...], cache: Path | None = None
+) -> LinearClassifier:
+    """The classifier for these examples. A pure function of them (and of this package's
+    code), so every app of a process (the test suite builds hundreds) shares one training
+    run, and a start finds it in `cache` when an earlier one trained the same."""
+    kept = None if cache is None else cache / f"understanding-{_fingerprint(examples)}.npz"
+    if kept is not None and kept.exists():
+        try:
+            return LinearClassifier.load(kept)
+        except (OSError, ValueError, KeyError) as error:
+            log.warning("the kept understanding in %s is unreadable (%s): training", kept, error)
     frame = Frame(_REFERENCE, ZoneInfo("Europe/Vienna"), TRAINING_NAMES, read_times=False)
-    return LinearClassifier(
+    classifier = LinearClassifier.train(
         Example(features(fold(text), extract(fold(text), frame)), intent, who)
         for text, intent, who in examples
     )
+    if kept is not None:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            classifier.save(kept)
+            for older in kept.parent.glob("understanding-*.npz"):
+                if older != kept:
+                    older.unlink(missing_ok=True)  # trained from older code or corpus
+        except OSError as error:  # a read-only disk costs the next start seconds, no more
+            log.warning("could not keep the trained understanding in %s: %s", cache, error)
+    return classifier
+
+
+def _fingerprint(examples: tuple[tuple[str, str, str], ...]) -> str:
+    """What the trained model depends on: the examples, the code that turns them into
+    features and trains on them (every module of this package), and NumPy's version."""
+    digest = hashlib.sha256(json.dumps(examples, ensure_ascii=False).encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    digest.update(np.__version__.encode())
+    return digest.hexdigest()[:24]
 
 
 _COURTESY_END = re.compile(r"[\s,]*\b(?:bitte|please|pls|plz|danke|thanks|thx)\b[\s!.]*$", re.I)
