@@ -30,6 +30,7 @@ _REFUSALS = {
     "infected": "logs_infected",
     "unscannable": "logs_unscannable",
     "not_ready": "logs_not_ready",
+    "untrusted_source": "logs_untrusted_source",
 }
 
 

@@ -478,6 +478,10 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "I could not download **{name}**; please send it again.",
         "de": "**{name}** konnte ich nicht herunterladen; bitte senden Sie sie noch einmal.",
     },
+    "logs_untrusted_source": {
+        "en": "I did not download **{name}**: it does not come from where Teams keeps attached files, so I cannot trust the link. Please attach the file again with the paperclip (Attach) button in our 1:1 chat.",
+        "de": "**{name}** habe ich nicht heruntergeladen: Die Datei liegt nicht dort, wo Teams angehängte Dateien ablegt, deshalb kann ich dem Link nicht vertrauen. Bitte hängen Sie die Datei in unserem 1:1-Chat noch einmal mit der Büroklammer (Anfügen) an.",
+    },
     "logs_wrong_place": {
         "en": "I cannot receive files in channels or group chats. Please send them to me in our 1:1 chat.",
         "de": "In Kanälen und Gruppenchats kann ich keine Dateien empfangen. Bitte senden Sie sie mir im 1:1-Chat.",
