@@ -368,6 +368,10 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "I could not read that time. Please write e.g. `today 09:30`, `07.01. 15:30` or `now`.",
         "de": "Diese Zeitangabe verstehe ich nicht. Bitte z. B. `heute 09:30`, `07.01. 15:30` oder `jetzt`.",
     },
+    "old_since": {
+        "en": "That is more than a year ago, so I cannot use it. When did the fault start? (e.g. `today 09:30`, `07.01. 15:30` or `now`)",
+        "de": "Das liegt mehr als ein Jahr zurück, damit kann ich nicht rechnen. Wann hat die Störung begonnen? (z. B. `heute 09:30`, `07.01. 15:30` oder `jetzt`)",
+    },
     "future_since": {
         "en": "That time lies in the future. When did the fault start?",
         "de": "Dieser Zeitpunkt liegt in der Zukunft. Wann hat die Störung begonnen?",
@@ -611,6 +615,10 @@ CONVERSATION_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "reopened_by_contact": {
         "en": "I reopened {number} and told the engineers. The new reaction deadline is {deadline}.",
         "de": "Ich habe {number} wieder geöffnet und die Techniker:innen informiert. Die neue Reaktionsfrist ist {deadline}.",
+    },
+    "dialog_ended_by_error": {
+        "en": "Sorry, I could not continue our conversation because of an error on my side, so I have ended it (a ticket you already have is not affected). Please start again – for example with **report a fault** – or type **help** to see what I can do.",
+        "de": "Entschuldigung, wegen eines Fehlers auf meiner Seite konnte ich unser Gespräch nicht fortsetzen und habe es beendet (bestehende Tickets sind davon nicht betroffen). Bitte beginnen Sie neu – zum Beispiel mit **störung melden** – oder schreiben Sie **hilfe**, um zu sehen, was ich kann.",
     },
     "still_in_dialog": {
         "en": "We're still in the middle of something; answer the last question, or type **cancel**.",
