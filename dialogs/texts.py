@@ -620,6 +620,10 @@ CONVERSATION_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Sorry, I could not continue our conversation because of an error on my side, so I have ended it (a ticket you already have is not affected). Please start again – for example with **report a fault** – or type **help** to see what I can do.",
         "de": "Entschuldigung, wegen eines Fehlers auf meiner Seite konnte ich unser Gespräch nicht fortsetzen und habe es beendet (bestehende Tickets sind davon nicht betroffen). Bitte beginnen Sie neu – zum Beispiel mit **störung melden** – oder schreiben Sie **hilfe**, um zu sehen, was ich kann.",
     },
+    "quote_description": {
+        "en": "Description, as reported:",
+        "de": "Beschreibung, wie gemeldet:",
+    },
     "still_in_dialog": {
         "en": "We're still in the middle of something; answer the last question, or type **cancel**.",
         "de": "Wir sind noch mittendrin; beantworten Sie die letzte Frage oder schreiben Sie **abbrechen**.",

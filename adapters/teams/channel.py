@@ -28,6 +28,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
 from adapters.file_fetch import FetchPolicy, FileFetcher
 from adapters.http import RequestRejected, json_error, read_json_object
+from adapters.markup import render_markdown
 from adapters.model import Channel, FileRef, Outgoing
 from adapters.ports import CorePort, Posted
 from adapters.retry import RetryPolicy, with_retries
@@ -297,7 +298,7 @@ def invoke_body(answer: Outgoing | None) -> dict[str, Any]:
     if answer is not None and answer.card is not None:
         card = render_adaptive_card(answer.card, version=TEAMS_CARD_VERSION)
         return {"statusCode": 200, "type": ADAPTIVE_CARD_CONTENT_TYPE, "value": card}
-    text = answer.text if answer is not None else ""
+    text = render_markdown(answer.text) if answer is not None else ""
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
 
 

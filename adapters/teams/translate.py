@@ -21,6 +21,7 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import ChannelInfo, TeamsChannelData, TenantInfo
 
 from adapters.cards import render_adaptive_card
+from adapters.markup import render_markdown
 from adapters.model import (
     Channel,
     ConversationKind,
@@ -29,6 +30,7 @@ from adapters.model import (
     Incoming,
     Outgoing,
     Sender,
+    without_marks,
 )
 
 TEAMS_CARD_VERSION = "1.5"
@@ -114,7 +116,7 @@ def _plain_text(activity: Activity, kind: ConversationKind) -> str:
     if kind != "personal" and activity.recipient is not None:
         TurnContext.remove_recipient_mention(activity)
     text = html.unescape(_TAGS.sub(" ", activity.text or ""))
-    return " ".join(text.split())
+    return " ".join(without_marks(text).split())  # the bot's own marks are not for typing
 
 
 def _files(activity: Activity) -> tuple[FileRef, ...]:
@@ -145,13 +147,15 @@ def to_activity(outgoing: Outgoing) -> Activity:
     """A message activity: the card when there is one (text as its summary), else markdown."""
     if outgoing.card is None:
         return Activity(
-            type=ActivityTypes.message, text=outgoing.text, text_format=TextFormatTypes.markdown
+            type=ActivityTypes.message,
+            text=render_markdown(outgoing.text),
+            text_format=TextFormatTypes.markdown,
         )
     card = render_adaptive_card(outgoing.card, version=TEAMS_CARD_VERSION)
     return Activity(
         type=ActivityTypes.message,
         attachments=[adaptive_card_attachment(card)],
-        summary=outgoing.card.title,
+        summary=without_marks(outgoing.card.title),
     )
 
 
