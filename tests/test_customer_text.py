@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -153,7 +154,7 @@ async def engineers_posts(store: Store) -> list[Outgoing]:
 async def test_a_report_and_a_relayed_message_are_literal_on_both_channels(
     bot: Transcript, directory: Directory, store: Store, injection: str
 ) -> None:
-    contact = customer_contact(directory, name=f"Eve {injection[:60]}")
+    contact = replace(customer_contact(directory), name=f"Eve {injection[:60]}")
     await report_by_card(
         bot,
         contact,
@@ -202,7 +203,7 @@ async def test_the_alert_shows_the_customers_words_apart_under_a_heading(
 async def test_a_reopen_notice_shows_the_contacts_name_literally(
     bot: Transcript, directory: Directory, store: Store
 ) -> None:
-    contact = customer_contact(directory, name="Eve <@all> [call me](https://evil)")
+    contact = replace(customer_contact(directory), name="Eve <@all> [call me](https://evil)")
     engineer = staff_member(directory, "engineer")
     await report_by_card(bot, contact)
     await bot.say("resolve CCS-2026-000001 fixed", sender=engineer)
