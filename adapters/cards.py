@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.markup import MAX_QUOTED_CHARS
 from adapters.model import (
     Action,
     Card,
@@ -16,6 +17,9 @@ from adapters.model import (
     OpenUrlAction,
     SubmitAction,
     TextInput,
+    has_customer_text,
+    text_spans,
+    without_marks,
 )
 
 ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -23,28 +27,31 @@ ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 
 
 def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
-    """The Adaptive Card JSON for `card`, declared as `version` (e.g. "1.5" or "1.3")."""
+    """The Adaptive Card JSON for `card`, declared as `version` (e.g. "1.5" or "1.3").
+
+    Customer text (`adapters.model.customer_text`) is never put where markdown is read
+    (TextBlock, FactSet): it goes into `TextRun`s, which both channels show literally, and
+    paragraphs and facts made of it are shown together in a box of their own, apart from the
+    bot's lines, under `card.quote_label`.
+    """
     body: list[dict[str, Any]] = []
     if card.title:  # a question card (e.g. "Did you mean…") speaks in its first paragraph
-        body.append(
-            {
-                "type": "TextBlock",
-                "text": card.title,
-                "weight": "Bolder",
-                "size": "Medium",
-                "wrap": True,
-            }
-        )
-    body += [{"type": "TextBlock", "text": text, "wrap": True} for text in card.paragraphs]
+        body.append(_text(card.title, weight="Bolder", size="Medium"))
+    own = [text for text in card.paragraphs if not _only_customer_text(text)]
+    body += [_text(text) for text in own]
     if card.image_url:
         body.append({"type": "Image", "url": card.image_url, "altText": card.image_alt})
-    if card.facts:
+    own_facts = [fact for fact in card.facts if not has_customer_text(fact.value)]
+    if own_facts:
         body.append(
             {
                 "type": "FactSet",
-                "facts": [{"title": fact.label, "value": fact.value} for fact in card.facts],
+                "facts": [{"title": fact.label, "value": fact.value} for fact in own_facts],
             }
         )
+    quoted = _customer_box(card)
+    if quoted is not None:
+        body.append(quoted)
     body += [_render_input(field) for field in card.inputs]
     rendered: dict[str, Any] = {
         "type": "AdaptiveCard",
@@ -57,9 +64,63 @@ def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
     return rendered
 
 
+def _only_customer_text(text: str) -> bool:
+    spans = text_spans(text)
+    return bool(spans) and all(quoted for _piece, quoted in spans)
+
+
+def _text(text: str, **style: str) -> dict[str, Any]:
+    """A TextBlock for the bot's own markdown; a RichTextBlock when customer text is inside."""
+    if not has_customer_text(text):
+        return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    return _rich([_run(piece, quoted, **style) for piece, quoted in text_spans(text)])
+
+
+def _run(piece: str, quoted: bool, **style: str) -> dict[str, Any]:
+    """A TextRun: literal text, never markdown. The bot's `**` around a word are dropped."""
+    text = _shorten(piece) if quoted else piece.replace("**", "")
+    run: dict[str, Any] = {"type": "TextRun", "text": text}
+    if quoted:
+        run["italic"] = True
+    return run | style
+
+
+def _rich(inlines: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "RichTextBlock", "inlines": inlines}
+
+
+def _customer_box(card: Card) -> dict[str, Any] | None:
+    """The customer's paragraphs and facts, quoted in an emphasised container."""
+    items: list[dict[str, Any]] = [
+        _rich([_run(piece, True) for piece, _quoted in text_spans(text)])
+        for text in card.paragraphs
+        if _only_customer_text(text)
+    ]
+    items += [
+        _rich(
+            [
+                {"type": "TextRun", "text": f"{fact.label}: ", "weight": "Bolder"},
+                *(_run(piece, quoted) for piece, quoted in text_spans(fact.value)),
+            ]
+        )
+        for fact in card.facts
+        if has_customer_text(fact.value)
+    ]
+    if not items:
+        return None
+    if card.quote_label:
+        label = {"type": "TextBlock", "text": card.quote_label, "isSubtle": True, "wrap": True}
+        items.insert(0, label | {"size": "Small", "weight": "Bolder"})
+    return {"type": "Container", "style": "emphasis", "items": items}
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_QUOTED_CHARS else text[: MAX_QUOTED_CHARS - 1] + "…"
+
+
 def _render_input(field: Input) -> dict[str, Any]:
     # `label`, `isRequired` and `errorMessage` exist since schema 1.3, so Webex shows them too.
-    rendered: dict[str, Any] = {"id": field.id, "label": field.label}
+    rendered: dict[str, Any] = {"id": field.id, "label": without_marks(field.label)}
     if field.required:
         rendered |= {"isRequired": True, "errorMessage": field.label}
     match field:
@@ -73,16 +134,19 @@ def _render_input(field: Input) -> dict[str, Any]:
             rendered |= {
                 "type": "Input.ChoiceSet",
                 "style": "expanded" if field.expanded else "compact",
-                "choices": [{"title": c.title, "value": c.value} for c in field.choices],
+                "choices": [
+                    {"title": without_marks(c.title), "value": c.value} for c in field.choices
+                ],
             }
     if field.value:
-        rendered["value"] = field.value
+        rendered["value"] = without_marks(field.value)
     return rendered
 
 
 def _render_action(action: Action) -> dict[str, Any]:
     match action:
         case SubmitAction(title=title, data=data):
-            return {"type": "Action.Submit", "title": title, "data": dict(data)}
+            plain = {key: without_marks(value) for key, value in data.items()}
+            return {"type": "Action.Submit", "title": without_marks(title), "data": plain}
         case OpenUrlAction(title=title, url=url):
-            return {"type": "Action.OpenUrl", "title": title, "url": url}
+            return {"type": "Action.OpenUrl", "title": without_marks(title), "url": url}

@@ -14,6 +14,46 @@ from typing import Any, Literal
 
 ConversationKind = Literal["personal", "group", "channel"]
 
+# Customer text (a fault description, a display name, a relayed message) travels inside the
+# bot's own strings between these two private-use characters, so it survives f-strings,
+# `str.format` and the outbox's JSON. Each adapter shows such a span as literal, quoted text
+# for its channel (escaped markdown, no mentions, no links, no lines of its own) and drops the
+# marks: a customer cannot write markup, mentions or fake facts into the engineers' channel.
+CUSTOMER_OPEN, CUSTOMER_CLOSE = "\ue000", "\ue001"
+_MARKS = str.maketrans("", "", CUSTOMER_OPEN + CUSTOMER_CLOSE)
+
+
+def customer_text(text: str) -> str:
+    """Mark `text` as written by a customer (see `CUSTOMER_OPEN`)."""
+    return f"{CUSTOMER_OPEN}{without_marks(text)}{CUSTOMER_CLOSE}"
+
+
+def without_marks(text: str) -> str:
+    """The text with the customer-text marks removed (for plain-text places and inputs)."""
+    return text.translate(_MARKS)
+
+
+def text_spans(text: str) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, is customer text), in order, marks removed; empty pieces are
+    left out. An unclosed mark makes the rest customer text (the cautious reading)."""
+    spans: list[tuple[str, bool]] = []
+    rest = text
+    while rest:
+        before, opened, after = rest.partition(CUSTOMER_OPEN)
+        if before:
+            spans.append((without_marks(before), False))
+        if not opened:
+            break
+        quoted, _closed, rest = after.partition(CUSTOMER_CLOSE)
+        if quoted:
+            spans.append((without_marks(quoted), True))
+    return [(piece, quoted) for piece, quoted in spans if piece]
+
+
+def has_customer_text(text: str) -> bool:
+    """True when `text` carries a customer-text span."""
+    return CUSTOMER_OPEN in text
+
 
 class Channel(StrEnum):
     """The chat systems the bot lives in."""
@@ -149,6 +189,9 @@ class Card:
     actions: tuple[Action, ...] = ()
     image_url: str | None = None
     image_alt: str = ""
+    # The heading of the box that shows customer text apart from the bot's own lines, in the
+    # reader's language (e.g. "Customer wrote:"); empty: the box without a heading.
+    quote_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +242,7 @@ def _card_from_json(data: dict[str, Any]) -> Card:
         ),
         image_url=data.get("image_url"),
         image_alt=data.get("image_alt", ""),
+        quote_label=data.get("quote_label", ""),
     )
 
 

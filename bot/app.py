@@ -7,13 +7,14 @@ import contextlib
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from adapters.file_fetch import FetchPolicy
 from adapters.http import json_error
 from adapters.model import Channel
 from adapters.teams import TeamsAdapter, TeamsCredentials
@@ -52,10 +53,12 @@ CONNECTOR_THREADS = 32
 
 @dataclass(frozen=True, slots=True)
 class Overrides:
-    """Seams for tests and embedding: a fixed clock, stub outbound Teams credentials."""
+    """Seams for tests and embedding: a fixed clock, stub outbound Teams credentials, fake
+    Teams file servers (host name → loopback address; never set in production)."""
 
     clock: Clock | None = None
     teams_credentials_factory: object | None = None
+    teams_file_test_hosts: Mapping[str, str] = field(default_factory=dict)
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -209,6 +212,10 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
         core=app[CORE],
         max_body_bytes=settings.max_body_bytes,
         credentials_factory=app[OVERRIDES].teams_credentials_factory,
+        file_policy=FetchPolicy(
+            hosts=settings.teams_file_host_patterns,
+            test_hosts=app[OVERRIDES].teams_file_test_hosts,
+        ),
     )
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter

@@ -25,7 +25,7 @@ from dialogs.services import Services
 from dialogs.texts import t
 from dialogs.understanding import CANCEL, NONE, Reading
 from storage.directory import Directory, Role
-from storage.errors import ConcurrencyConflict
+from storage.errors import ChannelError, ConcurrencyConflict, StorageError
 from storage.repositories import DialogKey, DialogState
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class Router:
             reading = await self.read(turn)
             if _interrupts(reading):
                 return await self._interrupt(turn, key, snapshot, dialog, reading)
-        step = await dialog.resume(turn, self._context, snapshot.state)
+        step = await self._resume(turn, snapshot, dialog)
         answers = await self._save(key, dialog, step, snapshot)
         if step.follow is None:
             return answers
@@ -194,6 +194,18 @@ class Router:
         return [*answers, *await self._run_words(
             turn, key, fresh, f"{step.follow.command} {step.follow.args}".strip()
         )]  # fmt: skip
+
+    async def _resume(self, turn: Turn, snapshot: DialogState, dialog: Dialog) -> DialogStep:
+        """The dialog's next step; a dialog that cannot go on (its state does not load, or a
+        bug in its step) is ended with a note, so the next message is not stuck in it."""
+        try:
+            return await dialog.resume(turn, self._context, snapshot.state)
+        except (StorageError, ChannelError):
+            raise  # the turn is retried as a whole; the dialog is fine
+        except Exception:
+            log.exception("dialog %s could not go on; ending it", dialog.name)
+            self._count(turn.incoming, "dialog-failed")
+            return DialogStep([turn.reply(t("dialog_ended_by_error", turn.actor.language))], None)
 
     async def _interrupt(
         self, turn: Turn, key: DialogKey, snapshot: DialogState, dialog: Dialog, reading: Reading

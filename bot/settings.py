@@ -9,12 +9,14 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.file_fetch import TEAMS_FILE_HOSTS
 from storage.directory import Duration
 from storage.errors import ConfigurationError
 
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_DIRECTORY = Path("chatops.toml")
 EXAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "chatops.example.toml"
 WEBEX_PUBLIC_API = "https://webexapis.com/v1/"
+# A host name with at least two labels, optionally below a `*.` wildcard (never `*` alone).
+_HOST_PATTERN = re.compile(r"(\*\.)?([a-z0-9-]+\.)+[a-z0-9-]+")
 
 
 def user_cache_dir() -> Path:
@@ -80,6 +84,9 @@ class Settings(BaseSettings):
         default=SecretStr(""), validation_alias=_env("WEBEX_WEBHOOK_SECRET")
     )
     webex_api_url: str = Field(default=WEBEX_PUBLIC_API, validation_alias=_env("WEBEX_API_URL"))
+    teams_file_hosts: str = Field(
+        default=",".join(TEAMS_FILE_HOSTS), validation_alias=_env("CHATOPS_TEAMS_FILE_HOSTS")
+    )
     link_secret: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("CHATOPS_LINK_SECRET")
     )
@@ -123,6 +130,24 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         # The Webex SDK joins relative paths onto base_url and needs the trailing slash.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("teams_file_hosts")
+    @classmethod
+    def _host_patterns(cls, value: str) -> str:
+        patterns = [part.strip().lower() for part in value.split(",") if part.strip()]
+        if not patterns:
+            raise ValueError("name at least one host (e.g. *.sharepoint.com)")
+        for pattern in patterns:
+            if not _HOST_PATTERN.fullmatch(pattern):
+                raise ValueError(
+                    f"{pattern!r} is not a host name or *.domain (e.g. *.sharepoint.us)"
+                )
+        return ",".join(patterns)
+
+    @property
+    def teams_file_host_patterns(self) -> tuple[str, ...]:
+        """Where Teams file attachments may be downloaded from (https only)."""
+        return tuple(self.teams_file_hosts.split(","))
 
     @property
     def effective_database_url(self) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from adapters.model import Card, Outgoing, SubmitAction
+from adapters.model import Card, Outgoing, SubmitAction, customer_text
 from dialogs.base import DialogStep, FollowUp
 from dialogs.context import Language, Turn, service_zone
 from dialogs.customer_tickets import recently_resolved
@@ -462,7 +462,7 @@ def _exact_arguments(reading: Reading) -> str:
 
 def _short(text: str, limit: int = 40) -> str:
     line = " ".join(text.split())
-    return line if len(line) <= limit else f"{line[: limit - 1]}…"
+    return customer_text(line if len(line) <= limit else f"{line[: limit - 1]}…")
 
 
 def ask_step(turn: Turn, ask: Ask) -> DialogStep:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from adapters.model import Outgoing
+from adapters.model import Outgoing, customer_text
 from dialogs import engineering
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.context import Turn
@@ -74,9 +74,10 @@ async def _reopenable(context: CommandContext, tickets: Sequence[TicketRow]) -> 
 
 async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
     said = turn.incoming.text.strip()
-    lines = [f"🔁 **{turn.actor.name}** reopened {ticket.number}: the fault is back."]
+    name = customer_text(turn.actor.name)
+    lines = [f"🔁 **{name}** reopened {ticket.number}: the fault is back."]
     if said and not said.startswith(("{", "reopen")):
-        lines.append(f"💬 {said}")
+        lines += ["💬 Customer wrote:", customer_text(said)]
     notice = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
     event = event_key(turn, "customer-reopen", ticket)
     await context.services.notify.to_thread(ticket, [notice], event=event)

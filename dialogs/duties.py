@@ -41,6 +41,7 @@ from adapters.model import (
     Fact,
     Outgoing,
     SubmitAction,
+    customer_text,
 )
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
@@ -430,7 +431,8 @@ class OnboardingQuestions:
     async def _tell_engineers(turn: Turn, services: Services, row: DutyRow) -> None:
         customer = services.directory.customer(row.customer_key)
         name = customer.name if customer else row.customer_key
-        text = f"📋 {turn.actor.name} ({name}) answered “{row.title}”: {row.result}"
+        contact = customer_text(turn.actor.name)
+        text = f"📋 {contact} ({name}) answered “{row.title}”:\n\n{customer_text(row.result)}"
         event = (
             f"duty:answer:{duty_label(row)}:{turn.incoming.channel.value}:{turn.incoming.event_id}"
         )

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from adapters.model import Card, Fact, Outgoing
+from adapters.model import Card, Fact, Outgoing, customer_text
 from dialogs.access import ticket_for
 from dialogs.coaching import PRODUCT_NAMES, coaching
 from dialogs.context import Language, Turn, as_language
@@ -398,7 +398,8 @@ async def relay_to_ticket(
     await services.store.tickets.append(
         ticket.id, kind="customer_message", at=now, actor=turn.actor.user_id, data={"text": text}
     )
-    lines = [f"💬 **{turn.actor.name}** ({ticket.number}): {text}"]
+    name = customer_text(turn.actor.name)
+    lines = [f"💬 **{name}** ({ticket.number}) wrote:", customer_text(text)]
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
         await services.store.tickets.append(
             ticket.id,

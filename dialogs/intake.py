@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -110,7 +110,7 @@ class IntakeDialog:
         report["description"] = said.description[:4000]
         if said.product is not None:
             report["product"] = said.product.value
-        if said.since is not None:
+        if said.since is not None and not _plausible_since(said.since, turn.now, "en")[1]:
             report["since"] = said.since.isoformat()
             report["raw_since"] = said.since.astimezone(zone).strftime("%d.%m.%Y %H:%M")
         if said.affected:
@@ -606,6 +606,8 @@ def parse_priority(text: str) -> Priority | None:
     return next((p for key, p in _PRIORITY_WORDS.items() if key in word), None)
 
 
+# A fault that started longer ago than this is not what the intake's "since" is for.
+OLDEST_SINCE = timedelta(days=366)
 _RELATIVE_DAY = {"today": 0, "heute": 0, "yesterday": -1, "gestern": -1}
 _TIME = re.compile(r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})")
 
@@ -621,8 +623,20 @@ def _since(raw: str, now: datetime, zone: ZoneInfo, lang: Language) -> tuple[str
         instant = found[0] if found else None
     if instant is None:
         return "", t("bad_since", lang)
-    if instant > now + timedelta(minutes=5):
+    return _plausible_since(instant, now, lang)
+
+
+def _plausible_since(instant: datetime, now: datetime, lang: Language) -> tuple[str, str]:
+    """A start the SLA arithmetic can use: not in the future, not more than a year ago (a
+    date like 0001-01-01 cannot even be converted to UTC, and would fail every later step)."""
+    try:
+        utc = instant.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return "", t("old_since" if instant.year < now.year else "future_since", lang)
+    if utc > now + timedelta(minutes=5):
         return "", t("future_since", lang)
+    if utc < now - OLDEST_SINCE:
+        return "", t("old_since", lang)
     return instant.isoformat(), ""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.model import FileRef, Outgoing
+from adapters.model import FileRef, Outgoing, customer_text
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
@@ -30,6 +30,7 @@ _REFUSALS = {
     "infected": "logs_infected",
     "unscannable": "logs_unscannable",
     "not_ready": "logs_not_ready",
+    "untrusted_source": "logs_untrusted_source",
 }
 
 
@@ -97,7 +98,7 @@ async def attach(
         size = human_size(file.size)
         sentences.append(t(key, lang, name=file.name, size=size, number=ticket.number))
         if attached:
-            added.append(f"{file.name} ({size})")
+            added.append(f"{customer_text(file.name)} ({size})")
             await store.tickets.append(
                 ticket.id,
                 kind="logfile_added",
@@ -129,7 +130,7 @@ async def _tell_the_thread(
 
     services = context.services
     event = f"logs:{ticket.number}:{turn.incoming.channel.value}:{turn.incoming.event_id}"
-    lines = [f"📎 {turn.actor.name} sent {', '.join(added)} for {ticket.number}."]
+    lines = [f"📎 {customer_text(turn.actor.name)} sent {', '.join(added)} for {ticket.number}."]
     if resumed:
         lines.append("The customer delivered: the SLA clock runs again.")
     answer = Outgoing(turn.incoming.conversation, " ".join(lines))

@@ -38,6 +38,7 @@ from adapters.model import (
     Outgoing,
     SubmitAction,
     TextInput,
+    customer_text,
 )
 from dialogs.access import TICKET_NUMBER
 from dialogs.base import DialogStep
@@ -665,7 +666,8 @@ class MaintenanceAnswerDialog:
         await to_engineers(
             services,
             changed.customer_key,
-            f"✅ {customer.name}: {turn.actor.name} confirmed {ref} “{changed.title}”, "
+            f"✅ {customer.name}: {customer_text(turn.actor.name)} confirmed {ref} "
+            f"“{changed.title}”, "
             f"{span(changed.starts_at, changed.ends_at, calendar, 'en')}.",
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
@@ -713,7 +715,8 @@ class MaintenanceAnswerDialog:
         await to_engineers(
             services,
             changed.customer_key,
-            f"📅 {customer.name}: {turn.actor.name} moved {ref} “{changed.title}” from {before} "
+            f"📅 {customer.name}: {customer_text(turn.actor.name)} moved {ref} "
+            f"“{changed.title}” from {before} "
             f"to {after}; inside the service time, so it is confirmed. Another time: "
             f"`maintenance move {ref} <YYYY-MM-DD HH:MM>` asks them again.",
             event=f"maintenance:W{changed.id}:{len(changed.history)}",

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from adapters.model import Card, Fact, Outgoing
+from adapters.model import Card, Fact, Outgoing, customer_text
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.coaching import PRODUCT_NAMES
 from dialogs.context import Language, Turn
@@ -77,7 +77,12 @@ async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow)
         Fact(t("status_reaction", lang), _reaction(current, now, lang)),
         Fact(t("status_waiting", lang), _waiting_for(current, lang)),
     )
-    card = Card(title=ticket.number, paragraphs=(ticket.description,), facts=facts)
+    card = Card(
+        title=ticket.number,
+        paragraphs=(customer_text(ticket.description),),
+        facts=facts,
+        quote_label=t("quote_description", lang),
+    )
     return turn.reply(_as_text(card), card=card)
 
 

@@ -368,6 +368,10 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "I could not read that time. Please write e.g. `today 09:30`, `07.01. 15:30` or `now`.",
         "de": "Diese Zeitangabe verstehe ich nicht. Bitte z. B. `heute 09:30`, `07.01. 15:30` oder `jetzt`.",
     },
+    "old_since": {
+        "en": "That is more than a year ago, so I cannot use it. When did the fault start? (e.g. `today 09:30`, `07.01. 15:30` or `now`)",
+        "de": "Das liegt mehr als ein Jahr zurück, damit kann ich nicht rechnen. Wann hat die Störung begonnen? (z. B. `heute 09:30`, `07.01. 15:30` oder `jetzt`)",
+    },
     "future_since": {
         "en": "That time lies in the future. When did the fault start?",
         "de": "Dieser Zeitpunkt liegt in der Zukunft. Wann hat die Störung begonnen?",
@@ -477,6 +481,10 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "logs_failed": {
         "en": "I could not download **{name}**; please send it again.",
         "de": "**{name}** konnte ich nicht herunterladen; bitte senden Sie sie noch einmal.",
+    },
+    "logs_untrusted_source": {
+        "en": "I did not download **{name}**: it does not come from where Teams keeps attached files, so I cannot trust the link. Please attach the file again with the paperclip (Attach) button in our 1:1 chat.",
+        "de": "**{name}** habe ich nicht heruntergeladen: Die Datei liegt nicht dort, wo Teams angehängte Dateien ablegt, deshalb kann ich dem Link nicht vertrauen. Bitte hängen Sie die Datei in unserem 1:1-Chat noch einmal mit der Büroklammer (Anfügen) an.",
     },
     "logs_wrong_place": {
         "en": "I cannot receive files in channels or group chats. Please send them to me in our 1:1 chat.",
@@ -607,6 +615,14 @@ CONVERSATION_TEXTS: Final[dict[str, dict[Language, str]]] = {
     "reopened_by_contact": {
         "en": "I reopened {number} and told the engineers. The new reaction deadline is {deadline}.",
         "de": "Ich habe {number} wieder geöffnet und die Techniker:innen informiert. Die neue Reaktionsfrist ist {deadline}.",
+    },
+    "dialog_ended_by_error": {
+        "en": "Sorry, I could not continue our conversation because of an error on my side, so I have ended it (a ticket you already have is not affected). Please start again – for example with **report a fault** – or type **help** to see what I can do.",
+        "de": "Entschuldigung, wegen eines Fehlers auf meiner Seite konnte ich unser Gespräch nicht fortsetzen und habe es beendet (bestehende Tickets sind davon nicht betroffen). Bitte beginnen Sie neu – zum Beispiel mit **störung melden** – oder schreiben Sie **hilfe**, um zu sehen, was ich kann.",
+    },
+    "quote_description": {
+        "en": "Description, as reported:",
+        "de": "Beschreibung, wie gemeldet:",
     },
     "still_in_dialog": {
         "en": "We're still in the middle of something; answer the last question, or type **cancel**.",

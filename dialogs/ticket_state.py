@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, SubmitAction
+from adapters.model import (
+    Card,
+    Channel,
+    ConversationRef,
+    Fact,
+    Outgoing,
+    SubmitAction,
+    customer_text,
+)
 from dialogs.coaching import PRODUCT_NAMES
 from dialogs.services import Services
 from dialogs.when import in_words
@@ -26,6 +34,9 @@ NOTICE = "sla_notice"
 CUSTOMER_REMINDED = "customer_reminded"
 VENDOR_CHASED = "vendor_chased"
 VENDOR_CASE = "vendor_case"
+# The engineers' channel speaks English (like every alert); what the customer typed is shown
+# quoted under this heading, apart from the bot's facts.
+CUSTOMER_WROTE = "Customer wrote:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +224,10 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
         Fact("Status", status_text(view_)),
         Fact("Owner", ticket.owner_name or "–"),
         Fact("Reaction", due),
-        Fact("Reported by", f"{ticket.reporter_name} ({ticket.phone})"),
-        Fact("Affected", ticket.affected),
+        Fact(
+            "Reported by", f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
+        ),
+        Fact("Affected", customer_text(ticket.affected)),
     )
     number = ticket.number
     actions = (
@@ -228,16 +241,21 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
         )
     )
     kind = "Change request" if ticket.kind == "change_request" else "Fault"
+    description = customer_text(ticket.description)
     card = Card(
         title=f"{number} · {kind} · {customer_name}",
-        paragraphs=(ticket.description,),
+        paragraphs=(description,),
         facts=facts,
         actions=actions,
+        quote_label=CUSTOMER_WROTE,
     )
-    text = f"**{card.title}**\n\n{ticket.description}\n\n" + "\n".join(
-        f"- {fact.label}: {fact.value}" for fact in facts
-    )
+    facts_text = "\n".join(f"- {fact.label}: {fact.value}" for fact in facts)
+    text = f"**{card.title}**\n\n{facts_text}\n\n{CUSTOMER_WROTE}\n\n{description}"
     return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)
+
+
+def _reporter(ticket: TicketRow) -> str:
+    return f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
 
 
 def _hm(duration: timedelta) -> str:

@@ -37,6 +37,7 @@ from storage.calendar import BusinessCalendar
 from storage.db import Database
 from storage.directory import Customer, DutySchedule
 from storage.models import ContactRow, ConversationReferenceRow, DutyRow, DutyStatus
+from storage.types import is_row_id
 
 ONBOARDING = "onboarding"
 ONBOARDING_PREFIX = "onboarding:"
@@ -288,6 +289,8 @@ class Duties:
 
     async def get(self, duty_id: int) -> DutyRow | None:
         """One duty by id."""
+        if not is_row_id(duty_id):
+            return None
         async with self._db.session() as session:
             return await session.get(DutyRow, duty_id)
 

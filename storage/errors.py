@@ -47,8 +47,9 @@ class TransientChannelError(ChannelError):
 
 class FileRejected(ChatOpsError):
     """A file the bot will not keep. `reason` is a stable code (`too_large`, `type`,
-    `infected`, `unscannable`, `not_ready`, `download_failed`, `wrong_place`); `detail` adds
-    what people need (the limit, the extension); `retry_after` says when to try again."""
+    `infected`, `unscannable`, `not_ready`, `download_failed`, `wrong_place`,
+    `untrusted_source`); `detail` adds what people need (the limit, the extension);
+    `retry_after` says when to try again."""
 
     def __init__(self, reason: str, detail: str = "", *, retry_after: float | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)

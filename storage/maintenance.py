@@ -30,6 +30,7 @@ from storage.models import (
     MaintenanceWindowRow,
     WindowStatus,
 )
+from storage.types import is_row_id
 
 # How far ahead a suggestion is looked for.
 SEARCH_HORIZON = timedelta(days=400)
@@ -114,6 +115,8 @@ class MaintenanceWindows:
 
     async def get(self, window_id: int) -> MaintenanceWindowRow | None:
         """One window by id."""
+        if not is_row_id(window_id):
+            return None
         async with self._db.session() as session:
             return await session.get(MaintenanceWindowRow, window_id)
 

@@ -22,6 +22,7 @@ from storage.models import (
     TicketStatus,
 )
 from storage.sla import SlaEvent, SlaEventKind
+from storage.types import is_row_id
 
 SLA_KINDS = frozenset(kind.value for kind in SlaEventKind)
 
@@ -145,6 +146,8 @@ class Tickets:
 
     async def get(self, ticket_id: int) -> TicketRow | None:
         """One ticket by id."""
+        if not is_row_id(ticket_id):
+            return None
         async with self._db.session() as session:
             return await session.get(TicketRow, ticket_id)
 

@@ -9,6 +9,16 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an `INTEGER` primary key holds on PostgreSQL (SQLite's go further). An id
+# people typed ("W99999999999999999999") beyond it names no row, and must not reach the
+# database: the driver would fail the whole turn on it.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """True when `value` can be the id of a row."""
+    return 0 < value <= MAX_ROW_ID
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware UTC timestamp on every backend.

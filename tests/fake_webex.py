@@ -59,6 +59,7 @@ class FakeFile:
     chunked: bool = False  # send no Content-Length (chunked transfer encoding)
     gate: asyncio.Event | None = None  # when given, the body halts after one piece until set
     cut_short: bool = False  # the connection breaks after the body's first piece
+    redirect_to: str | None = None  # answer 302 with this Location instead of the body
     transfers: list[Transfer] = field(default_factory=list)
 
     def state(self) -> str:
@@ -420,6 +421,8 @@ class FakeWebex:
         file = self.files.get(request.match_info["id"])
         if file is None:
             return _error(404, "content not found")
+        if file.redirect_to is not None:
+            raise web.HTTPFound(file.redirect_to)
         state = file.state()
         if state == "scanning":
             return _error(423, "file is being scanned", {"Retry-After": "0"})

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from adapters.model import Sender
+from adapters.model import Sender, without_marks
 from bot.duty_watch import DutyWatcher
 from dialogs.duties import QUESTIONS, generate_all
 from dialogs.managers import weekly_card
@@ -76,7 +76,7 @@ async def duty(store: Store, kind: str, period: str) -> DutyRow:
 
 
 def text_of(row: OutboxRow) -> str:
-    return str(row.payload["answers"][0]["text"])
+    return without_marks(str(row.payload["answers"][0]["text"]))  # as people read it
 
 
 async def clara_has_a_chat(bot: Transcript, clara: Sender) -> None:

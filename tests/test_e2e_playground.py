@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.app import TASKS, create_app
+from bot.app import TASKS, Overrides, create_app
 from bot.settings import EXAMPLE_DIRECTORY, Settings
 from tests.playground import DEFAULT_BINARY, BotEvent, Playground
 
@@ -29,12 +29,15 @@ pytestmark = [
 ]
 ENGINEER = "user-id-1"  # Megan Bowen
 MANAGER = "user-id-2"  # Adele Vance
+FAKE_SHAREPOINT = "contoso-my.sharepoint.com"
 
 
 @pytest.fixture
 async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
     settings = Settings(data_dir=tmp_path / "var", directory=EXAMPLE_DIRECTORY)
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    # The file test's fake SharePoint runs on this machine: an explicit opt-in (see file_fetch).
+    overrides = Overrides(teams_file_test_hosts={FAKE_SHAREPOINT: "127.0.0.1"})
+    server = TestServer(create_app(settings, overrides=overrides), host="127.0.0.1")
     await server.start_server()
     try:
         endpoint = str(server.make_url("/api/messages"))
@@ -199,7 +202,7 @@ async def test_a_personal_chat_file_is_stored_with_its_sha256(
                 "contentType": "application/vnd.microsoft.teams.file.download.info",
                 "name": "logs.zip",
                 "content": {
-                    "downloadUrl": str(file_server.make_url("/download/logs.zip")),
+                    "downloadUrl": f"http://{FAKE_SHAREPOINT}:{file_server.port}/download/logs.zip",
                     "uniqueId": "3f2a",
                     "fileType": "zip",
                 },

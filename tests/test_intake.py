@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from adapters.model import Card, ChoiceInput, Outgoing, Sender, SubmitAction, TextInput
+from adapters.model import (
+    Card,
+    ChoiceInput,
+    Outgoing,
+    Sender,
+    SubmitAction,
+    TextInput,
+    without_marks,
+)
 from bot.drafts import DraftSweeper
 from dialogs.services import Tunables
 from storage.directory import Directory, Product
@@ -585,6 +593,6 @@ async def test_an_upload_is_told_to_the_tickets_thread(
     async with world.database.session() as session:
         rows = (await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
     [thread] = [row for row in rows if row.kind == "thread"]
-    assert thread.payload["answers"][0]["text"] == (
+    assert without_marks(thread.payload["answers"][0]["text"]) == (
         "📎 Clara Contact sent trace.log (15 B) for CCS-2026-000001."
     )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from adapters.model import Sender
+from adapters.model import Sender, without_marks
 from bot.maintenance_watch import MaintenanceReminder
 from storage.calendar import BusinessCalendar
 from storage.directory import Directory
@@ -72,7 +72,7 @@ async def outbox(store: Store, kind: str | None = None) -> list[OutboxRow]:
 
 
 def texts(rows: list[OutboxRow]) -> list[str]:
-    return [row.payload["answers"][0]["text"] for row in rows]
+    return [without_marks(row.payload["answers"][0]["text"]) for row in rows]
 
 
 async def windows(store: Store) -> list[MaintenanceWindowRow]:

@@ -12,7 +12,7 @@ from typing import cast
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.model import Channel, ConversationRef, FileRef
 from adapters.ports import CorePort, FileSource
@@ -125,6 +125,32 @@ async def test_the_bot_token_is_never_sent_to_another_host(api: WebexApi, webex:
     with pytest.raises(PermanentChannelError, match="other than the Webex API"):
         await download(api, ref("https://files.attacker.example/v1/contents/x"))
     assert webex.calls == []
+
+
+async def test_a_file_that_redirects_elsewhere_is_not_followed(
+    api: WebexApi, webex: FakeWebex
+) -> None:
+    hits: list[str] = []
+
+    async def internal(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(body=LOG)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", internal)
+    inside = TestServer(app, host="127.0.0.1")
+    await inside.start_server()
+    try:
+        url = webex.add_file("trace.log", LOG)
+        webex.file(url).redirect_to = str(inside.make_url("/metrics"))
+        with pytest.raises(PermanentChannelError, match="HTTP 302"):
+            await download(api, ref(url))
+        with pytest.raises(PermanentChannelError, match="HTTP 302"):
+            await api.head(url)
+    finally:
+        await inside.close()
+
+    assert hits == []
 
 
 async def test_the_adapter_sends_files(

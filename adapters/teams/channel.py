@@ -19,7 +19,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -27,7 +26,9 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
+from adapters.file_fetch import FetchPolicy, FileFetcher
 from adapters.http import RequestRejected, json_error, read_json_object
+from adapters.markup import render_markdown
 from adapters.model import Channel, FileRef, Outgoing
 from adapters.ports import CorePort, Posted
 from adapters.retry import RetryPolicy, with_retries
@@ -46,7 +47,6 @@ from adapters.teams.translate import (
 )
 from storage.errors import (
     ChannelError,
-    FileRejected,
     PermanentChannelError,
     TransientChannelError,
 )
@@ -60,7 +60,6 @@ _PERMANENT_STATUS = frozenset({400, 401, 403, 404})
 _PROCESSED_TYPES = frozenset({ActivityTypes.message, ActivityTypes.invoke})
 _REMEMBERED_TYPES = _PROCESSED_TYPES | {ActivityTypes.conversation_update}
 CARD_ACTION_INVOKE = "adaptiveCard/action"
-DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=15, sock_read=60)
 
 
 class TeamsAdapter:
@@ -74,6 +73,7 @@ class TeamsAdapter:
         max_body_bytes: int,
         credentials_factory: ServiceClientCredentialsFactory | None = None,
         retry: RetryPolicy | None = None,
+        file_policy: FetchPolicy | None = None,
     ) -> None:
         self._credentials = credentials
         self._core = core
@@ -84,7 +84,7 @@ class TeamsAdapter:
         )
         self._adapter = CloudAdapter(self._authentication)
         self._members = MemberEmails()
-        self._http_session: aiohttp.ClientSession | None = None
+        self._files = FileFetcher(file_policy)
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """The `POST /api/messages` handler."""
@@ -120,16 +120,10 @@ class TeamsAdapter:
         self._core.spawn(self.process(event_id, body), name=f"teams-event-{event_id}")
         return web.Response(status=200)
 
-    async def download(self, file: FileRef) -> AsyncIterator[bytes]:
-        """A personal-chat file's bytes from its pre-authorised `downloadUrl`, in chunks."""
-        try:
-            async with self._http().get(file.url, timeout=DOWNLOAD_TIMEOUT) as response:
-                if response.status != 200:
-                    raise FileRejected("download_failed", f"HTTP {response.status}")
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    yield chunk
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise FileRejected("download_failed", type(exc).__name__) from exc
+    def download(self, file: FileRef) -> AsyncIterator[bytes]:
+        """A personal-chat file's bytes from its pre-authorised `downloadUrl`, in chunks; only
+        from Teams' file hosts (the URL is the sender's word, see `adapters.file_fetch`)."""
+        return self._files.chunks(file.url)
 
     async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
         """Send answers into a conversation from its stored reference (reminders, alerts)."""
@@ -203,14 +197,8 @@ class TeamsAdapter:
 
     async def close(self) -> None:
         """Release the HTTP clients: file downloads and the kept Bot Connector connections."""
-        if self._http_session is not None:
-            await self._http_session.close()
+        await self._files.close()
         await self._authentication.close()
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._http_session is None:
-            self._http_session = aiohttp.ClientSession()
-        return self._http_session
 
     async def resume_pending(self) -> int:
         """Process events a previous run accepted but did not finish; returns how many."""
@@ -316,7 +304,7 @@ def invoke_body(answer: Outgoing | None) -> dict[str, Any]:
     if answer is not None and answer.card is not None:
         card = render_adaptive_card(answer.card, version=TEAMS_CARD_VERSION)
         return {"statusCode": 200, "type": ADAPTIVE_CARD_CONTENT_TYPE, "value": card}
-    text = answer.text if answer is not None else ""
+    text = render_markdown(answer.text) if answer is not None else ""
     return {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}
 
 

@@ -21,6 +21,7 @@ from botbuilder.schema import (
 from botbuilder.schema.teams import ChannelInfo, TeamsChannelData, TenantInfo
 
 from adapters.cards import render_adaptive_card
+from adapters.markup import render_markdown
 from adapters.model import (
     Channel,
     ConversationKind,
@@ -29,6 +30,7 @@ from adapters.model import (
     Incoming,
     Outgoing,
     Sender,
+    without_marks,
 )
 from adapters.text import well_formed, well_formed_json
 
@@ -117,7 +119,7 @@ def _plain_text(activity: Activity, kind: ConversationKind) -> str:
         for mention in bot_mentions(activity):
             text = text.replace(mention, " ")
     text = html.unescape(_TAGS.sub(" ", text))
-    return " ".join(text.split())
+    return " ".join(without_marks(text).split())  # the bot's own marks are not for typing
 
 
 def bot_mentions(activity: Activity) -> list[str]:
@@ -175,14 +177,14 @@ def to_activity(outgoing: Outgoing) -> Activity:
     if outgoing.card is None:
         return Activity(
             type=ActivityTypes.message,
-            text=well_formed(outgoing.text),
+            text=well_formed(render_markdown(outgoing.text)),
             text_format=TextFormatTypes.markdown,
         )
     card = well_formed_json(render_adaptive_card(outgoing.card, version=TEAMS_CARD_VERSION))
     return Activity(
         type=ActivityTypes.message,
         attachments=[adaptive_card_attachment(card)],
-        summary=well_formed(outgoing.card.title),
+        summary=well_formed(without_marks(outgoing.card.title)),
     )
 
 

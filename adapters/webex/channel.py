@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.http import RequestRejected
+from adapters.markup import render_markdown
 from adapters.model import (
     Channel,
     ConversationRef,
@@ -188,7 +189,7 @@ class WebexAdapter:
         await self._api.create_message_with_file(
             room_id=conversation.conversation_id,
             path=path,
-            markdown=well_formed(text),
+            markdown=well_formed(render_markdown(text)),
             parent_id=parent,
         )
 

@@ -128,7 +128,8 @@ class WebexApi:
         self._check_origin(url)
 
         def fetch_headers() -> Mapping[str, str]:
-            headers: Mapping[str, str] = self._session.request("HEAD", url, 200).headers
+            response = self._session.request("HEAD", url, 200, allow_redirects=False)
+            headers: Mapping[str, str] = response.headers
             return headers
 
         return await self._call("contents.head", fetch_headers, policy=_ONCE)
@@ -148,7 +149,11 @@ class WebexApi:
         return FileStream(response, pool=self._pool, what=what)
 
     def _open_file(self, url: str, params: dict[str, str] | None) -> Any:
-        response = self._session.request("GET", url, 200, params=params, stream=True)
+        # A redirect would lead away from the checked host (requests follows them by default;
+        # it drops the token but still fetches): Webex serves files itself, so a 3xx is final.
+        response = self._session.request(
+            "GET", url, 200, params=params, stream=True, allow_redirects=False
+        )
         if (_declared_length(response.headers) or 0) > MAX_FILE_BYTES:
             response.close()
             raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)

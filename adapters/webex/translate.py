@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
+from adapters.markup import render_markdown, unescape_markdown
 from adapters.model import (
     Channel,
     ConversationKind,
@@ -20,6 +21,7 @@ from adapters.model import (
     Incoming,
     Outgoing,
     Sender,
+    without_marks,
 )
 from adapters.text import well_formed, well_formed_json
 from adapters.webex.split import MAX_MESSAGE_BYTES, split_message
@@ -161,7 +163,7 @@ def _strip_leading_name(text: str, name: str) -> str:
 
 
 def _squash(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(without_marks(text).split())  # the bot's own marks are not for typing
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -182,7 +184,9 @@ def file_refs(message: Mapping[str, Any]) -> tuple[str, ...]:
 def to_messages(outgoing: Outgoing) -> list[dict[str, Any]]:
     """The `messages` create payloads for one answer: markdown with a plain-text fallback,
     split under the size limit; a card rides on the last part (one card per message)."""
-    text = well_formed(outgoing.text or (outgoing.card.title if outgoing.card else ""))
+    text = well_formed(
+        render_markdown(outgoing.text or (outgoing.card.title if outgoing.card else ""))
+    )
     if not text:
         return []
     base = _addressing(outgoing.conversation)
@@ -222,5 +226,6 @@ def _addressing(conversation: ConversationRef) -> dict[str, Any]:
 
 
 def plain_fallback(markdown: str) -> str:
-    """What clients without markdown (and notifications) show: the text without emphasis."""
-    return _MARKUP.sub("", markdown)
+    """What clients without markdown (and notifications) show: the text without emphasis
+    (customer text as it was typed)."""
+    return unescape_markdown(_MARKUP.sub("", markdown))
