@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from dialogs.catalog import build_understander, default_commands
 from dialogs.context import Actor
 from dialogs.understanding import Understander, corpus
-from dialogs.understanding.understander import _trained
+from dialogs.understanding.understander import forget_trained
 from storage.directory import Role, load_directory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def main() -> None:
     started = time.perf_counter()
     understander = build_understander(commands, directory)
     trained = time.perf_counter() - started
-    _trained.cache_clear()  # once more, counting memory (which slows it down)
+    forget_trained()  # once more, counting memory (which slows it down)
     tracemalloc.start()
     build_understander(commands, directory)
     _, peak = tracemalloc.get_traced_memory()

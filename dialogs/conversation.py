@@ -124,9 +124,12 @@ class Conversation:
         """What to do with `reading` of `turn`'s text."""
         lang = turn.actor.language
         sure = reading.exact or reading.confidence >= ACT_AT
-        if reading.command == CANCEL and sure:
+        # "nothing to cancel" or a pleasantry only for words that are clearly that: "Restarted
+        # it, calls still drop" (cancel 0.5, news 0.3) is for the ticket
+        clear = sure and (reading.exact or reading.confidence - _second(reading) >= GAP)
+        if reading.command == CANCEL and clear:
             return Answer([turn.reply(t("nothing_to_cancel", lang))])
-        if reading.command == SMALLTALK and sure:
+        if reading.command == SMALLTALK and clear:
             return self._smalltalk(turn, reading)
         resolved = await self._resolve(turn, reading)
         if not reading.allowed:
@@ -152,7 +155,7 @@ class Conversation:
         command = self._commands.get(reading.command or "")
         if command is not None and not reading.exact and command.name in _ROUTED:
             command = None  # a contact's words about a ticket that routing found none for
-        second = reading.alternatives[0][1] if reading.alternatives else 0.0
+        second = _second(reading)
         if command is not None and (
             reading.exact or (reading.confidence >= ACT_AT and reading.confidence - second >= GAP)
         ):
@@ -524,3 +527,8 @@ def _choice(turn: Turn, options: list[dict[str, Any]]) -> int | None:
         return index if 0 <= index < len(options) else None
     labels = [fold(str(o.get("label", ""))) for o in options]
     return labels.index(typed) if typed and typed in labels else None
+
+
+def _second(reading: Reading) -> float:
+    """How likely the next reading is."""
+    return reading.alternatives[0][1] if reading.alternatives else 0.0

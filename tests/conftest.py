@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
 from bot.settings import EXAMPLE_DIRECTORY, Settings
+from dialogs.catalog import build_understander, default_commands
 from storage.db import Database
 from storage.directory import Directory, load_directory
 from storage.migrate import upgrade_database
@@ -20,6 +21,18 @@ from storage.repositories import Store
 from tests.fakes import FakeBotConnector
 
 POSTGRES_URL = os.environ.get("CHATOPS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def trained_understanding(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The understanding trained once for the whole run, before any test's timeouts start:
+    apps built in this process find it in memory, served processes (`chatops serve`) in the
+    cache directory, whatever another checkout left in the user's cache."""
+    cache = tmp_path_factory.mktemp("understanding")
+    os.environ["CHATOPS_UNDERSTANDING_CACHE"] = str(cache)
+    build_understander(default_commands(), load_directory(EXAMPLE_DIRECTORY), cache)
+
+
 BACKENDS = [
     "sqlite",
     pytest.param(

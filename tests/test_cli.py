@@ -32,6 +32,8 @@ def env(tmp_path: Path) -> dict[str, str]:
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "CHATOPS_DATA_DIR": str(tmp_path / "var"),
+        # trained once for the whole run (conftest), not once per process
+        "CHATOPS_UNDERSTANDING_CACHE": os.environ["CHATOPS_UNDERSTANDING_CACHE"],
     }
 
 

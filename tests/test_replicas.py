@@ -187,6 +187,8 @@ class Cluster:
             "PATH": os.environ["PATH"],
             "HOME": str(tmp_path),
             "CHATOPS_DATA_DIR": str(tmp_path / "shared"),  # the shared volume
+            # trained once for the whole run (conftest), not once per process
+            "CHATOPS_UNDERSTANDING_CACHE": os.environ["CHATOPS_UNDERSTANDING_CACHE"],
             "CHATOPS_DATABASE_URL": database_url,
             "CHATOPS_DIRECTORY": str(directory),
             "CHATOPS_LINK_SECRET": LINK_SECRET,

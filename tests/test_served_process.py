@@ -23,6 +23,8 @@ async def served(tmp_path: Path) -> AsyncIterator[Replica]:
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "CHATOPS_DATA_DIR": str(tmp_path / "var"),
+        # trained once for the whole run (conftest), not once per process
+        "CHATOPS_UNDERSTANDING_CACHE": os.environ["CHATOPS_UNDERSTANDING_CACHE"],
         "CHATOPS_DIRECTORY": str(EXAMPLE_DIRECTORY),
         "CHATOPS_LOG_LEVEL": "INFO",
         "CHATOPS_METRICS_TOKEN": METRICS_TOKEN,

@@ -19,7 +19,7 @@ from dialogs.understanding import Reading, TicketRef, Understander, corpus
 from dialogs.understanding.classifier import LinearClassifier
 from dialogs.understanding.entities import Vocabulary
 from dialogs.understanding.phrasing import Phrasing
-from dialogs.understanding.understander import Intent, _trained
+from dialogs.understanding.understander import Intent, forget_trained
 from storage.directory import Directory, Role
 
 NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)  # a Wednesday, 10:30 in Vienna
@@ -259,7 +259,7 @@ def test_a_trained_understanding_is_kept_for_the_next_start(
     vocabulary = Vocabulary({}, {}, "ccs")
     first = Understander(SMALL, vocabulary, cache=tmp_path)
     [kept] = tmp_path.glob("understanding-*.npz")
-    _trained.cache_clear()
+    forget_trained()
 
     def untrainable(*_: object) -> None:
         raise AssertionError("trained again although a trained model was kept")
@@ -272,7 +272,7 @@ def test_a_trained_understanding_is_kept_for_the_next_start(
         assert (one.command, one.confidence) == (other.command, other.confidence)
 
     kept.write_bytes(b"not a model")  # a half-written or foreign file is trained over
-    _trained.cache_clear()
+    forget_trained()
     third = Understander(SMALL, vocabulary, cache=tmp_path)
     assert third.read("what can you do", now=NOW, zone=VIENNA).command == "help"
     assert LinearClassifier.load(kept).intents == ("help", "status")

@@ -140,8 +140,11 @@ _DAYS = {
     "gestrigen": "yesterday", "heute": "today", "today": "today", "heutige": "today",
     "heutigen": "today", "vorgestern": "day-before-yesterday",
 }  # fmt: skip
+# "the Luware one", "das WxCC-Ticket", "zum Luware-Ticket", "vom Teams-Ticket": up to four words
+# after the nearest article ("die Adele aufs WxCC-Ticket" names Adele and the WxCC ticket)
+_ARTICLES = r"(?:the|this|that|das|dem|den|die|zum|vom|aufs|ins|im|beim)"
 _PRODUCT_REF = re.compile(
-    r"\b(?:the|das|dem|den|die)\s+(?P<product>[\w -]{3,30}?)[- ]?"
+    rf"\b{_ARTICLES}\s+(?P<product>(?:(?!{_ARTICLES}\b)[\w-]+ ?){{1,4}}?)[- ]?"
     r"(?:one|ticket|case|fall|thing|problem|issue|stoerung|sache|thema)\b"
 )
 # A bare number is a ticket only where nothing else explains it (a time, a count of users…)
@@ -166,11 +169,18 @@ def ticket_ref(
         for match in pattern.finditer(text):
             if not _overlaps(match.span(), taken):
                 return TicketRef("sequence", str(int(match[1]))), match.span()
+    # the product before the day: "das Luware-Ticket von heute" is the Luware one
+    if found := _product_ref(text):
+        return found
     if match := _DAY_REF.search(text):
         day = match["day"] or match["day2"] or match["day3"]
         return TicketRef("day", _DAYS[day]), match.span()
     if match := _LAST.search(text):
         return TicketRef("last"), match.span()
+    return None
+
+
+def _product_ref(text: str) -> tuple[TicketRef, tuple[int, int]] | None:
     if match := _PRODUCT_REF.search(text):
         named = match["product"]
         family = next((f for f in _FAMILIES if re.search(rf"\b{f}\b", named)), None)

@@ -12,7 +12,10 @@ _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": 
 _DIGRAPHS = re.compile(r"(?<=[a-z])(ae|oe|ue)")
 _DIGRAPH_VOWEL = {"ae": "a", "oe": "o", "ue": "u"}
 _SPACES = re.compile(r"\s+")
-_PUNCTUATION = re.compile(r"[^\w\s#:./,+'-]")
+# Pictographs are words in a chat ("👀 12" is "seen, 12"): each kept, as a word of its own.
+_EMOJI = "\u2600-\u27bf\U0001f300-\U0001faff"
+_PICTOGRAPH = re.compile(f"([{_EMOJI}])")
+_PUNCTUATION = re.compile(f"[^\\w\\s#:./,+'{_EMOJI}-]")
 
 # Leading greetings and trailing politeness that carry no request. Longest first.
 _GREETINGS = (
@@ -35,6 +38,7 @@ _PLEASANTRIES = frozenset({
     "have a nice day", "schoenes wochenende", "nice weekend", "frohe weihnachten",
     "merry christmas", "vergelts gott", "vergelt's gott", "gruess di", "wie gehts",
     "how are you", "lol", "haha", "yes", "ja", "jep", "yep", "jo", "genau",
+    "👍", "👌", "🙏", "🙂", "😊", "😀", "😃", "😄", "😉", "👏", "💪", "✅", "🎉", "❤", "🙌",
 })  # fmt: skip
 _GREETING = re.compile(
     r"^(?:(?:" + "|".join(re.escape(g) for g in _GREETINGS) + r")\b[\s,!.:;-]*)+"
@@ -47,7 +51,8 @@ _TRAILING = re.compile(
 def fold(text: str) -> str:
     """Lower case, umlauts as digraphs, accents and odd punctuation gone, single spaces."""
     lowered = unicodedata.normalize("NFKC", text).lower().translate(_UMLAUTS)
-    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", lowered)).strip()
+    spaced = _PICTOGRAPH.sub(r" \1 ", _PUNCTUATION.sub(" ", lowered))
+    return _SPACES.sub(" ", spaced).strip()
 
 
 def fold_hard(text: str) -> str:
@@ -70,4 +75,8 @@ def strip_courtesy(folded: str) -> str:
 def is_pleasantry(core: str) -> bool:
     """True when a folded text without greetings is nothing but pleasantries ("ok, danke")."""
     parts = [p.strip() for p in re.split(r"[,.!;]+|\s+(?:und|and|&)\s+", core) if p.strip()]
-    return bool(parts) and all(part in _PLEASANTRIES for part in parts)
+    return bool(parts) and all(_pleasant(part) for part in parts)
+
+
+def _pleasant(part: str) -> bool:
+    return part in _PLEASANTRIES or all(word in _PLEASANTRIES for word in part.split())

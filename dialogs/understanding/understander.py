@@ -4,11 +4,11 @@ entities the command takes."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -313,13 +313,34 @@ def features(folded: str, entities: Entities) -> str:
     return strip_courtesy(fold_hard(masked(folded, spans)))
 
 
-@functools.lru_cache(maxsize=2)
+# The model of this process (one: every app of it reads with the same), by its examples.
+_MODELS: dict[tuple[tuple[str, str, str], ...], LinearClassifier] = {}
+_TRAINING = threading.Lock()  # apps built side by side wait for one training, not train twice
+
+
 def _trained(
     examples: tuple[tuple[str, str, str], ...], cache: Path | None = None
 ) -> LinearClassifier:
     """The classifier for these examples. A pure function of them (and of this package's
     code), so every app of a process (the test suite builds hundreds) shares one training
     run, and a start finds it in `cache` when an earlier one trained the same."""
+    with _TRAINING:
+        if (model := _MODELS.get(examples)) is None:
+            model = _kept_or_trained(examples, cache)
+            _MODELS.clear()
+            _MODELS[examples] = model
+        return model
+
+
+def forget_trained() -> None:
+    """Train again at the next build (the benchmark measures training)."""
+    with _TRAINING:
+        _MODELS.clear()
+
+
+def _kept_or_trained(
+    examples: tuple[tuple[str, str, str], ...], cache: Path | None
+) -> LinearClassifier:
     kept = None if cache is None else cache / f"understanding-{_fingerprint(examples)}.npz"
     if kept is not None and kept.exists():
         try:
@@ -332,15 +353,19 @@ def _trained(
         for text, intent, who in examples
     )
     if kept is not None:
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            classifier.save(kept)
-            for older in kept.parent.glob("understanding-*.npz"):
-                if older != kept:
-                    older.unlink(missing_ok=True)  # trained from older code or corpus
-        except OSError as error:  # a read-only disk costs the next start seconds, no more
-            log.warning("could not keep the trained understanding in %s: %s", cache, error)
+        _keep(classifier, kept)
     return classifier
+
+
+def _keep(classifier: LinearClassifier, kept: Path) -> None:
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        classifier.save(kept)
+        for older in kept.parent.glob("understanding-*.npz"):
+            if older != kept:
+                older.unlink(missing_ok=True)  # trained from older code or corpus
+    except OSError as error:  # a read-only disk costs the next start seconds, no more
+        log.warning("could not keep the trained understanding in %s: %s", kept.parent, error)
 
 
 def _fingerprint(examples: tuple[tuple[str, str, str], ...]) -> str:
