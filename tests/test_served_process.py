@@ -64,3 +64,20 @@ async def test_metrics_need_the_configured_bearer_token(served: Replica) -> None
         async with session.get(f"{served.base}/metrics", headers=granted) as response:
             assert response.status == 200
             assert "chatops_http_requests_total" in await response.text()
+
+
+async def test_a_service_stopped_while_it_trains_stops_at_once(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "CHATOPS_DATA_DIR": str(tmp_path / "var"),
+        "CHATOPS_UNDERSTANDING_CACHE": "off",  # trains at this start, for seconds
+        "CHATOPS_DIRECTORY": str(EXAMPLE_DIRECTORY),
+        "CHATOPS_LOG_LEVEL": "INFO",
+    }
+    process = Replica("bot", env, tmp_path)
+    await process.start()  # answers /healthz while the understanding still trains
+    await process.stop()
+
+    log = process.log.read_text(encoding="utf-8")
+    assert "understanding ready" not in log  # it did not wait for a model nobody will use

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-# Passes over the training data: the held-out accuracy no longer moves after about eight.
-EPOCHS = 8
+# Passes over the training data: the held-out accuracy no longer moves after five or six.
+EPOCHS = 6
 # How much a misread training example costs against a simple model (the SVM's C).
 PENALTY = 3.0
 # Softmax temperature that turns scores into probabilities; calibrated on the training part
@@ -97,15 +97,22 @@ class LinearClassifier:
     @classmethod
     def train(cls, examples: Iterable[Example]) -> LinearClassifier:
         data = list(examples)
-        seen = Counter(f for e in data for f in set(features(e.text, e.who)))
+        found = [features(e.text, e.who) for e in data]
+        seen = Counter(f for each in found for f in each)
         kept = [f for f, count in seen.items() if count >= SEEN_AT_LEAST]
         model = cls(sorted({e.intent for e in data}), kept, np.zeros(0), *_no_weights())
         index = {intent: i for i, intent in enumerate(model.intents)}
-        encoded = [(model._ids(e.text, e.who), index[e.intent]) for e in data]
+        encoded = [
+            (model._known_ids(each), index[e.intent]) for each, e in zip(found, data, strict=True)
+        ]
         model._idf = _inverse_document_frequency(
             len(model._vocabulary), [ids for ids, _ in encoded]
         )
-        rows = [(ids, model._values(ids), truth) for ids, truth in encoded if len(ids)]
+        rows = [
+            (ids, model._values(ids).astype(np.float32), truth)
+            for ids, truth in encoded
+            if len(ids)
+        ]
         model._weights, model._bias = model._train(rows)
         return model
 
@@ -138,8 +145,11 @@ class LinearClassifier:
             )
 
     def _ids(self, text: str, who: str) -> npt.NDArray[np.intp]:
-        ids = {self._vocabulary[f] for f in features(text, who) if f in self._vocabulary}
-        return np.array(sorted(ids), dtype=np.intp)
+        return self._known_ids(features(text, who))
+
+    def _known_ids(self, found: list[str]) -> npt.NDArray[np.intp]:
+        vocabulary = self._vocabulary
+        return np.array(sorted({vocabulary[f] for f in found if f in vocabulary}), dtype=np.intp)
 
     def _values(self, ids: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
         """A feature counts by how rare it is (a word every message has says little), the
@@ -149,17 +159,18 @@ class LinearClassifier:
         return values / norm if norm else values
 
     def _train(
-        self, rows: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64], int]]
+        self, rows: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float32], int]]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         """Dual coordinate descent for the L2-regularised squared-hinge SVM (Hsieh et al.,
         2008), one binary problem per intent, solved side by side: each visit of an example
         moves its dual variables of every intent at once. The bias is a feature of value 1."""
-        intents = len(self.intents)
-        weights = np.zeros((len(self._vocabulary), intents))
-        bias = np.zeros(intents)
-        duals = np.zeros((len(rows), intents))
+        # float32 throughout: half the memory to move per step (twice as fast), the same model
+        intents, real = len(self.intents), np.float32
+        weights = np.zeros((len(self._vocabulary), intents), dtype=real)
+        bias = np.zeros(intents, dtype=real)
+        duals = np.zeros((len(rows), intents), dtype=real)
         diagonal = 1 / (2 * PENALTY)
-        signs = np.where(np.eye(intents, dtype=bool), 1.0, -1.0)  # row t: +1 for intent t only
+        signs = np.where(np.eye(intents, dtype=bool), 1.0, -1.0).astype(real)  # +1 for intent t
         curvature = 1 + 1 + diagonal  # |x|² (unit length) + the bias feature's 1² + D
         # a fixed seed: the same model on every replica and run (not for anything secret)
         visits = random.Random(_VISIT_SEED)  # noqa: S311
@@ -176,8 +187,7 @@ class LinearClassifier:
                     duals[i] = updated
                     weights[ids] += values[:, np.newaxis] * step
                     bias += step
-        # kept as float32: half the memory of every replica, the same ranking
-        return weights.astype(np.float32), bias.astype(np.float32)
+        return weights, bias
 
     def rank(self, text: str, who: str = "") -> list[Ranked]:
         """Every intent with its probability, most likely first, for a writer of role `who`
