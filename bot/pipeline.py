@@ -21,6 +21,7 @@ from bot.metrics import Metrics
 from bot.router import Clock, Router
 from bot.tasks import TaskTracker
 from dialogs.texts import t
+from storage.db import retry_on_stale
 from storage.directory import Directory
 from storage.errors import ChannelError, PermanentChannelError, StorageError
 from storage.repositories import Store
@@ -78,8 +79,13 @@ class Core:
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
     ) -> int | None:
-        event_id = await self._store.inbox.accept(
-            channel=channel.value, dedupe_key=dedupe_key, payload=payload, now=self._clock()
+        # A second try on a fresh connection if the first was found dead: safe, as a stored
+        # event is never stored twice (at worst, when only the commit's answer was lost, the
+        # second try finds it and it is answered after its lease, by the re-drive).
+        event_id = await retry_on_stale(
+            lambda: self._store.inbox.accept(
+                channel=channel.value, dedupe_key=dedupe_key, payload=payload, now=self._clock()
+            )
         )
         if event_id is not None:
             self._in_flight.add(event_id)  # held until finished, released or lost
@@ -88,13 +94,15 @@ class Core:
     async def remember_conversation(
         self, conversation: ConversationRef, *, user_id: str | None, reference: dict[str, Any]
     ) -> None:
-        await self._store.conversations.save(
-            channel=conversation.channel.value,
-            conversation_id=conversation.conversation_id,
-            kind=conversation.kind,
-            user_id=user_id,
-            reference=reference,
-            now=self._clock(),
+        await retry_on_stale(  # an upsert: safe to run twice
+            lambda: self._store.conversations.save(
+                channel=conversation.channel.value,
+                conversation_id=conversation.conversation_id,
+                kind=conversation.kind,
+                user_id=user_id,
+                reference=reference,
+                now=self._clock(),
+            )
         )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
