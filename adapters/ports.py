@@ -42,7 +42,7 @@ class CorePort(Protocol):
     ) -> None:
         """Process one accepted event: count the attempt (giving up after too many), run
         `work`, then mark it done; a permanent channel error marks it failed, a transient one
-        leaves it pending for the next start."""
+        leaves it pending to be retried later (by any replica)."""
 
     async def resume(
         self, channel: Channel, process: Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
@@ -51,6 +51,10 @@ class CorePort(Protocol):
 
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         """Mark an event processed (or failed for good, with a short reason)."""
+
+    async def release(self, event_id: int) -> None:
+        """Hand back an accepted event whose processing stopped unfinished, so that any
+        replica may retry it at once (best effort: otherwise its lease runs out)."""
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run work in a tracked background task that shutdown waits for or cancels."""

@@ -48,12 +48,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/watcher_scale.py`
     sys.path.insert(0, str(ROOT))
 
-from bot.watcher import LEASE, SlaWatcher  # noqa: E402
+from bot.watcher import SlaWatcher  # noqa: E402
 from dialogs.services import Services  # noqa: E402
 from dialogs.ticket_state import RECOMPUTE_BATCH, refresh_next_due  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.directory import ClosedDay, Directory, Priority, load_directory  # noqa: E402
 from storage.files import BlobStore  # noqa: E402
+from storage.leases import DEFAULT_LEASE as LEASE  # noqa: E402
 from storage.models import TicketRow  # noqa: E402
 from storage.repositories import Store  # noqa: E402
 from storage.sla import SlaCatalog, SlaEvent, SlaEventKind, sla_state  # noqa: E402

@@ -40,6 +40,7 @@ from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
 from storage.errors import DatabaseUnavailable
 from storage.files import BlobStore
+from storage.leases import Lease
 from storage.links import CONTENT_TYPES, SignedFiles, load_or_create_secret
 from storage.migrate import upgrade_database
 from storage.repositories import Store
@@ -120,7 +121,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         # The embedded default migrates itself; PostgreSQL is migrated by `chatops migrate`.
         await upgrade_database(database)
     app[DATABASE] = database
-    app[STORE] = Store(database)
+    app[STORE] = Store(database, Lease.for_this_process(settings.lease))
     await app[STORE].customers.sync(customers=app[DIRECTORY].customers, now=app[CLOCK]())
     yield
     await database.dispose()
@@ -166,6 +167,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[WATCHER] = SlaWatcher(services)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
+    app[TASKS].start_loop(app[DISPATCHER].heartbeat.run(), name="outbox-heartbeat")
     app[TASKS].start_loop(app[WATCHER].run(), name="sla-watcher")
     digest = DigestPoster(services, weekly=lambda start, end: weekly_card(services, start, end))
     app[TASKS].start_loop(digest.run(), name="digest")
@@ -189,6 +191,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         metrics=app[METRICS],
         clock=app[CLOCK],
     )
+    app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)

@@ -1,10 +1,10 @@
 """The outbox dispatcher: delivers queued proactive messages through the channel adapters.
 
-Each due row is leased, sent, and marked sent; a transient failure (429, 5xx, no route to that
-team yet) is retried with exponential backoff; a permanent one, or too many attempts, marks the
-row dead, and dead rows are reported once in the managers' channel. Because rows are marked
-sent only after the adapter returned, a crash in between can repeat one delivery; it never
-loses one.
+Each due row is leased (the lease renewed while its sends take), sent, and marked sent; a
+transient failure (429, 5xx, no route to that team yet) is retried with exponential backoff; a
+permanent one, or too many attempts, marks the row dead, and dead rows are reported once in the
+managers' channel. Because rows are marked sent only after the adapter returned, a crash in
+between can repeat one delivery; it never loses one.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, outgoing_from_json
 from adapters.ports import ChannelPoster, Posted, ProactiveSender
+from bot.heartbeat import Heartbeat
 from dialogs.notify import Notifier
 from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
 from storage.models import OutboxRow
@@ -61,7 +62,15 @@ class Dispatcher:
         self._notifier = notifier
         self._clock = clock
         self._wakeup = wakeup or asyncio.Event()
+        self._taken: set[int] = set()  # rows another replica took over: not ours to send
         self._dead_check_due = 0.0  # monotonic; at once after a start
+        # The rows of the batch being delivered: their leases are renewed while sends take.
+        self.heartbeat = Heartbeat(
+            what="outbox row",
+            lease=store.lease,
+            renew=lambda ids: store.outbox.renew(row_ids=ids, now=clock()),
+            lost=self._taken.add,
+        )
 
     def wake(self) -> None:
         """Something was queued: deliver now instead of at the next poll."""
@@ -87,14 +96,27 @@ class Dispatcher:
         """Deliver every due message once; returns how many were sent."""
         sent = 0
         while rows := await self._store.outbox.claim(now=self._clock()):
-            members: dict[tuple[str, str], list[OutboxRow]] = {}
-            for row in rows:
-                if row.kind == "member":
-                    members.setdefault((row.target["incident"], row.channel), []).append(row)
-                else:
-                    sent += await self._deliver(row)
-            for (incident, channel), held in members.items():
-                sent += await self._deliver_members(incident, Channel(channel), held)
+            ids = {row.id for row in rows if row.id is not None}
+            self.heartbeat.held |= ids
+            try:
+                sent += await self._deliver_batch(rows)
+            finally:
+                self.heartbeat.held -= ids
+                self._taken -= ids
+        return sent
+
+    async def _deliver_batch(self, rows: Sequence[OutboxRow]) -> int:
+        sent = 0
+        members: dict[tuple[str, str], list[OutboxRow]] = {}
+        for row in rows:
+            if row.id in self._taken:
+                continue  # our lease ran out unrenewed and another replica sends it
+            if row.kind == "member":
+                members.setdefault((row.target["incident"], row.channel), []).append(row)
+            else:
+                sent += await self._deliver(row)
+        for (incident, channel), held in members.items():
+            sent += await self._deliver_members(incident, Channel(channel), held)
         return sent
 
     async def report_dead(self) -> None:
@@ -149,6 +171,14 @@ class Dispatcher:
             limit=max(0, MAX_MEMBERS_PER_POST - len(held)),
         )
         rows = sorted([*held, *more], key=lambda row: row.id or 0)
+        extra = {row.id for row in more if row.id is not None}
+        self.heartbeat.held |= extra
+        try:
+            return await self._post_members(incident, channel, rows)
+        finally:
+            self.heartbeat.held -= extra
+
+    async def _post_members(self, incident: str, channel: Channel, rows: list[OutboxRow]) -> int:
         try:
             thread = await self._store.incidents.get(key=incident, channel=channel.value)
             if thread is None:

@@ -15,11 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing
+from bot.heartbeat import Heartbeat
 from bot.identity import resolve_actor
 from bot.metrics import Metrics
 from bot.router import Clock, Router
 from bot.tasks import TaskTracker
 from dialogs.texts import t
+from storage.db import retry_on_stale
 from storage.directory import Directory
 from storage.errors import ChannelError, PermanentChannelError, StorageError
 from storage.repositories import Store
@@ -27,12 +29,13 @@ from storage.repositories import Store
 log = logging.getLogger(__name__)
 # An event that failed this often (a poison message) is given up and marked failed.
 MAX_ATTEMPTS = 5
-REDRIVE_EVERY_SECONDS = 60.0
 MAX_CONCURRENT_TURNS = 8
-REDRIVE_AGE = timedelta(seconds=30)
-# A re-drive pass leases at most this many events beyond those in flight here: few enough
-# that each starts well within its lease, even behind turns that are slow.
+# A re-drive pass leases at most this many events beyond those in flight here: the lease of
+# every one is renewed while it waits for a turn slot, but a dead replica should leave few.
 REDRIVE_BATCH = 4 * MAX_CONCURRENT_TURNS
+# After a transient channel failure an event is retried after this, doubling per attempt: a
+# channel outage of a few minutes is outlasted before the event is given up.
+FIRST_RETRY = timedelta(seconds=15)
 
 
 class Core:
@@ -54,7 +57,16 @@ class Core:
         self._tasks = tasks
         self._metrics = metrics
         self._clock = clock
-        self._in_flight: set[int] = set()
+        # Events this replica holds (accepted or claimed, not finished): their leases are
+        # renewed while they wait for a turn slot and while their turn runs.
+        self.heartbeat = Heartbeat(
+            what="inbound event",
+            lease=store.lease,
+            renew=lambda ids: store.inbox.renew(event_ids=ids, now=clock()),
+            lost=self._stop_turn,
+        )
+        self._in_flight = self.heartbeat.held
+        self._turn_tasks: dict[int, asyncio.Task[Any]] = {}
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         # A re-drive pass that leased a full batch may have left events behind: the next pass
         # then comes as soon as this replica has room again, not a whole interval later.
@@ -67,20 +79,30 @@ class Core:
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
     ) -> int | None:
-        return await self._store.inbox.accept(
-            channel=channel.value, dedupe_key=dedupe_key, payload=payload, now=self._clock()
+        # A second try on a fresh connection if the first was found dead: safe, as a stored
+        # event is never stored twice (at worst, when only the commit's answer was lost, the
+        # second try finds it and it is answered after its lease, by the re-drive).
+        event_id = await retry_on_stale(
+            lambda: self._store.inbox.accept(
+                channel=channel.value, dedupe_key=dedupe_key, payload=payload, now=self._clock()
+            )
         )
+        if event_id is not None:
+            self._in_flight.add(event_id)  # held until finished, released or lost
+        return event_id
 
     async def remember_conversation(
         self, conversation: ConversationRef, *, user_id: str | None, reference: dict[str, Any]
     ) -> None:
-        await self._store.conversations.save(
-            channel=conversation.channel.value,
-            conversation_id=conversation.conversation_id,
-            kind=conversation.kind,
-            user_id=user_id,
-            reference=reference,
-            now=self._clock(),
+        await retry_on_stale(  # an upsert: safe to run twice
+            lambda: self._store.conversations.save(
+                channel=conversation.channel.value,
+                conversation_id=conversation.conversation_id,
+                kind=conversation.kind,
+                user_id=user_id,
+                reference=reference,
+                now=self._clock(),
+            )
         )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
@@ -106,26 +128,42 @@ class Core:
         self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
     ) -> None:
         self._in_flight.add(event_id)
+        task = asyncio.current_task()
+        if task is not None:
+            self._turn_tasks[event_id] = task
         try:
             # Bounded: under a flood the loop keeps acknowledging (events are persisted first)
             # while at most MAX_CONCURRENT_TURNS are worked on.
             async with self._turns:
                 await self._run_event(channel, event_id, work)
         except asyncio.CancelledError:
-            # Shutting down before it was done: hand it back now rather than after the lease.
+            # Shutting down before it was done: hand it back now rather than after the lease
+            # (a no-op when the cancel came because another replica holds it now).
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._store.inbox.release(event_id=event_id), 2.0)
             raise
         finally:
             self._in_flight.discard(event_id)
+            self._turn_tasks.pop(event_id, None)
             if self._backlog_room():
                 self._wake.set()
+
+    def _stop_turn(self, event_id: int) -> None:
+        """Another replica took this event over (our lease ran out unrenewed: the database or
+        this process stalled for a whole lease): stop working on it, so it is not run twice."""
+        task = self._turn_tasks.get(event_id)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     async def _run_event(
         self, channel: Channel, event_id: int, work: Callable[[], Awaitable[None]]
     ) -> None:
         started = time.perf_counter()
-        if await self.begin(event_id) > MAX_ATTEMPTS:
+        attempts = await self.begin(event_id)
+        if attempts == 0:
+            log.info("%s event %s is held by another replica now", channel.value, event_id)
+            return
+        if attempts > MAX_ATTEMPTS:
             await self.finish(event_id, error=f"gave up after {MAX_ATTEMPTS} attempts")
             return
         try:
@@ -137,10 +175,18 @@ class Core:
             return
         except ChannelError as exc:
             # Left pending and its lease given up: the re-drive loop (of any replica) tries
-            # again (a channel does not redeliver what it got a 200 for).
+            # again later (a channel does not redeliver what it got a 200 for).
             log.warning("could not process %s event %s yet: %s", channel.value, event_id, exc)
             self.count_error(channel.value)
-            await self._store.inbox.release(event_id=event_id)
+            retry_at = self._clock() + FIRST_RETRY * 2 ** (attempts - 1)
+            await self._store.inbox.release(event_id=event_id, retry_at=retry_at)
+            return
+        except StorageError as exc:
+            # Nothing half-done was answered: hand it back at once for any replica to retry
+            # (if the database is gone, its lease runs out unrenewed instead).
+            log.warning("%s event %s stopped by the database: %s", channel.value, event_id, exc)
+            with contextlib.suppress(StorageError):
+                await self._store.inbox.release(event_id=event_id)
             return
         await self.finish(event_id)
         self.observe_turn(channel, time.perf_counter() - started)
@@ -152,11 +198,14 @@ class Core:
     ) -> int:
         self._processors[channel] = process
         # At start nothing is in flight in this process: everything pending is left over.
-        return await self._redrive(channel, older_than=timedelta(0))
+        return await self._redrive(channel, at_start=True)
 
-    async def redrive_forever(self, every: float = REDRIVE_EVERY_SECONDS) -> None:
+    async def redrive_forever(self, every: float | None = None) -> None:
         """Retry, while running, events left pending by a failure or by a replica that died
-        (once their lease ran out), not only at the next start."""
+        (once their lease ran out), not only at the next start. It looks four times per lease
+        (every 5 s with the 20-s default): a dead replica's events are taken over within a
+        lease and a quarter of its last heartbeat."""
+        every = every or self._store.lease.duration.total_seconds() / 4
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), every)
@@ -164,18 +213,20 @@ class Core:
             self._backlog = False
             for channel in list(self._processors):
                 try:
-                    await self._redrive(channel, older_than=REDRIVE_AGE)
-                except Exception:  # the loop must outlive a database hiccup
+                    await self._redrive(channel)
+                except StorageError as exc:  # the loop must outlive a database outage
+                    log.warning("re-driving %s events failed: %s", channel.value, exc)
+                except Exception:
                     log.exception("re-driving %s events failed", channel.value)
 
-    async def _redrive(self, channel: Channel, *, older_than: timedelta) -> int:
+    async def _redrive(self, channel: Channel, *, at_start: bool = False) -> int:
         """Lease pending events nobody holds (not those another live replica is answering)
         and process them; returns how many were started."""
         process = self._processors[channel]
         room = REDRIVE_BATCH - len(self._in_flight)
         now = self._clock()
         rows = await self._store.inbox.claim(
-            channel=channel.value, received_before=now - older_than, now=now, limit=room
+            channel=channel.value, received_before=now, now=now, limit=room, retry_early=at_start
         )
         if room > 0 and len(rows) == room:
             self._backlog = True
@@ -196,6 +247,14 @@ class Core:
 
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         await self._store.inbox.finish(event_id=event_id, now=self._clock(), error=error)
+        self._in_flight.discard(event_id)
+
+    async def release(self, event_id: int) -> None:
+        self._in_flight.discard(event_id)
+        try:
+            await self._store.inbox.release(event_id=event_id)
+        except StorageError as exc:  # then its lease runs out unrenewed instead
+            log.warning("could not hand event %s back: %s", event_id, exc)
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         self._tasks.spawn(work, name=name)

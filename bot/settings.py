@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from adapters.file_fetch import TEAMS_FILE_HOSTS
 from storage.directory import Duration
 from storage.errors import ConfigurationError
+from storage.leases import DEFAULT_LEASE
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,12 @@ class Settings(BaseSettings):
     draft_expire_after: Duration = Field(
         default="24h", validation_alias=_env("CHATOPS_DRAFT_EXPIRE_AFTER")
     )
+    # How long a replica holds an inbound event or outbox row without renewing it: a dead
+    # replica's work is taken over after about this long. Renewed every third of it.
+    lease_seconds: float = Field(
+        default=DEFAULT_LEASE.total_seconds(), ge=3, le=600,
+        validation_alias=_env("CHATOPS_LEASE_SECONDS"),
+    )  # fmt: skip
 
     microsoft_app_id: str = Field(default="", validation_alias=_env("MICROSOFT_APP_ID"))
     microsoft_app_password: SecretStr = Field(
@@ -167,6 +175,11 @@ class Settings(BaseSettings):
     def teams_auth_enabled(self) -> bool:
         """An empty app id turns Bot Framework authentication off (local development only)."""
         return bool(self.microsoft_app_id)
+
+    @property
+    def lease(self) -> timedelta:
+        """`lease_seconds` as a duration."""
+        return timedelta(seconds=self.lease_seconds)
 
     @property
     def base_url(self) -> str:

@@ -37,7 +37,6 @@ from storage.models import TicketRow
 from storage.sla import terms_fingerprint
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=2)
 POLL_SECONDS = 15.0
 # Tickets claimed per query; a pass claims batch after batch until nothing due is left.
 BATCH = 50
@@ -102,12 +101,29 @@ class SlaWatcher:
         announced = 0
         while True:
             tickets = await self._services.store.tickets.claim_due(
-                now=now, lease=LEASE, limit=self._batch
+                now=now, lease=self._lease, limit=self._batch
             )
-            for ticket in tickets:
+            held_until = now + self._lease
+            renewed_at = time.monotonic()
+            for n, ticket in enumerate(tickets):
+                if time.monotonic() - renewed_at > self._lease.total_seconds() / 3:
+                    # A slow batch keeps the rest of its tickets (not re-checked elsewhere).
+                    held_until = await self._renew([t.id for t in tickets[n:]], held_until)
+                    renewed_at = time.monotonic()
                 announced += await self._check_isolated(ticket, now)
             if len(tickets) < self._batch:
                 return announced
+
+    @property
+    def _lease(self) -> timedelta:
+        return self._services.store.lease.duration
+
+    async def _renew(self, ticket_ids: list[int | None], held_until: datetime) -> datetime:
+        until = self._services.clock() + self._lease
+        await self._services.store.tickets.extend_claim(
+            [i for i in ticket_ids if i is not None], held_until=held_until, until=until
+        )
+        return until
 
     async def _check_isolated(self, ticket: TicketRow, now: datetime) -> int:
         try:
@@ -116,7 +132,7 @@ class SlaWatcher:
             raise  # the database or a channel: the whole pass retries later
         except Exception:
             # One ticket the watcher cannot work out (e.g. its contract left the directory)
-            # must not silence the others; its lease brings it back after LEASE.
+            # must not silence the others; its lease brings it back after the lease.
             log.exception("cannot watch ticket %s", ticket.number)
             return 0
 

@@ -6,14 +6,15 @@ SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) is for producti
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.errors import DatabaseUnavailable
 
+T = TypeVar("T")
 # A pooled PostgreSQL connection that sat idle this long is pinged before it is used again.
 PING_AFTER_IDLE_SECONDS = 5.0
 
@@ -49,7 +51,8 @@ class Database:
                 yield session
         except (OperationalError, DBAPIError, OSError) as exc:
             if _is_connection_problem(exc):
-                raise DatabaseUnavailable(type(exc).__name__) from exc
+                stale = bool(getattr(exc, "connection_invalidated", False))
+                raise DatabaseUnavailable(type(exc).__name__, stale_connection=stale) from exc
             raise
 
     def insert(self, model: type[Any]) -> Any:
@@ -59,13 +62,17 @@ class Database:
         return dialect_insert(model.__table__)
 
     async def ping(self) -> bool:
-        """True when the database answers a trivial query."""
+        """True when the database answers a trivial query (on a second connection if the
+        first one turned out to be dead: then the pool was renewed meanwhile)."""
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except (OperationalError, DBAPIError, OSError):
+            await retry_on_stale(self._select_one)
+        except DatabaseUnavailable:
             return False
         return True
+
+    async def _select_one(self) -> None:
+        async with self.session() as session:
+            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -82,22 +89,42 @@ def _create_engine(url: str, *, echo: bool) -> AsyncEngine:
         return engine
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_timeout=10)
     _ping_idle_connections(engine)
+    event.listen(engine.sync_engine, "handle_error", _broken_protocol_is_a_disconnect)
     return engine
 
 
+def _broken_protocol_is_a_disconnect(context: ExceptionContext) -> None:
+    """A server's goodbye that arrives just as a statement is sent leaves asyncpg's protocol in
+    a state it reports as an internal error ("cannot switch to state …"), not as a closed
+    connection: count it as a disconnect, so the connection is discarded (never pooled again)
+    and the caller sees "database unavailable" worth a retry, not an unexplained 500."""
+    error: BaseException | None = context.original_exception
+    while error is not None:  # SQLAlchemy's adapter raises its own error from asyncpg's
+        if isinstance(error, asyncpg.InternalClientError):
+            context.is_disconnect = True
+            return
+        error = error.__cause__
+
+
 def _ping_idle_connections(engine: AsyncEngine) -> None:
-    """Ping a connection before use only when it has been idle a while (`pool_pre_ping` pings
-    every time: three round trips on asyncpg, BEGIN, `;`, ROLLBACK, for every session, which
-    was 6 % of the CPU a fault report costs). A connection that breaks while the pool is busy
-    fails its statement instead; SQLAlchemy then invalidates the whole pool, so an outage
-    costs one failed request (a 503 the sender retries, or an event the re-drive retries)."""
+    """Make sure a pooled connection is alive before it is handed out, at almost no cost.
+
+    `pool_pre_ping` pings every time: three round trips on asyncpg (BEGIN, `;`, ROLLBACK) for
+    every session, which was 6 % of the CPU a fault report costs. Instead: a connection the
+    server closed (a restart, a failover, `pg_terminate_backend`, a proxy's idle timeout) is
+    known to the driver as closed as soon as the server's goodbye arrived, so it is replaced
+    without a round trip; one that has been idle a while is pinged (a silently dropped network
+    path shows no goodbye). What slips through both fails one statement; `retry_on_stale`
+    gives the health probe and the webhooks' first writes a second try on a fresh one."""
 
     @event.listens_for(engine.sync_engine, "checkin")
     def remember_checkin(_dbapi_connection: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    def check_before_use(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if _closed_by_server(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return  # new, or in steady use
@@ -105,6 +132,25 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:
             raise DisconnectionError("stale pooled connection") from exc  # the pool reconnects
+
+
+def _closed_by_server(dbapi_connection: Any) -> bool:
+    """True when asyncpg already knows the connection is gone (a local check, no I/O)."""
+    is_closed = getattr(getattr(dbapi_connection, "driver_connection", None), "is_closed", None)
+    return bool(is_closed()) if callable(is_closed) else False
+
+
+async def retry_on_stale(work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` (a few statements that may safely run twice), once more when it failed on
+    a pooled connection that turned out to be dead: SQLAlchemy has dropped that connection
+    (and every older one) by then, so the second try gets a fresh one. A database that is
+    really gone fails both tries."""
+    try:
+        return await work()
+    except DatabaseUnavailable as exc:
+        if not exc.stale_connection:
+            raise
+    return await work()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -22,7 +22,14 @@ class StorageError(ChatOpsError):
 
 
 class DatabaseUnavailable(StorageError):
-    """The database does not answer; callers answer 503 so the channel retries later."""
+    """The database does not answer; callers answer 503 so the channel retries later.
+
+    `stale_connection`: it failed on a pooled connection found dead (now discarded), so a
+    second try on a fresh connection may well succeed."""
+
+    def __init__(self, message: str, *, stale_connection: bool = False) -> None:
+        super().__init__(message)
+        self.stale_connection = stale_connection
 
 
 class ConcurrencyConflict(StorageError):

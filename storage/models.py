@@ -97,9 +97,10 @@ class InboundEventRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     received_at: datetime = _utc(nullable=False)
     processed_at: datetime | None = _utc(nullable=True)
-    # Leased to the replica working on it (set at accept, by the re-drive's claim); others skip
-    # it until then, so a crashed replica's events come back after it.
+    # Leased to the replica working on it (set at accept, by the re-drive's claim) and renewed
+    # while it works; others skip it until then, so a crashed replica's events come back soon.
     claimed_until: datetime | None = _utc(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
 
 
 class DialogStateRow(SQLModel, table=True):
@@ -251,6 +252,7 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: datetime = _utc(nullable=False)
     claimed_until: datetime | None = _utc(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=100)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)

@@ -7,14 +7,15 @@ dead after repeated failure.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, or_, update
+from sqlalchemy import Executable, and_, bindparam, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.leases import Lease
 from storage.models import (
     IncidentThreadRow,
     OutboxRow,
@@ -26,16 +27,19 @@ from storage.models import (
 # A thread row of a ticket that lives in another ticket's or an incident's thread: it has no
 # card of its own to update.
 SHARED_THREAD = "shared:"
-# Long enough for a batch with the adapters' own retries; a crashed replica's rows come back
-# after it.
-LEASE = timedelta(minutes=10)
 
 
 class Outbox:
-    """Proactive messages waiting to be delivered."""
+    """Proactive messages waiting to be delivered.
 
-    def __init__(self, database: Database) -> None:
+    A claimed row is leased to the replica sending it (`claimed_until`, `claimed_by`), which
+    renews the lease while its sends take (the adapters' own retries may take a minute): a
+    crashed replica's rows come back within one lease, a live one's never while it works.
+    """
+
+    def __init__(self, database: Database, lease: Lease) -> None:
         self._db = database
+        self._holder = lease
 
     async def enqueue(
         self,
@@ -120,9 +124,26 @@ class Outbox:
                 await session.execute(
                     update(OutboxRow)
                     .where(col(OutboxRow.id).in_([row.id for row in rows]))
-                    .values(claimed_until=now + LEASE)
+                    .values(claimed_until=self._holder.until(now), claimed_by=self._holder.owner)
                 )
         return rows
+
+    async def renew(self, *, row_ids: Sequence[int], now: datetime) -> list[int]:
+        """Extend this replica's leases of the unsent `row_ids` (the heartbeat); returns those
+        another replica holds now (ours ran out before this renewal came)."""
+        if not row_ids:
+            return []
+        ours = and_(col(OutboxRow.id).in_(row_ids), col(OutboxRow.status) == OutboxStatus.PENDING)
+        async with self._db.session() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(ours, col(OutboxRow.claimed_by) == self._holder.owner)
+                .values(claimed_until=self._holder.until(now))
+            )
+            taken = await session.scalars(
+                select(OutboxRow.id).where(ours, col(OutboxRow.claimed_by) != self._holder.owner)
+            )
+            return [row_id for row_id in taken.all() if row_id is not None]
 
     async def sent(self, row_id: int, *, now: datetime) -> None:
         """Delivered: never again."""
@@ -168,6 +189,7 @@ class Outbox:
             next_attempt_at=at,
             last_error=error[:500],
             claimed_until=None,
+            claimed_by=None,
         )
 
     async def dead(self, row_id: int, *, error: str, attempts: int) -> None:
@@ -178,6 +200,7 @@ class Outbox:
             attempts=attempts,
             last_error=error[:500],
             claimed_until=None,
+            claimed_by=None,
         )
 
     async def unreported_dead(self) -> Sequence[OutboxRow]:
@@ -217,7 +240,7 @@ def _mark_sent(row_ids: Sequence[int], now: datetime) -> Any:
     return (
         update(OutboxRow)
         .where(col(OutboxRow.id).in_(row_ids))
-        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None, claimed_by=None)
     )
 
 

@@ -20,6 +20,7 @@ from storage.directory import Customer
 from storage.duties import Duties
 from storage.efforts import Efforts
 from storage.errors import ConcurrencyConflict
+from storage.leases import Lease
 from storage.maintenance import MaintenanceWindows
 from storage.models import (
     ContactRow,
@@ -202,21 +203,18 @@ class ConversationReferences:
             return (await session.scalars(query)).one_or_none()
 
 
-# Longer than a turn normally takes (with the adapters' own retries); renewed nowhere, so a
-# crashed replica's events are re-driven by another one (or itself, restarted) after it.
-INBOUND_LEASE = timedelta(minutes=2)
-
-
 class Inbox:
     """Inbound events: persisted before the webhook is acknowledged, processed once.
 
-    An event is leased (`claimed_until`) to the replica working on it: the one whose HTTP
-    handler accepted it, or the one whose re-drive claimed it after that lease ran out. Claims
-    use `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never claim the same event.
+    An event is leased (`claimed_until`, `claimed_by`) to the replica working on it: the one
+    whose HTTP handler accepted it, or the one whose re-drive claimed it after that lease ran
+    out. The holder renews the lease while it works (`renew`); claims use `FOR UPDATE SKIP
+    LOCKED` on PostgreSQL, so two replicas never claim the same event.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, lease: Lease) -> None:
         self._db = database
+        self._lease = lease
 
     async def accept(
         self,
@@ -225,7 +223,7 @@ class Inbox:
         dedupe_key: str,
         payload: dict[str, Any],
         now: datetime,
-        lease: timedelta = INBOUND_LEASE,
+        lease: timedelta | None = None,
     ) -> int | None:
         """Store a new event, leased to the caller, and return its id; None when it was
         delivered before."""
@@ -234,7 +232,8 @@ class Inbox:
             "dedupe_key": dedupe_key,
             "payload": payload,
             "received_at": now,
-            "claimed_until": now + lease,
+            "claimed_until": now + (self._lease.duration if lease is None else lease),
+            "claimed_by": self._lease.owner,
         }
         async with self._db.session() as session:
             result = await session.execute(self._accept, values)
@@ -244,7 +243,7 @@ class Inbox:
     # The statements of every turn are built once: building one costs more CPU than sending it.
     @cached_property
     def _accept(self) -> Executable:
-        columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until")
+        columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until", "claimed_by")
         insert: Executable = (
             self._db.insert(InboundEventRow)
             .values(
@@ -260,7 +259,10 @@ class Inbox:
     def _start_attempt(self) -> Executable:
         return (
             update(InboundEventRow)
-            .where(col(InboundEventRow.id) == bindparam("event_id"))
+            .where(
+                col(InboundEventRow.id) == bindparam("event_id"),
+                col(InboundEventRow.claimed_by) == bindparam("owner"),
+            )
             .values(attempts=col(InboundEventRow.attempts) + 1)
             .returning(col(InboundEventRow.attempts))
         )
@@ -284,9 +286,11 @@ class Inbox:
 
     async def start_attempt(self, *, event_id: int) -> int:
         """Count an attempt before processing, so a poison event is eventually given up;
-        returns the attempts so far, this one included (0 for an unknown event)."""
+        returns the attempts so far, this one included. 0: this replica does not hold the
+        event (unknown, or taken over after its lease ran out): it must not work on it."""
+        values = {"event_id": event_id, "owner": self._lease.owner}
         async with self._db.session() as session:
-            attempts = await session.scalar(self._start_attempt, {"event_id": event_id})
+            attempts = await session.scalar(self._start_attempt, values)
         return int(attempts or 0)
 
     async def finish(self, *, event_id: int, now: datetime, error: str | None = None) -> None:
@@ -325,12 +329,20 @@ class Inbox:
         received_before: datetime,
         now: datetime,
         limit: int = 100,
-        lease: timedelta = INBOUND_LEASE,
+        lease: timedelta | None = None,
+        retry_early: bool = False,
     ) -> Sequence[InboundEventRow]:
-        """Unfinished events accepted before `received_before` that nobody holds (never leased
-        or the lease ran out), oldest first, leased to the caller until `now + lease`."""
+        """Unfinished events accepted before `received_before` that nobody holds (never leased,
+        released, or the lease ran out), oldest first, leased to the caller. Events released
+        to be retried later (after a transient failure) wait until then, unless `retry_early`
+        (a start: whatever failed may have been fixed meanwhile)."""
         if limit <= 0:
             return []
+        free = or_(
+            col(InboundEventRow.claimed_until).is_(None), col(InboundEventRow.claimed_until) < now
+        )
+        if retry_early:
+            free = or_(free, col(InboundEventRow.claimed_by).is_(None))
         # One statement: the UPDATE is atomic on SQLite too (two claims never both match).
         unclaimed = (
             select(InboundEventRow.id)
@@ -338,10 +350,7 @@ class Inbox:
                 col(InboundEventRow.channel) == channel,
                 col(InboundEventRow.status) == InboundStatus.PENDING,
                 col(InboundEventRow.received_at) < received_before,
-                or_(
-                    col(InboundEventRow.claimed_until).is_(None),
-                    col(InboundEventRow.claimed_until) < now,
-                ),
+                free,
             )
             .order_by(col(InboundEventRow.id))
             .limit(limit)
@@ -350,23 +359,50 @@ class Inbox:
         statement = (
             update(InboundEventRow)
             .where(col(InboundEventRow.id).in_(unclaimed))
-            .values(claimed_until=now + lease)
+            .values(
+                claimed_until=now + (self._lease.duration if lease is None else lease),
+                claimed_by=self._lease.owner,
+            )
             .returning(InboundEventRow)
         )
         async with self._db.session() as session:
             rows = (await session.scalars(statement)).all()
         return sorted(rows, key=lambda row: row.id or 0)
 
-    async def release(self, *, event_id: int) -> None:
-        """Give up the lease of an unfinished event, so any replica may retry it at once."""
+    async def renew(self, *, event_ids: Sequence[int], now: datetime) -> list[int]:
+        """Extend this replica's leases of the unfinished `event_ids` (the heartbeat); returns
+        those another replica holds now (ours ran out before this renewal came)."""
+        if not event_ids:
+            return []
+        ours = and_(
+            col(InboundEventRow.id).in_(event_ids),
+            col(InboundEventRow.status) == InboundStatus.PENDING,
+        )
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundEventRow)
+                .where(ours, col(InboundEventRow.claimed_by) == self._lease.owner)
+                .values(claimed_until=self._lease.until(now))
+            )
+            taken = await session.scalars(
+                select(InboundEventRow.id).where(
+                    ours, col(InboundEventRow.claimed_by) != self._lease.owner
+                )
+            )
+            return [event_id for event_id in taken.all() if event_id is not None]
+
+    async def release(self, *, event_id: int, retry_at: datetime | None = None) -> None:
+        """Give up this replica's lease of an unfinished event, so any replica may retry it:
+        at once, or from `retry_at` on (after a transient failure)."""
         async with self._db.session() as session:
             await session.execute(
                 update(InboundEventRow)
                 .where(
                     col(InboundEventRow.id) == event_id,
                     col(InboundEventRow.status) == InboundStatus.PENDING,
+                    col(InboundEventRow.claimed_by) == self._lease.owner,
                 )
-                .values(claimed_until=None)
+                .values(claimed_until=retry_at, claimed_by=None)
             )
 
 
@@ -538,16 +574,17 @@ class Preferences:
 class Store:
     """Every repository over one database, built once in the app factory."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, lease: Lease | None = None) -> None:
         self.database = database
+        self.lease = lease or Lease.for_this_process()
         self.customers = Customers(database)
         self.contacts = Contacts(database)
         self.conversations = ConversationReferences(database)
-        self.inbox = Inbox(database)
+        self.inbox = Inbox(database, self.lease)
         self.dialog_states = DialogStates(database)
         self.tickets = Tickets(database)
         self.logfiles = Logfiles(database)
-        self.outbox = Outbox(database)
+        self.outbox = Outbox(database, self.lease)
         self.threads = TicketThreads(database)
         self.incidents = IncidentThreads(database)
         self.preferences = Preferences(database)

@@ -286,6 +286,20 @@ class Tickets:
                 )
         return rows
 
+    async def extend_claim(
+        self, ticket_ids: Sequence[int], *, held_until: datetime, until: datetime
+    ) -> None:
+        """Renew `claim_due`'s lease of tickets not worked on yet: those whose instant is still
+        the lease's end `held_until` (a ticket done meanwhile has its real next instant)."""
+        if not ticket_ids:
+            return
+        async with self._db.session() as session:
+            await session.execute(
+                update(TicketRow)
+                .where(col(TicketRow.id).in_(ticket_ids), col(TicketRow.sla_next_due) == held_until)
+                .values(sla_next_due=until)
+            )
+
     async def open_tickets(
         self, *, owner_user_id: str | None = None, limit: int = 200
     ) -> Sequence[TicketRow]:

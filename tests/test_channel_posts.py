@@ -63,6 +63,9 @@ class UnusedCore:
     async def finish(self, event_id: int, *, error: str | None = None) -> None:
         raise AssertionError("posting must not process events")
 
+    async def release(self, event_id: int) -> None:
+        raise AssertionError("posting must not process events")
+
     async def pending(self, channel: Channel) -> Sequence[PendingEvent]:
         return []
 

@@ -57,15 +57,36 @@ async def test_a_connection_dropped_while_idle_is_replaced_unnoticed(
     assert await select_one(database) == 1  # pinged, found dead, reconnected: no error
 
 
-async def test_a_connection_dropped_while_busy_fails_one_request_and_the_pool_recovers(
+async def test_connections_the_server_dropped_while_in_steady_use_are_replaced_unnoticed(
     database: Database,
 ) -> None:
-    # Connections in steady use are not pinged (that cost three round trips per session):
-    # the first statement on a dead one fails as "database unavailable" (a webhook gets 503
-    # and is retried), and the pool is renewed for everything after it.
+    # Not idle, so not pinged: the driver already knows the server closed them (no round trip).
     assert await select_one(database) == 1
     assert await drop_all_connections(database) == 1
 
-    with pytest.raises(DatabaseUnavailable):
-        await select_one(database)
     assert await select_one(database) == 1
+    assert await database.ping()
+
+
+async def test_a_dead_connection_the_driver_has_not_noticed_yet_fails_one_statement_only(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A network path that died silently: nothing tells the driver before it is used.
+    monkeypatch.setattr(storage.db, "_closed_by_server", lambda _connection: False)
+    assert await select_one(database) == 1
+    assert await drop_all_connections(database) == 1
+
+    with pytest.raises(DatabaseUnavailable) as failed:
+        await select_one(database)
+    assert failed.value.stale_connection  # the pool has dropped it: worth a second try
+    assert await select_one(database) == 1
+
+
+async def test_the_health_probe_retries_once_on_a_dead_connection(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.db, "_closed_by_server", lambda _connection: False)
+    assert await database.ping()
+    assert await drop_all_connections(database) == 1
+
+    assert await database.ping()  # 200 at once, not a 503 for the dead connection

@@ -1,7 +1,9 @@
 """Faults with real processes on PostgreSQL: a replica killed (SIGKILL) in the middle of a
-stream loses nothing it acknowledged and answers nothing twice; a database that goes away
-turns webhooks and `/healthz` into 503 (so Teams and Webex retry) and the same process answers
-again once it is back, without a restart.
+stream loses nothing it acknowledged and answers nothing twice, and the other replica takes its
+events over within about a lease; a live replica keeps a turn longer than the lease; a
+database that goes away turns webhooks and `/healthz` into 503 (so Teams and Webex retry) and
+the same process answers again once it is back, without a restart; dropped connections are
+replaced without failing a request.
 
 A slow or failing Webex is covered in `tests/test_webex_endpoint.py` (the loop stays
 responsive: `test_a_slow_webex_does_not_stall_the_service`; 429/5xx are retried and the answer
@@ -113,6 +115,112 @@ async def test_a_replica_killed_mid_stream_loses_nothing_and_answers_nothing_twi
     assert await cluster.events() == Counter(done=40), show_logs(cluster)
     answers = [len(cluster.replies_in(room)) for room in rooms]
     assert answers == [1] * 40, show_logs(cluster)
+
+
+# A short lease keeps these tests short; every bound below is derived from it.
+LEASE_SECONDS = 4.0
+# The re-drive looks four times per lease (see `Core.redrive_forever`).
+REDRIVE_EVERY = LEASE_SECONDS / 4
+
+
+async def test_a_replica_killed_mid_burst_has_its_events_answered_within_a_lease(
+    cluster: Cluster,
+) -> None:
+    webex = cluster.webex
+    assert isinstance(webex, GatedWebex)
+    cluster.env["CHATOPS_LEASE_SECONDS"] = str(LEASE_SECONDS)
+    a, b = cluster.replica("a"), cluster.replica("b")
+    await cluster.start(a, b)
+    # Both have answered once: their understanding, built in the background after the start,
+    # is ready, so the burst is answered at full speed.
+    await send(cluster, [(a, cluster.message("help")), (b, cluster.message("help"))])
+    await cluster.wait_until_processed(2, timeout=60)
+    webex.sent.clear()
+    rooms = [webex.add_room("direct") for _ in range(40)]
+    messages = [cluster.message("help", room) for room in rooms]
+
+    # A burst over both replicas, every delivery acknowledged (stored) before work starts.
+    webex.hold = True
+    await send(cluster, [(a if n % 2 else b, m) for n, m in enumerate(messages)])
+    webex.hold = False
+    webex.gate.set()
+    # `a` dies in the middle of it: some answers sent, others under way or waiting.
+    await webex.wait_until(lambda: len(webex.sent) >= 4)
+    a.kill()
+    await a.wait_killed()
+    await asyncio.sleep(0.2)  # sends that reached the fake Webex before the kill are recorded
+    answered_before = {m["roomId"] for m in webex.sent}
+    in_flight = {
+        row["room"]
+        for row in await cluster.sql(
+            "SELECT payload->'data'->>'roomId' AS room FROM inbound_event WHERE status = 'pending'"
+        )
+    }
+    assert in_flight, "the kill came after the burst was over"
+
+    # Its lease runs out unrenewed (at most one lease after the kill), `b`'s re-drive sees it
+    # within a quarter of a lease, and answers: within two leases, with room for the work.
+    await cluster.wait_until_processed(42, timeout=2 * LEASE_SECONDS + REDRIVE_EVERY)
+
+    assert await cluster.events() == Counter(done=42), show_logs(cluster)
+    answers = Counter(m["roomId"] for m in webex.sent)
+    assert all(answers[room["id"]] >= 1 for room in rooms), show_logs(cluster)
+    # Only a turn `a` had answered but not yet marked done when it died may be answered again.
+    repeated = {room for room, n in answers.items() if n > 1}
+    assert repeated <= answered_before & in_flight, show_logs(cluster)
+    assert max(answers.values()) <= 2
+
+
+async def test_a_live_replica_keeps_a_turn_that_takes_longer_than_the_lease(
+    cluster: Cluster,
+) -> None:
+    webex = cluster.webex
+    assert isinstance(webex, GatedWebex)
+    cluster.env["CHATOPS_LEASE_SECONDS"] = str(LEASE_SECONDS)
+    a, b = cluster.replica("a"), cluster.replica("b")
+    await cluster.start(a, b)
+    room = webex.add_room("direct")
+    message = cluster.message("help", room)
+
+    # `a`'s turn is stuck behind a slow Webex for three leases while `b` re-drives a dozen
+    # times: `a`'s heartbeat keeps the event, so `b` never starts it.
+    webex.hold = True
+    await send(cluster, [(a, message)])
+    await webex.wait_until(lambda: message["id"] in webex.held)
+    await asyncio.sleep(3 * LEASE_SECONDS)
+    assert webex.held == [message["id"]], show_logs(cluster)
+    webex.gate.set()
+    await cluster.wait_until_processed(1)
+
+    assert len(cluster.replies_in(room)) == 1, show_logs(cluster)
+    [event] = await cluster.sql("SELECT attempts, claimed_by FROM inbound_event")
+    assert event["attempts"] == 1
+    assert a.process is not None and f":{a.process.pid}:" in event["claimed_by"]
+
+
+async def test_after_every_database_connection_is_dropped_the_next_requests_succeed(
+    cluster: Cluster,
+) -> None:
+    replica = cluster.replica("a")
+    await replica.start()
+    await send(cluster, [(replica, cluster.message("help"))])
+    await cluster.wait_until_processed(1)
+
+    async with aiohttp.ClientSession() as session:
+        for round_ in range(1, 4):
+            # A failover or an operator drops every connection the bot holds ...
+            dropped = await cluster.sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            assert dropped, "the bot held no connection"
+            # ... and the very next health check and webhook are answered as usual.
+            assert await health(session, replica) == 200, show_logs(cluster)
+            await send(cluster, [(replica, cluster.message("help"))])
+            await cluster.wait_until_processed(1 + round_)
+
+    assert await cluster.events() == Counter(done=4), show_logs(cluster)
+    assert len(cluster.webex.sent) == 4
 
 
 async def send(cluster: Cluster, deliveries: list[tuple[Replica, Json]]) -> None:

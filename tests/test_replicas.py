@@ -25,6 +25,7 @@ import asyncpg
 import pytest
 
 from bot.settings import EXAMPLE_DIRECTORY
+from storage.leases import Lease
 from storage.repositories import Store
 from tests.conftest import POSTGRES_URL, _fresh_postgres_database
 from tests.fake_webex import FakeWebex, Json, running_fake_webex
@@ -44,16 +45,44 @@ needs_postgres = pytest.mark.skipif(
 
 async def test_an_accepted_event_is_leased_to_the_replica_that_accepted_it(store: Store) -> None:
     event = await store.inbox.accept(channel="webex", dedupe_key="m|1", payload={}, now=NOW)
-    later = NOW + timedelta(minutes=1)
+    lease = store.lease.duration
+    within = NOW + lease / 2
 
-    # Another replica starting (or re-driving) a minute later leaves it alone ...
-    assert await store.inbox.claim(channel="webex", received_before=later, now=later) == []
+    # Another replica re-driving within the lease leaves it alone ...
+    assert (
+        await other_replica(store).inbox.claim(channel="webex", received_before=within, now=within)
+        == []
+    )
 
-    # ... until the lease has run out (its replica died): then exactly one claim gets it.
-    expired = NOW + timedelta(minutes=3)
-    [claimed] = await store.inbox.claim(channel="webex", received_before=expired, now=expired)
+    # ... until the lease has run out unrenewed (its replica died): then exactly one claim
+    # gets it.
+    expired = NOW + lease + timedelta(seconds=1)
+    [claimed] = await other_replica(store).inbox.claim(
+        channel="webex", received_before=expired, now=expired
+    )
     assert claimed.id == event
     assert await store.inbox.claim(channel="webex", received_before=expired, now=expired) == []
+
+
+async def test_a_live_replica_keeps_its_event_by_renewing_the_lease(store: Store) -> None:
+    event = await store.inbox.accept(channel="webex", dedupe_key="m|1", payload={}, now=NOW)
+    assert event is not None
+    other = other_replica(store)
+    lease = store.lease.duration
+    beat = NOW
+    # A turn that takes five leases: its replica renews every third of a lease.
+    while beat < NOW + 5 * lease:
+        beat += lease / 3
+        assert await store.inbox.renew(event_ids=[event], now=beat) == []
+        assert await other.inbox.claim(channel="webex", received_before=beat, now=beat) == []
+
+    # Once the renewals stop (the replica died), another one takes it over after one lease,
+    # and the first one, should it come back to life, learns that it lost it.
+    expired = beat + lease + timedelta(seconds=1)
+    [taken] = await other.inbox.claim(channel="webex", received_before=expired, now=expired)
+    assert taken.id == event
+    assert await store.inbox.renew(event_ids=[event], now=expired) == [event]
+    assert await store.inbox.start_attempt(event_id=event) == 0  # not its turn to run
 
 
 async def test_a_released_event_is_claimed_at_once_and_a_finished_one_never(store: Store) -> None:
@@ -83,6 +112,11 @@ async def test_concurrent_claims_never_get_the_same_event(store: Store) -> None:
     )
     claimed = [row.id for batch in batches for row in batch]
     assert len(claimed) == len(set(claimed)) == 30
+
+
+def other_replica(store: Store) -> Store:
+    """Another replica's repositories on the same database (its own name on its leases)."""
+    return Store(store.database, Lease.for_this_process(store.lease.duration))
 
 
 # --- real processes ---------------------------------------------------------------------------

@@ -231,7 +231,12 @@ class TeamsAdapter:
         if activity.name != CARD_ACTION_INVOKE:
             await self._core.finish(event_id)
             return web.json_response({})
-        answers = await self._core.handle(to_incoming(activity))
+        try:
+            answers = await self._core.handle(to_incoming(activity))
+        except BaseException:
+            # Teams retries the invoke; meanwhile any replica's re-drive may answer it.
+            await self._core.release(event_id)
+            raise
         await self._core.finish(event_id)
         first, rest = (answers[0], answers[1:]) if answers else (None, [])
         if rest:
