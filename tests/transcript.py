@@ -130,7 +130,6 @@ class Transcript:
         )
         return await self.router.handle(incoming)
 
-
     async def downloaded(self) -> list[str]:
         """Run the queued downloads to their end; what the people who sent them were told."""
         await self.downloads.run_due()
