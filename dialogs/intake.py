@@ -76,6 +76,9 @@ class Draft:
     # Files received by drafts saved before downloads ran in the background (now queued as
     # download jobs under the report's source key instead).
     files: list[dict[str, Any]] = field(default_factory=list)
+    # Files were queued for download while writing: the confirmation looks for them (and a
+    # report without files costs no query).
+    sent_files: bool = False
     language: str = "en"
     draft_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -331,7 +334,9 @@ class IntakeDialog:
             kind=draft.kind,
             source_key=_source_key(draft),
         )
-        files = [*received_from_state(draft.files), *await _downloaded_for(context, draft)]
+        files = received_from_state(draft.files)
+        if draft.sent_files:
+            files += await _downloaded_for(context, draft)
         if files:
             sentences = await attach(context.services, ticket, files, Uploader.of(turn))
             answers.insert(1, turn.reply("\n".join(sentences)))
@@ -345,6 +350,7 @@ class IntakeDialog:
         sentences = await queue_downloads(
             turn, context, turn.incoming.files, draft_key=_source_key(draft)
         )
+        draft.sent_files = True
         return self._again(turn, context, draft, "\n".join(sentences))
 
     # ----------------------------------------------------------------- parsing
