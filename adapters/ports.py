@@ -69,6 +69,10 @@ class CorePort(Protocol):
 class FileSource(Protocol):
     """Downloads the files people send on one channel."""
 
+    def check(self, file: FileRef) -> None:
+        """Raise `storage.errors.FileRejected` now, without any I/O, for a file whose
+        download would certainly be refused (e.g. a URL outside the channel's file storage)."""
+
     def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """The file's bytes in chunks; raises `storage.errors.FileRejected` when the channel
         will not hand it over (still being scanned, infected, gone)."""

@@ -20,6 +20,7 @@ from adapters.model import Channel
 from adapters.teams import TeamsAdapter, TeamsCredentials
 from adapters.webex import WebexAdapter, WebexApi
 from bot.digest import DigestPoster
+from bot.downloads import DownloadLimits, DownloadWorkers
 from bot.drafts import DraftSweeper
 from bot.duty_watch import DutyWatcher
 from bot.maintenance_watch import MaintenanceReminder
@@ -77,6 +78,7 @@ WATCHER = web.AppKey("watcher", SlaWatcher)
 TEAMS = web.AppKey("teams", TeamsAdapter)
 WEBEX_API = web.AppKey("webex_api", WebexApi)
 WEBEX = web.AppKey("webex", WebexAdapter)
+DOWNLOADS = web.AppKey("downloads", DownloadWorkers)
 
 
 def utc_now() -> datetime:
@@ -101,8 +103,9 @@ def create_app(
     app[TASKS] = TaskTracker()
     app[OVERRIDES] = overrides or Overrides()
     app[CLOCK] = app[OVERRIDES].clock or utc_now
-    # The Webex API client closes after the core has drained the tasks that use it.
-    app.cleanup_ctx.extend([_database, _webex_api, _core, _teams, _webex])
+    # The Webex API client closes after the core has drained the tasks that use it; downloads
+    # stop first of all, before the adapters close the HTTP clients they fetch with.
+    app.cleanup_ctx.extend([_database, _webex_api, _core, _teams, _webex, _downloads])
     app.router.add_post("/api/messages", _teams_messages, name="teams")
     app.router.add_post("/api/webex", _webex_events, name="webex")
     app.router.add_get("/healthz", _healthz, name="healthz")
@@ -143,6 +146,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
             vendor_chase_after=parse_duration(directory.provider.vendor_chase_after),
             notify_outside_service_time=directory.provider.notify_outside_service_time,
             reopen_within=timedelta(days=directory.provider.reopen_within_days),
+            download_timeout=timedelta(seconds=settings.download_timeout),
         ),
     )
     services.links = SignedFiles(
@@ -278,6 +282,26 @@ async def _webex(app: web.Application) -> AsyncIterator[None]:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
+
+
+async def _downloads(app: web.Application) -> AsyncIterator[None]:
+    """The download workers: their own pool, outside the turn slots (`bot/downloads.py`)."""
+    settings = app[SETTINGS]
+    workers = DownloadWorkers(
+        app[SERVICES],
+        DownloadLimits(
+            total_seconds=settings.download_timeout,
+            idle_seconds=settings.download_idle_timeout,
+            concurrent=settings.max_concurrent_downloads,
+        ),
+    )
+    app[DOWNLOADS] = workers
+    app[SERVICES].wake_downloads = workers.wake
+    running = asyncio.get_running_loop().create_task(workers.run(), name="downloads")
+    yield
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
 
 
 async def _webex_events(request: web.Request) -> web.StreamResponse:

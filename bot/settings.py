@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     max_logfile_bytes: int = Field(
         default=100 * 1024 * 1024, gt=0, validation_alias=_env("CHATOPS_MAX_LOGFILE_BYTES")
     )
+    # A file download is abandoned after this many seconds in all, or this many without a byte.
+    download_timeout: float = Field(
+        default=120.0, gt=0, validation_alias=_env("CHATOPS_DOWNLOAD_TIMEOUT")
+    )
+    download_idle_timeout: float = Field(
+        default=30.0, gt=0, validation_alias=_env("CHATOPS_DOWNLOAD_IDLE_TIMEOUT")
+    )
+    # Downloads run in a pool of their own, never in the turns' slots.
+    max_concurrent_downloads: int = Field(
+        default=4, gt=0, le=64, validation_alias=_env("CHATOPS_MAX_CONCURRENT_DOWNLOADS")
+    )
     draft_remind_after: Duration = Field(
         default="30m", validation_alias=_env("CHATOPS_DRAFT_REMIND_AFTER")
     )

@@ -30,11 +30,12 @@ from adapters.model import Card, Choice, ChoiceInput, Fact, Outgoing, SubmitActi
 from dialogs.base import DialogStep
 from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES, FollowUp
 from dialogs.context import Language, Turn, service_zone
+from dialogs.downloads import received_for_draft
 from dialogs.logfiles import (
+    ReceivedFile,
+    Uploader,
     attach,
-    human_size,
-    receive,
-    received_as_state,
+    queue_downloads,
     received_from_state,
 )
 from dialogs.prefill import prefill
@@ -72,7 +73,12 @@ class Draft:
     history: list[str] = field(default_factory=list)
     kind: str = "fault"
     reminded: bool = False
+    # Files received by drafts saved before downloads ran in the background (now queued as
+    # download jobs under the report's source key instead).
     files: list[dict[str, Any]] = field(default_factory=list)
+    # Files were queued for download while writing: the confirmation looks for them (and a
+    # report without files costs no query).
+    sent_files: bool = False
     language: str = "en"
     draft_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -326,10 +332,13 @@ class IntakeDialog:
             draft.report,
             draft.details,
             kind=draft.kind,
-            source_key=f"intake:{draft.draft_id}",
+            source_key=_source_key(draft),
         )
-        if draft.files:
-            sentences = await attach(turn, context, ticket, received_from_state(draft.files))
+        files = received_from_state(draft.files)
+        if draft.sent_files:
+            files += await _downloaded_for(context, draft)
+        if files:
+            sentences = await attach(context.services, ticket, files, Uploader.of(turn))
             answers.insert(1, turn.reply("\n".join(sentences)))
         return DialogStep(answers, None)
 
@@ -338,10 +347,11 @@ class IntakeDialog:
         lang = turn.actor.language
         if turn.incoming.unreadable_files:
             return self._again(turn, context, draft, t("logs_wrong_place", lang))
-        received, refusals = await receive(turn, context, turn.incoming.files)
-        draft.files += received_as_state(received)
-        kept = [t("logs_kept", lang, name=f.name, size=human_size(f.size)) for f in received]
-        return self._again(turn, context, draft, "\n".join([*kept, *refusals]))
+        sentences = await queue_downloads(
+            turn, context, turn.incoming.files, draft_key=_source_key(draft)
+        )
+        draft.sent_files = True
+        return self._again(turn, context, draft, "\n".join(sentences))
 
     # ----------------------------------------------------------------- parsing
 
@@ -679,3 +689,14 @@ def _contract(turn: Turn, context: CommandContext) -> Contract:
 
 def _zone(turn: Turn, context: CommandContext) -> ZoneInfo:
     return service_zone(turn.actor, context.directory)
+
+
+def _source_key(draft: Draft) -> str:
+    """Names the report: its ticket's unique source, and the files sent while writing it."""
+    return f"intake:{draft.draft_id}"
+
+
+async def _downloaded_for(context: CommandContext, draft: Draft) -> list[ReceivedFile]:
+    """Files sent during the report whose download has finished (the rest find the ticket
+    themselves when they finish)."""
+    return await received_for_draft(context.services, _source_key(draft))

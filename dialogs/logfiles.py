@@ -1,8 +1,10 @@
 """Logfiles: received in the intake dialog, with `add logs <ticket>`, or simply sent while a
-ticket is open. Each file is downloaded from its channel as a stream, checked (type, size,
-malware scan state), stored once by SHA-256, attached to the ticket and confirmed by name and
-size; a refused file gets its reason. A file for a ticket that waits for the customer starts
-the SLA clock again.
+ticket is open. The turn that receives a file only checks what it can without a download (name,
+declared size, where it comes from), queues it as a download job and says "receiving"; the
+download workers (`bot/downloads.py`) fetch it outside the turn, so a slow upload never holds
+up anyone's conversation. Then the file is stored once by SHA-256, attached to the ticket and
+confirmed by name and size (`dialogs/downloads.py`); a refused file gets its reason. A file for
+a ticket that waits for the customer starts the SLA clock again.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from adapters.model import FileRef, Outgoing, customer_text
+from adapters.model import Channel, ConversationRef, FileRef, Outgoing, customer_text
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
 from dialogs.texts import t
+from storage.downloads import NewDownload
 from storage.errors import FileRejected
 from storage.files import check_type, safe_name
 from storage.models import TicketRow, TicketStatus
@@ -22,6 +25,7 @@ from storage.sla import SlaEventKind
 
 if TYPE_CHECKING:
     from dialogs.commands import CommandContext
+    from dialogs.services import Services
 
 DONE_WORDS = frozenset({"done", "fertig", "ok", "finished", "that's all", "das war's"})
 _REFUSALS = {
@@ -54,34 +58,111 @@ def human_size(size: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def receive(
-    turn: Turn, context: CommandContext, files: tuple[FileRef, ...]
-) -> tuple[list[ReceivedFile], list[str]]:
-    """Download and store the files; (stored files, one refusal sentence per refused file)."""
-    source = context.services.file_sources.get(turn.incoming.channel)
-    blobs = context.services.blobs
-    received, refusals = [], []
-    for file in files:
+@dataclass(frozen=True, slots=True)
+class Uploader:
+    """Who sent files, from where, and which upload it was: what attaching them and telling
+    the ticket's thread needs, during the turn or long after it (a download job)."""
+
+    user_id: str
+    name: str
+    language: Language
+    channel: Channel
+    conversation: ConversationRef
+    # Names the upload in the outbox keys, so each thread hears about it once.
+    event: str
+
+    @classmethod
+    def of(cls, turn: Turn) -> Uploader:
+        """The person speaking in this turn."""
+        incoming = turn.incoming
+        return cls(
+            user_id=turn.actor.user_id,
+            name=turn.actor.name,
+            language=turn.actor.language,
+            channel=incoming.channel,
+            conversation=incoming.conversation,
+            event=f"{incoming.channel.value}:{incoming.event_id}",
+        )
+
+
+async def queue_downloads(
+    turn: Turn,
+    context: CommandContext,
+    files: tuple[FileRef, ...],
+    *,
+    ticket: TicketRow | None = None,
+    draft_key: str | None = None,
+) -> list[str]:
+    """Queue the files for the download workers (for `ticket`, or for the fault report
+    `draft_key` whose ticket does not exist yet); one sentence per file: "receiving", or why
+    it is refused without even downloading it."""
+    services, lang = context.services, turn.actor.language
+    sentences = []
+    for index, file in enumerate(files):
         name = safe_name(file.name)
         try:
-            check_type(name)
-            if source is None:
-                raise FileRejected("download_failed", "no file source for this channel")
-            blob = await blobs.store(source.download(file))
+            _refuse_early(services, turn.incoming.channel, file, name)
         except FileRejected as refused:
-            refusals.append(_refusal(refused, name, turn.actor.language, blobs.max_bytes))
+            sentences.append(refusal_sentence(refused, name, lang, services.blobs.max_bytes))
             continue
-        received.append(ReceivedFile(blob.sha256, name, blob.size, file.content_type))
-    return received, refusals
+        await services.store.downloads.enqueue(
+            _new_download(turn, file, name, index, ticket=ticket, draft_key=draft_key),
+            now=services.clock(),
+        )
+        if ticket is not None:
+            sentences.append(t("logs_receiving", lang, name=name, number=ticket.number))
+        else:
+            sentences.append(t("logs_receiving_draft", lang, name=name))
+    services.wake_downloads()
+    return sentences
+
+
+def _refuse_early(services: Services, channel: Channel, file: FileRef, name: str) -> None:
+    """Raise `FileRejected` for what would certainly be refused: nobody waits for a download
+    to learn that an .exe is not a logfile."""
+    check_type(name)
+    source = services.file_sources.get(channel)
+    if source is None:
+        raise FileRejected("download_failed", "no file source for this channel")
+    if file.size is not None and file.size > services.blobs.max_bytes:
+        raise FileRejected("too_large", str(services.blobs.max_bytes))
+    source.check(file)
+
+
+def _new_download(
+    turn: Turn,
+    file: FileRef,
+    name: str,
+    index: int,
+    *,
+    ticket: TicketRow | None,
+    draft_key: str | None,
+) -> NewDownload:
+    incoming = turn.incoming
+    conversation = incoming.conversation
+    return NewDownload(
+        dedupe_key=f"{incoming.channel.value}:{conversation.conversation_id}:"
+        f"{incoming.event_id}:{index}",
+        channel=incoming.channel.value,
+        conversation_id=conversation.conversation_id,
+        user_id=turn.actor.user_id,
+        user_name=turn.actor.name,
+        language=turn.actor.language,
+        name=name,
+        url=file.url,
+        content_type=file.content_type,
+        ticket_number=ticket.number if ticket is not None else None,
+        draft_key=draft_key,
+    )
 
 
 async def attach(
-    turn: Turn, context: CommandContext, ticket: TicketRow, files: list[ReceivedFile]
+    services: Services, ticket: TicketRow, files: list[ReceivedFile], by: Uploader
 ) -> list[str]:
     """Attach stored files to the ticket; a sentence per file, and one if the clock resumes.
     The ticket's thread hears about new files; a waiting ticket's SLA clock runs again."""
     assert ticket.id is not None
-    lang, store, now = turn.actor.language, context.services.store, context.services.clock()
+    lang, store, now = by.language, services.store, services.clock()
     sentences, added = [], []
     for file in files:
         attached = await store.logfiles.attach(
@@ -90,8 +171,8 @@ async def attach(
             name=file.name,
             size=file.size,
             content_type=file.content_type,
-            uploaded_by=turn.actor.user_id,
-            channel=turn.incoming.channel.value,
+            uploaded_by=by.user_id,
+            channel=by.channel.value,
             now=now,
         )
         key = "logs_received" if attached else "logs_duplicate"
@@ -103,7 +184,7 @@ async def attach(
                 ticket.id,
                 kind="logfile_added",
                 at=now,
-                actor=turn.actor.user_id,
+                actor=by.user_id,
                 data={"sha256": file.sha256, "name": file.name},
             )
     if not added:
@@ -114,34 +195,32 @@ async def attach(
             ticket.id,
             kind=SlaEventKind.RESUMED,
             at=now,
-            actor=turn.actor.user_id,
+            actor=by.user_id,
             data={"reason": "logfiles received"},
             status=TicketStatus.OPEN,
         )
         sentences.append(t("logs_resumed", lang, number=ticket.number))
-    await _tell_the_thread(turn, context, ticket, added, resumed=resumed)
+    await _tell_the_thread(services, ticket, added, by, resumed=resumed)
     return sentences
 
 
 async def _tell_the_thread(
-    turn: Turn, context: CommandContext, ticket: TicketRow, added: list[str], *, resumed: bool
+    services: Services, ticket: TicketRow, added: list[str], by: Uploader, *, resumed: bool
 ) -> None:
     from dialogs.ticket_state import after_change
 
-    services = context.services
-    event = f"logs:{ticket.number}:{turn.incoming.channel.value}:{turn.incoming.event_id}"
-    lines = [f"📎 {customer_text(turn.actor.name)} sent {', '.join(added)} for {ticket.number}."]
+    event = f"logs:{ticket.number}:{by.event}"
+    lines = [f"📎 {customer_text(by.name)} sent {', '.join(added)} for {ticket.number}."]
     if resumed:
         lines.append("The customer delivered: the SLA clock runs again.")
-    answer = Outgoing(turn.incoming.conversation, " ".join(lines))
+    answer = Outgoing(by.conversation, " ".join(lines))
     await services.notify.to_thread(ticket, [answer], event=event)
     await after_change(services, ticket, event)
 
 
 async def collect(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
-    """Receive this message's files for `ticket` and say what happened to each."""
-    received, refusals = await receive(turn, context, turn.incoming.files)
-    sentences = [*(await attach(turn, context, ticket, received)), *refusals]
+    """Queue this message's files for `ticket` and say so (or why one is refused at once)."""
+    sentences = await queue_downloads(turn, context, turn.incoming.files, ticket=ticket)
     return [turn.reply("\n".join(sentences))] if sentences else []
 
 
@@ -161,7 +240,8 @@ async def files_without_command(turn: Turn, context: CommandContext) -> list[Out
     return await collect(turn, context, tickets[0])
 
 
-def _refusal(refused: FileRejected, name: str, lang: Language, limit: int) -> str:
+def refusal_sentence(refused: FileRejected, name: str, lang: Language, limit: int) -> str:
+    """Why a file was not taken, in the person's language."""
     key = _REFUSALS.get(refused.reason, "logs_failed")
     return t(key, lang, name=name, limit=human_size(limit))
 

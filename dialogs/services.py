@@ -34,6 +34,8 @@ class Tunables:
     notify_outside_service_time: bool = False
     # A customer may reopen their own resolved ticket for this long.
     reopen_within: timedelta = timedelta(days=7)
+    # A file download taking longer is abandoned (the person is asked to send it again).
+    download_timeout: timedelta = timedelta(seconds=120)
 
 
 @dataclass(slots=True)
@@ -51,6 +53,8 @@ class Services:
     file_sources: dict[Channel, FileSource] = field(default_factory=dict)
     senders: dict[Channel, ProactiveSender] = field(default_factory=dict)
     posters: dict[Channel, ChannelPoster] = field(default_factory=dict)
+    # Tells the download workers a file was queued (they also look every few seconds).
+    wake_downloads: Callable[[], None] = lambda: None
 
     @property
     def notify(self) -> Notifier:

@@ -450,6 +450,26 @@ INTAKE_TEXTS: Final[dict[str, dict[Language, str]]] = {
         "en": "Received **{name}** ({size}) for {number}.",
         "de": "**{name}** ({size}) zu {number} erhalten.",
     },
+    "logs_receiving": {
+        "en": "📥 Receiving **{name}** for {number} … I'll tell you here as soon as it is stored.",
+        "de": "📥 Ich empfange **{name}** zu {number} … Sobald die Datei gespeichert ist, melde ich mich hier.",
+    },
+    "logs_receiving_draft": {
+        "en": "📥 Receiving **{name}** … it will be attached to your ticket; I'll tell you here when it is stored.",
+        "de": "📥 Ich empfange **{name}** … die Datei kommt zu Ihrem Ticket; sobald sie gespeichert ist, melde ich mich hier.",
+    },
+    "logs_timed_out": {
+        "en": "The upload of **{name}** took too long (more than {limit}), so I stopped it. Please send it again.",
+        "de": "Das Hochladen von **{name}** hat zu lange gedauert (mehr als {limit}), deshalb habe ich es abgebrochen. Bitte senden Sie die Datei noch einmal.",
+    },
+    "duration_seconds": {
+        "en": "{count} seconds",
+        "de": "{count} Sekunden",
+    },
+    "duration_minutes": {
+        "en": "{count} minutes",
+        "de": "{count} Minuten",
+    },
     "logs_kept": {
         "en": "Received **{name}** ({size}); it will be attached to your ticket.",
         "de": "**{name}** ({size}) erhalten; ich hänge sie an Ihr Ticket.",

@@ -377,3 +377,51 @@ class EffortRow(SQLModel, table=True):
     at: datetime = _utc(nullable=False)
     # One entry per incoming message, so a retried message logs its effort once.
     source_key: str = Field(max_length=200, unique=True)
+
+
+class DownloadStatus(StrEnum):
+    """Where a file someone sent is: still to fetch, or how its download ended."""
+
+    PENDING = "pending"
+    STORED = "stored"
+    REFUSED = "refused"
+    TIMED_OUT = "timed_out"
+
+
+class DownloadJobRow(SQLModel, table=True):
+    """A file someone sent, fetched in the background outside the turn that received it.
+
+    The turn stores the row and acknowledges; a download worker leases it (`claimed_until`),
+    fetches the file and records the outcome once (`status`), then tells the person and the
+    ticket's thread and sets `reported`. A row left pending or unreported by a restart or a
+    crash is picked up again, so nothing is lost; the outcome is recorded once and every
+    message about it is keyed by the row, so nothing is told twice.
+    """
+
+    __tablename__ = "download_job"
+    __table_args__ = (Index("ix_download_job_due", "reported", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The message and the file's place in it: a re-driven message queues nothing new.
+    dedupe_key: str = Field(max_length=700, unique=True)
+    channel: str = Field(max_length=16)
+    conversation_id: str = Field(max_length=512)
+    user_id: str = Field(max_length=255)
+    user_name: str = Field(default="", max_length=200)
+    language: str = Field(default="en", max_length=2)
+    # The ticket it is for, or the fault report (draft) whose ticket does not exist yet.
+    ticket_number: str | None = Field(default=None, max_length=32)
+    draft_key: str | None = Field(default=None, max_length=200, index=True)
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=4000)
+    content_type: str = Field(default="application/octet-stream", max_length=100)
+    status: str = Field(default=DownloadStatus.PENDING, max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+    sha256: str | None = Field(default=None, max_length=64)
+    size: int | None = Field(default=None)
+    attempts: int = Field(default=0)
+    reported: bool = Field(default=False)
+    next_attempt_at: datetime = _utc(nullable=False)
+    claimed_until: datetime | None = _utc(nullable=True)
+    created_at: datetime = _utc(nullable=False)
+    finished_at: datetime | None = _utc(nullable=True)

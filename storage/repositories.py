@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.directory import Customer
+from storage.downloads import Downloads
 from storage.duties import Duties
 from storage.efforts import Efforts
 from storage.errors import ConcurrencyConflict
@@ -591,3 +592,4 @@ class Store:
         self.duties = Duties(database)
         self.windows = MaintenanceWindows(database)
         self.efforts = Efforts(database)
+        self.downloads = Downloads(database)

@@ -209,10 +209,12 @@ async def test_a_personal_chat_file_is_stored_with_its_sha256(
             }
         ]
         await playground.send_activity(activity)
+        receiving = await playground.next_bot_activity(playground.personal_chat_id)
         answer = await playground.next_bot_activity(playground.personal_chat_id)
     finally:
         await file_server.close()
 
+    assert (receiving.text or "").startswith(f"📥 Receiving **logs.zip** for {number}")
     assert answer.text == f"Received **logs.zip** (16.0 KB) for {number}."
     sha = hashlib.sha256(content).hexdigest()
     stored = tmp_path / "var" / "files" / sha[:2] / sha[2:4] / sha

@@ -426,9 +426,10 @@ async def test_a_file_sent_after_the_report_is_attached(
 ) -> None:
     await report_by_card(bot, clara)
 
-    [answer] = await bot.say("", sender=clara, files=(files.add("webex logs.zip", ZIP),))
+    [ack] = await bot.say("", sender=clara, files=(files.add("webex logs.zip", ZIP),))
+    assert ack.text.startswith("📥 Receiving **webex_logs.zip** for CCS-2026-000001")
 
-    assert answer.text == "Received **webex_logs.zip** (5.0 KB) for CCS-2026-000001."
+    assert await bot.downloaded() == ["Received **webex_logs.zip** (5.0 KB) for CCS-2026-000001."]
     sha = hashlib.sha256(ZIP).hexdigest()
     assert (tmp_path / "files" / sha[:2] / sha[2:4] / sha).read_bytes() == ZIP
     ticket = await world.tickets.by_number("CCS-2026-000001")
@@ -436,8 +437,9 @@ async def test_a_file_sent_after_the_report_is_attached(
     [logfile] = await world.logfiles.of_ticket(ticket.id)
     assert (logfile.name, logfile.size, logfile.sha256) == ("webex_logs.zip", len(ZIP), sha)
 
-    [again] = await bot.say("", sender=clara, files=(files.add("copy.zip", ZIP),))
-    assert "already have" in again.text
+    await bot.say("", sender=clara, files=(files.add("copy.zip", ZIP),))
+    [again] = await bot.downloaded()
+    assert "already have" in again
 
 
 @pytest.mark.parametrize(
@@ -446,7 +448,6 @@ async def test_a_file_sent_after_the_report_is_attached(
         ("setup.exe", b"MZ", "cannot accept **setup.exe**"),
         ("trace.log", FileRejected("infected"), "flagged as infected"),
         ("trace.har", FileRejected("unscannable"), "could not be scanned"),
-        ("trace.txt", FileRejected("not_ready", retry_after=5), "still being scanned"),
         ("trace.txt", FileRejected("download_failed", "HTTP 404"), "could not download"),
     ],
 )
@@ -455,7 +456,37 @@ async def test_refused_files_get_their_reason(
 ) -> None:
     await report_by_card(bot, clara)
     [answer] = await bot.say("", sender=clara, files=(files.add(name, content),))
-    assert reason in answer.text
+    told = [answer.text, *await bot.downloaded()]
+    assert reason in "\n".join(told)
+
+
+async def test_a_file_still_being_scanned_is_fetched_once_the_scan_is_done(
+    bot: Transcript, clara: Sender, files: FakeFiles
+) -> None:
+    await report_by_card(bot, clara)
+    ref = files.add("trace.txt", FileRejected("not_ready", retry_after=5))
+    await bot.say("", sender=clara, files=(ref,))
+
+    assert await bot.downloaded() == []  # nobody is told anything while Webex scans
+    files.files[ref.url] = b"scanned\n"
+    bot.now += timedelta(seconds=6)
+
+    assert await bot.downloaded() == ["Received **trace.txt** (8 B) for CCS-2026-000001."]
+
+
+async def test_a_scan_that_never_ends_is_given_up_with_the_reason(
+    bot: Transcript, clara: Sender, files: FakeFiles
+) -> None:
+    await report_by_card(bot, clara)
+    await bot.say("", sender=clara, files=(files.add("trace.txt", FileRejected("not_ready")),))
+
+    told = []
+    for _attempt in range(6):
+        told += await bot.downloaded()
+        bot.now += timedelta(minutes=1)
+
+    [answer] = told
+    assert "still being scanned" in answer
 
 
 async def test_a_file_over_the_limit_is_refused_and_not_kept(
@@ -464,9 +495,10 @@ async def test_a_file_over_the_limit_is_refused_and_not_kept(
     bot = _bot(directory, world, files, tmp_path, max_file_bytes=4096)
     await report_by_card(bot, clara)
 
-    [answer] = await bot.say("", sender=clara, files=(files.add("big.zip", ZIP),))
+    await bot.say("", sender=clara, files=(files.add("big.zip", ZIP),))
 
-    assert "larger than 4.0 KB" in answer.text
+    [answer] = await bot.downloaded()
+    assert "larger than 4.0 KB" in answer
     stored = [p for p in (tmp_path / "files").rglob("*") if p.is_file()]
     assert stored == []
 
@@ -496,6 +528,7 @@ async def test_add_logs_names_the_ticket(bot: Transcript, clara: Sender, files: 
     assert "send the files for CCS-2026-000001 now" in ready.text
     [got] = await bot.say("", sender=clara, files=(files.add("a.log", b"line\n"),))
     assert "for CCS-2026-000001" in got.text
+    assert await bot.downloaded() == ["Received **a.log** (5 B) for CCS-2026-000001."]
     [done] = await bot.say("done", sender=clara)
     assert "that's all for CCS-2026-000001" in done.text
     [unknown] = await bot.say("add logs CCS-2026-000099", sender=clara)
@@ -508,6 +541,8 @@ async def test_files_sent_during_the_report_are_attached_to_the_new_ticket(
     await bot.say("report a fault", sender=clara)
     [kept] = await bot.say("", sender=clara, files=(files.add("before.zip", ZIP),))
     assert "it will be attached to your ticket" in kept.text
+    [stored] = await bot.downloaded()
+    assert "Received **before.zip** (5.0 KB); it will be attached to your ticket" in stored
 
     await bot.say("", sender=clara, value=GOOD_FORM)
     await bot.say("", sender=clara, value={"action": "skip_followups"})
@@ -535,9 +570,10 @@ async def test_a_file_for_a_waiting_ticket_starts_the_clock_again(
     )
     bot.now = FIXED_NOW + timedelta(hours=1)
 
-    [answer] = await bot.say("", sender=clara, files=(files.add("logs.zip", ZIP),))
+    await bot.say("", sender=clara, files=(files.add("logs.zip", ZIP),))
 
-    assert "no longer waits for you" in answer.text
+    [answer] = await bot.downloaded()
+    assert "no longer waits for you" in answer
     ticket = await world.tickets.by_number("CCS-2026-000001")
     assert ticket is not None and ticket.id is not None
     assert ticket.status == TicketStatus.OPEN
@@ -585,6 +621,7 @@ async def test_an_upload_is_told_to_the_tickets_thread(
 ) -> None:
     await report_by_card(bot, clara)
     await bot.say("", sender=clara, files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),))
+    await bot.downloaded()
 
     from sqlmodel import col, select
 

@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlmodel import col, select
+
 from adapters.model import Channel, ConversationRef, FileRef, Incoming, Outgoing, Sender
+from bot.downloads import DownloadLimits, DownloadWorkers
 from bot.metrics import Metrics
 from bot.router import Router
 from dialogs.catalog import default_commands
@@ -16,6 +19,7 @@ from dialogs.services import Services
 from storage.directory import Directory
 from storage.errors import FileRejected
 from storage.files import BlobStore
+from storage.models import OutboxRow
 from storage.repositories import Store
 from storage.sla import SlaCatalog
 
@@ -88,6 +92,8 @@ class Transcript:
             metrics=Metrics(),
         )
         self._ids = itertools.count(1)
+        self.downloads = DownloadWorkers(self.services, DownloadLimits())
+        self._told: set[int] = set()
 
     async def say(
         self,
@@ -124,6 +130,21 @@ class Transcript:
         )
         return await self.router.handle(incoming)
 
+    async def downloaded(self) -> list[str]:
+        """Run the queued downloads to their end; what the people who sent them were told."""
+        await self.downloads.run_due()
+        async with self.services.store.database.session() as session:
+            query = select(OutboxRow).order_by(col(OutboxRow.id))
+            rows = (await session.scalars(query)).all()
+        told: list[str] = []
+        for row in rows:
+            if row.id in self._told or not row.dedupe_key.startswith("download:"):
+                continue
+            if row.kind == "conversation":
+                self._told.add(row.id or 0)
+                told.extend(answer["text"] for answer in row.payload["answers"])
+        return told
+
 
 class FakeFiles:
     """A channel's file source serving bytes (or refusals) by URL, in small chunks."""
@@ -135,6 +156,9 @@ class FakeFiles:
         url = f"https://files.example/{len(self.files)}/{name}"
         self.files[url] = content
         return FileRef(name=name, url=url)
+
+    def check(self, file: FileRef) -> None:
+        pass
 
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
         content = self.files[file.url]

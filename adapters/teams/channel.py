@@ -24,6 +24,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from botframework.connector.auth import ServiceClientCredentialsFactory
+from yarl import URL
 
 from adapters.cards import ADAPTIVE_CARD_CONTENT_TYPE, render_adaptive_card
 from adapters.file_fetch import FetchPolicy, FileFetcher
@@ -119,6 +120,10 @@ class TeamsAdapter:
             return await self._answer_invoke(event_id, activity)
         self._core.spawn(self.process(event_id, body), name=f"teams-event-{event_id}")
         return web.Response(status=200)
+
+    def check(self, file: FileRef) -> None:
+        """`adapters.ports.FileSource`: refuse at once a URL outside Teams' file hosts."""
+        self._files.policy.check_url(URL(file.url))
 
     def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """A personal-chat file's bytes from its pre-authorised `downloadUrl`, in chunks; only

@@ -193,6 +193,14 @@ class WebexAdapter:
             parent_id=parent,
         )
 
+    def check(self, file: FileRef) -> None:
+        """`adapters.ports.FileSource`: refuse at once a URL outside the Webex API (the bot
+        token is only ever sent there)."""
+        try:
+            self._api.check_origin(file.url)
+        except ChannelError as exc:
+            raise FileRejected("download_failed", str(exc)) from exc
+
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """`adapters.ports.FileSource`: the file's bytes in chunks as they arrive (never the
         whole file in memory), or `FileRejected` (`not_ready` with `retry_after` while Webex

@@ -125,7 +125,7 @@ class WebexApi:
 
     async def head(self, url: str) -> Mapping[str, str]:
         """HEAD a file a message carries (name, type, size), one attempt only."""
-        self._check_origin(url)
+        self.check_origin(url)
 
         def fetch_headers() -> Mapping[str, str]:
             response = self._session.request("HEAD", url, 200, allow_redirects=False)
@@ -141,7 +141,7 @@ class WebexApi:
         retried within the policy; 410 infected, 428 unscannable and the rest raise), the body
         is left on the wire: read it chunk by chunk from the returned stream, and close that.
         """
-        self._check_origin(url)
+        self.check_origin(url)
         params = {"allow": "unscannable"} if allow_unscannable else None
         what = "contents.get"
         opening = partial(self._open_file, url, params)
@@ -159,7 +159,8 @@ class WebexApi:
             raise WebexPermanentError("file larger than Webex's 100 MB limit", status=None)
         return response
 
-    def _check_origin(self, url: str) -> None:
+    def check_origin(self, url: str) -> None:
+        """Raise `WebexPermanentError` for a URL not on the configured API's origin."""
         if _origin(url) != self._origin:
             raise WebexPermanentError(
                 "refusing to send the bot token to a host other than the Webex API", status=None
