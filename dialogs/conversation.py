@@ -127,6 +127,8 @@ class Conversation:
         # "nothing to cancel" or a pleasantry only for words that are clearly that: "Restarted
         # it, calls still drop" (cancel 0.5, news 0.3) is for the ticket
         clear = sure and (reading.exact or reading.confidence - _second(reading) >= GAP)
+        if not turn.actor.is_staff and not reading.exact:
+            clear = clear and reading.confidence >= ANSWER_UNLESS_SURE  # else: routed below
         if reading.command == CANCEL and clear:
             return Answer([turn.reply(t("nothing_to_cancel", lang))])
         if reading.command == SMALLTALK and clear:

@@ -2,8 +2,8 @@
 received them: the job is a row, so a restart resumes it (or tells the person) and never
 fetches or reports it twice.
 
-Revision ID: 0010_download_jobs
-Revises: 0009_outbox_due_index
+Revision ID: 0011_download_jobs
+Revises: 0010_lease_owner
 Create Date: 2026-11-27
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision: str = "0010_download_jobs"
-down_revision: str | None = "0009_outbox_due_index"
+revision: str = "0011_download_jobs"
+down_revision: str | None = "0010_lease_owner"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
