@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import random
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +30,6 @@ PENALTY = 3.0
 # (bench/understanding.py prints how confident readings fare on the held-out part).
 TEMPERATURE = 0.2
 _VISIT_SEED = 7
-# A feature of a single training example teaches nothing that generalises, and half of all
-# character n-grams are such: leaving them out halves the model (memory of every replica).
-SEEN_AT_LEAST = 1
 
 
 def features(text: str, who: str = "") -> list[str]:
@@ -98,23 +94,22 @@ class LinearClassifier:
     def train(cls, examples: Iterable[Example]) -> LinearClassifier:
         data = list(examples)
         found = [features(e.text, e.who) for e in data]
-        seen = Counter(f for each in found for f in each)
-        kept = [f for f, count in seen.items() if count >= SEEN_AT_LEAST]
-        model = cls(sorted({e.intent for e in data}), kept, np.zeros(0), *_no_weights())
-        index = {intent: i for i, intent in enumerate(model.intents)}
+        # every feature, numbered in order of first use
+        vocabulary = {f: i for i, f in enumerate(dict.fromkeys(f for each in found for f in each))}
+        intents = sorted({e.intent for e in data})
+        index = {intent: i for i, intent in enumerate(intents)}
         encoded = [
-            (model._known_ids(each), index[e.intent]) for each, e in zip(found, data, strict=True)
+            (_ids_of(each, vocabulary), index[e.intent])
+            for each, e in zip(found, data, strict=True)
         ]
-        model._idf = _inverse_document_frequency(
-            len(model._vocabulary), [ids for ids, _ in encoded]
-        )
+        idf = _inverse_document_frequency(len(vocabulary), [ids for ids, _ in encoded])
         rows = [
-            (ids, model._values(ids).astype(np.float32), truth)
+            (ids, _unit_length(idf[ids]).astype(np.float32), truth)
             for ids, truth in encoded
             if len(ids)
         ]
-        model._weights, model._bias = model._train(rows)
-        return model
+        weights, bias = _dual_coordinate_descent(rows, len(vocabulary), len(intents))
+        return cls(intents, list(vocabulary), idf, weights, bias)
 
     def save(self, path: Path) -> None:
         """Written whole or not at all (replicas may start side by side): NumPy arrays only,
@@ -145,49 +140,7 @@ class LinearClassifier:
             )
 
     def _ids(self, text: str, who: str) -> npt.NDArray[np.intp]:
-        return self._known_ids(features(text, who))
-
-    def _known_ids(self, found: list[str]) -> npt.NDArray[np.intp]:
-        vocabulary = self._vocabulary
-        return np.array(sorted({vocabulary[f] for f in found if f in vocabulary}), dtype=np.intp)
-
-    def _values(self, ids: npt.NDArray[np.intp]) -> npt.NDArray[np.float64]:
-        """A feature counts by how rare it is (a word every message has says little), the
-        whole message scaled to unit length."""
-        values = self._idf[ids]
-        norm = float(np.linalg.norm(values))
-        return values / norm if norm else values
-
-    def _train(
-        self, rows: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float32], int]]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """Dual coordinate descent for the L2-regularised squared-hinge SVM (Hsieh et al.,
-        2008), one binary problem per intent, solved side by side: each visit of an example
-        moves its dual variables of every intent at once. The bias is a feature of value 1."""
-        # float32 throughout: half the memory to move per step (twice as fast), the same model
-        intents, real = len(self.intents), np.float32
-        weights = np.zeros((len(self._vocabulary), intents), dtype=real)
-        bias = np.zeros(intents, dtype=real)
-        duals = np.zeros((len(rows), intents), dtype=real)
-        diagonal = 1 / (2 * PENALTY)
-        signs = np.where(np.eye(intents, dtype=bool), 1.0, -1.0).astype(real)  # +1 for intent t
-        curvature = 1 + 1 + diagonal  # |x|² (unit length) + the bias feature's 1² + D
-        # a fixed seed: the same model on every replica and run (not for anything secret)
-        visits = random.Random(_VISIT_SEED)  # noqa: S311
-        order = list(range(len(rows)))
-        for _ in range(EPOCHS):
-            visits.shuffle(order)
-            for i in order:
-                ids, values, truth = rows[i]
-                sign, dual = signs[truth], duals[i]
-                gradient = sign * (values @ weights[ids] + bias) - 1 + diagonal * dual
-                updated = np.maximum(dual - gradient / curvature, 0)
-                step = (updated - dual) * sign
-                if step.any():
-                    duals[i] = updated
-                    weights[ids] += values[:, np.newaxis] * step
-                    bias += step
-        return weights, bias
+        return _ids_of(features(text, who), self._vocabulary)
 
     def rank(self, text: str, who: str = "") -> list[Ranked]:
         """Every intent with its probability, most likely first, for a writer of role `who`
@@ -195,7 +148,7 @@ class LinearClassifier:
         ids = self._ids(text, who)
         if not len(ids):
             return [Ranked(i, 1 / len(self.intents)) for i in self.intents]
-        scores = self._values(ids) @ self._weights[ids] + self._bias
+        scores = _unit_length(self._idf[ids]) @ self._weights[ids] + self._bias
         exps = np.exp((scores - scores.max()) / TEMPERATURE)
         probabilities = exps / exps.sum()
         ranked = [Ranked(i, float(p)) for i, p in zip(self.intents, probabilities, strict=True)]
@@ -223,8 +176,50 @@ class LinearClassifier:
         return [f[2:] for f in self._vocabulary if f.startswith("w:")]
 
 
-def _no_weights() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
+def _ids_of(found: list[str], vocabulary: dict[str, int]) -> npt.NDArray[np.intp]:
+    """The numbers of the known features among `found`, each once, in order."""
+    return np.array(sorted({vocabulary[f] for f in found if f in vocabulary}), dtype=np.intp)
+
+
+def _unit_length(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A feature counts by how rare it is (its idf: a word every message has says little),
+    the whole message scaled to unit length."""
+    norm = float(np.linalg.norm(values))
+    return values / norm if norm else values
+
+
+def _dual_coordinate_descent(
+    rows: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float32], int]],
+    features_count: int,
+    intents: int,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Dual coordinate descent for the L2-regularised squared-hinge SVM (Hsieh et al.,
+    2008), one binary problem per intent, solved side by side: each visit of an example
+    moves its dual variables of every intent at once. The bias is a feature of value 1."""
+    # float32 throughout: half the memory to move per step (twice as fast), the same model
+    real = np.float32
+    weights = np.zeros((features_count, intents), dtype=real)
+    bias = np.zeros(intents, dtype=real)
+    duals = np.zeros((len(rows), intents), dtype=real)
+    diagonal = 1 / (2 * PENALTY)
+    signs = np.where(np.eye(intents, dtype=bool), 1.0, -1.0).astype(real)  # +1 for intent t
+    curvature = 1 + 1 + diagonal  # |x|² (unit length) + the bias feature's 1² + D
+    # a fixed seed: the same model on every replica and run (not for anything secret)
+    visits = random.Random(_VISIT_SEED)  # noqa: S311
+    order = list(range(len(rows)))
+    for _ in range(EPOCHS):
+        visits.shuffle(order)
+        for i in order:
+            ids, values, truth = rows[i]
+            sign, dual = signs[truth], duals[i]
+            gradient = sign * (values @ weights[ids] + bias) - 1 + diagonal * dual
+            updated = np.maximum(dual - gradient / curvature, 0)
+            step = (updated - dual) * sign
+            if step.any():
+                duals[i] = updated
+                weights[ids] += values[:, np.newaxis] * step
+                bias += step
+    return weights, bias
 
 
 def _inverse_document_frequency(
