@@ -18,7 +18,7 @@ from adapters.model import Channel, ConversationRef, FileRef, Outgoing, customer
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
-from dialogs.i18n import BABEL_LOCALE, ngettext_for
+from dialogs.i18n import BABEL_LOCALE, gettext_for
 from dialogs.texts import t
 from storage.downloads import NewDownload
 from storage.errors import FileRejected
@@ -221,11 +221,10 @@ async def _tell_the_thread(
 
     event = f"logs:{ticket.number}:{by.event}"
     files = await file_lines(services, ticket, language=ENGINEERS_LANGUAGE, only=added)
-    heading = ngettext_for(ENGINEERS_LANGUAGE)(
-        "📎 {name} sent a file for {number}:",
-        "📎 {name} sent {count} files for {number}:",
-        len(files),
-    ).format(name=customer_text(by.name), number=ticket.number, count=len(files))
+    _ = gettext_for(ENGINEERS_LANGUAGE)
+    heading = _("📎 {name} sent for {number}:").format(
+        name=customer_text(by.name), number=ticket.number
+    )
     lines = [heading, *(f"- {line}" for line in files)]
     if resumed:
         lines.append("The customer delivered: the SLA clock runs again.")
