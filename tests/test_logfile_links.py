@@ -5,7 +5,7 @@ link, 404 for a logfile that does not exist or belongs to another ticket, never 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
@@ -65,7 +65,7 @@ async def logfile(
     """A delivered logfile of `row` (its bytes in the blob store); its id."""
     services = bot.app[SERVICES]
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         yield content
 
     blob = await services.blobs.store(chunks())
