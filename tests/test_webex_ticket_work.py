@@ -69,7 +69,9 @@ async def test_files_links_buttons_and_resolution_in_a_webex_space(
     )
     megan = webex.add_person("Megan Bowen", "meganb@example.com")
     direct = webex.add_room("direct")
-    in_engineers = lambda m: m["roomId"] == engineers_room["id"]  # noqa: E731
+
+    def in_engineers(message: Json) -> bool:
+        return bool(message["roomId"] == engineers_room["id"])
 
     await space.say(clara, direct, "report a fault")
     form = await space.sent(lambda m: title(m) == "Report a fault")
