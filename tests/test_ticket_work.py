@@ -315,3 +315,28 @@ async def test_a_german_engineer_reads_show_in_german(
     assert facts["Nächste Warnung"] == "50 % um morgen 08:30"
     assert shown.card.footer[0] == "📎 **Dateien**"
     assert " · 1,6 KB · heute 15:50" in shown.card.footer[1]
+
+
+async def test_why_leaves_out_stretches_shorter_than_a_minute(
+    directory: Directory,
+    store: Store,
+    tmp_path: Path,
+    channel: Channel,
+    contact: Sender,
+    engineer: Sender,
+) -> None:
+    await store.customers.sync(customers=directory.customers, now=vienna("2026-01-01T00:00"))
+    bot = Transcript(directory, store, blob_root=tmp_path / "files")
+    bot.now = vienna("2026-01-07T10:00")
+    await report_by_card(bot, contact, channel=channel)
+    bot.now += timedelta(seconds=20)  # logs asked for at once, and sent at once
+    await bot.say(f"ask-logs {NUMBER}", sender=engineer, channel=channel)
+    bot.now += timedelta(seconds=20)
+    await bot.say("Here is what you asked for", sender=contact, channel=channel)
+    bot.now += timedelta(hours=1)
+
+    why = await say(bot, f"why {NUMBER}", engineer, channel)
+
+    assert "10:00 – Wed 07.01.2026 10:00" not in why
+    assert "0h00" not in why
+    assert "Wed 07.01.2026 10:00 – Wed 07.01.2026 14:00: counted 3h59" in why
