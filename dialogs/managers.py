@@ -108,7 +108,7 @@ async def report_command(turn: Turn, context: CommandContext, args: str) -> list
 def csv_name(report: Report) -> str:
     """The name the report's CSV downloads as: `sla-2026-11.csv`, `sla-2026-11-demo.csv`."""
     words = ["sla", report.period.label, *([report.customer] if report.customer else [])]
-    return "-".join(re.sub(r"[^A-Za-z0-9]+", "_", word) for word in words) + ".csv"
+    return "-".join(re.sub(r"[^A-Za-z0-9-]+", "_", word) for word in words) + ".csv"
 
 
 async def _report_answer(
