@@ -82,7 +82,7 @@ async def test_engineers_work_a_ticket_from_the_team_channel(playground: Playgro
     resolution = {"command": f"resolve {number}", "resolution": "The trunk was restarted."}
     await pg.submit(thread, alert.message_id, resolution, user_id=ENGINEER)
     told = await pg.next_bot_activity(personal)
-    assert told.text == f"Your ticket {number} is resolved: The trunk was restarted."
+    assert f"Your ticket {number} is resolved: The trunk was restarted." in _text(told)
     closed = await pg.wait_for(
         lambda e: e.action == "updateMessage" and '"Resolved"' in _text(e), timeout=15
     )

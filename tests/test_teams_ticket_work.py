@@ -16,7 +16,7 @@ from bot.app import SERVICES, STORE, TASKS, create_app
 from bot.settings import Settings
 from storage.directory import Directory
 from tests.activities import personal_message
-from tests.fakes import FakeBotConnector
+from tests.fakes import ConnectorCall, FakeBotConnector
 from tests.samples import sample_ticket
 from tests.serving import Bot
 
@@ -107,10 +107,16 @@ async def test_show_and_resolve_from_a_teams_chat(
     told = f"Your ticket {ticket.number} is resolved: Assigned the missing licence."
     answered = f"{ticket.number} resolved."
 
+    def lines(call: ConnectorCall) -> list[str]:
+        """What a person reads: the message's text, or its card's lines."""
+        cards = [a.get("content", {}) for a in call.body.get("attachments") or []]
+        blocks = [str(b.get("text", "")) for card in cards for b in card.get("body", ())]
+        return [str(call.body.get("text") or ""), *blocks]
+
     def texts() -> list[str]:
-        return [str(m.body.get("text")) for m in connector.messages]
+        return [line for m in connector.messages for line in lines(m)]
 
     await connector.wait_until(lambda: told in texts() and answered in texts(), timeout=15)
-    [to_clara] = [m for m in connector.messages if m.body.get("text") == told]
+    [to_clara] = [m for m in connector.messages if told in lines(m)]
     assert to_clara.conversation_id == f"a:personal-{CLARA}"
     await bot.app[TASKS].idle()

@@ -232,8 +232,8 @@ async def test_the_resolve_button_asks_for_the_resolution_the_customer_receives(
 
     assert answer == f"{NUMBER} resolved."
     told = [a.text for a in answers_of(await outbox(bot, "conversation"))]
-    assert told[-1] == (
-        f"Your ticket {NUMBER} is resolved: The SIP trunk was restarted.\nCalls work again."
+    assert told[-1].startswith(
+        f"Your ticket {NUMBER} is resolved: The SIP trunk was restarted.\nCalls work again.\n\n"
     )
     ticket = await bot.services.store.tickets.by_number(NUMBER)
     assert ticket is not None and ticket.status == TicketStatus.RESOLVED
@@ -250,7 +250,9 @@ async def test_a_resolve_without_a_summary_asks_for_it(
 
     assert done == f"{NUMBER} resolved."
     told = [a.text for a in answers_of(await outbox(bot, "conversation"))]
-    assert told[-1] == f"Your ticket {NUMBER} is resolved: Licence was missing; assigned it"
+    assert told[-1].startswith(
+        f"Your ticket {NUMBER} is resolved: Licence was missing; assigned it\n\n"
+    )
 
 
 async def test_an_empty_resolution_field_asks_instead_of_resolving(

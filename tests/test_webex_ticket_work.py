@@ -120,8 +120,9 @@ async def test_files_links_buttons_and_resolution_in_a_webex_space(
     await space.sent(
         lambda m: (
             m["roomId"] == direct["id"]
-            and m.get("markdown")
-            == f"Your ticket {number} is resolved: The SIP trunk was restarted."
+            and m.get("markdown", "").startswith(
+                f"Your ticket {number} is resolved: The SIP trunk was restarted.\n\n"
+            )
         )
     )
     closed = await space.sent(lambda m: in_engineers(m) and facts_of(m).get("Status") == "Resolved")
