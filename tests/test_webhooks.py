@@ -116,7 +116,9 @@ async def subscribe(
 
 async def deliveries(store: Store) -> list[OutboxRow]:
     async with store.database.session() as session:
-        query = select(OutboxRow).where(col(OutboxRow.kind) == "webhook").order_by(OutboxRow.id)
+        query = (
+            select(OutboxRow).where(col(OutboxRow.kind) == "webhook").order_by(col(OutboxRow.id))
+        )
         return list((await session.scalars(query)).all())
 
 
