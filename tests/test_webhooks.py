@@ -7,6 +7,8 @@ told once), disabled by 410 Gone, never another customer's events. On SQLite and
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from bot.app import STORE, Overrides, create_app
 from bot.outbox import WEBHOOK_MAX_ATTEMPTS, Dispatcher
 from bot.settings import EXAMPLE_DIRECTORY, Settings
 from bot.watcher import SlaWatcher
+from bot.webhook_payloads import openapi_webhooks
 from bot.webhooks import WebhookSender
 from dialogs.notify import Notifier
 from storage.directory import Directory
@@ -422,3 +425,47 @@ async def subscribe_in(store: Store, receiver: WebhookReceiver, events: Sequence
         url=receiver.url, events=events, customer_key=None, now=datetime.now(UTC)
     )
     receiver.secret = row.secret
+
+
+async def test_a_receiver_on_a_private_address_is_never_connected_to(
+    bot: Transcript, receiver: WebhookReceiver
+) -> None:
+    services = bot.services
+    port = receiver.url.split(":")[2].split("/")[0]
+    await services.store.webhooks.add(  # as if its name had later moved to a private address
+        url=f"https://localhost:{port}/hooks/chatops",
+        events=["ticket.created"],
+        customer_key=None,
+        now=bot.now,
+    )
+    production = WebhookSender(store=services.store)
+    outbox = Dispatcher(
+        store=services.store,
+        senders={},
+        posters={},
+        notifier=Notifier(store=services.store, directory=services.directory, clock=services.clock),
+        clock=services.clock,
+        webhooks=production,
+    )
+    try:
+        await services.store.tickets.create(sample_ticket(), prefix="CCS", year=2026, now=bot.now)
+        assert await outbox.deliver_due() == 0
+    finally:
+        await production.close()
+
+    assert receiver.received == receiver.rejected == []
+    [row] = await deliveries(services.store)
+    assert "localhost has no public address" in (row.last_error or "")
+
+
+def test_the_openapi_webhooks_section_documents_every_event_type() -> None:
+    webhooks, components = openapi_webhooks()
+
+    assert set(webhooks) == {event.value for event in WebhookEvent}
+    refs = re.findall(
+        r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps([webhooks, components])
+    )
+    assert refs and set(refs) <= set(components)
+    resolved = components["TicketResolvedWebhook"]
+    assert resolved["properties"]["type"]["const"] == "ticket.resolved"
+    assert set(resolved["required"]) >= {"type", "timestamp", "data"}
