@@ -453,7 +453,7 @@ async def test_a_receiver_on_a_private_address_is_never_connected_to(
     finally:
         await production.close()
 
-    assert receiver.received == receiver.rejected == []
+    assert (receiver.received, receiver.rejected) == ([], [])
     [row] = await deliveries(services.store)
     assert "localhost has no public address" in (row.last_error or "")
 
