@@ -126,9 +126,7 @@ class Dispatcher:
                 webhooks.append(row)
             else:
                 sent += await self._deliver(row)
-        # Each to another receiver or about another ticket (a claim hands out one row per
-        # ordering key): one slow receiver must not hold up the others.
-        sent += sum(await asyncio.gather(*(self._deliver(row) for row in webhooks)))
+        sent += await self._deliver_webhooks(webhooks)
         for (incident, channel), held in members.items():
             sent += await self._deliver_members(incident, Channel(channel), held)
         return sent
@@ -141,6 +139,24 @@ class Dispatcher:
                 report = Outgoing(ConversationRef(_report_channel(row), ""), _dead_text(row))
                 await self._notifier.to_managers(report, event=f"dead:{row.id}")
             await self._store.outbox.mark_reported(row.id)
+
+    async def _deliver_webhooks(self, rows: Sequence[OutboxRow]) -> int:
+        """Each to another receiver or about another ticket (a claim hands out one row per
+        ordering key), so all at once: one slow receiver must not hold up the others. The
+        delivered ones are marked together (one transaction, not one each)."""
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in rows))
+        delivered = [row.id for row, ok in zip(rows, outcomes, strict=True) if ok and row.id]
+        await self._store.outbox.all_sent(delivered, now=self._clock())
+        return len(delivered)
+
+    async def _attempt(self, row: OutboxRow) -> bool:
+        """One try; a failure is recorded (retry or dead) here."""
+        try:
+            await self._send(row)
+        except ChannelError as exc:
+            await self._failed(row, exc)
+            return False
+        return True
 
     async def _deliver(self, row: OutboxRow) -> int:
         assert row.id is not None

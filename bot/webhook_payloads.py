@@ -2,7 +2,8 @@
 
 Every delivery is `{"type": …, "timestamp": …, "schema_version": 1, "data": {…}}` (the shape
 the Standard Webhooks specification recommends), `data` always holding the ticket as it is
-after the event plus what is particular to the event type. A new optional field keeps the
+after the event plus what is particular to the event type (a text the event did not record is
+empty, never missing). A new optional field keeps the
 version; removing or changing a field raises it.
 
 The models are the contract: deliveries are built through them, and `webhook_schemas` /
@@ -68,19 +69,19 @@ class TicketAcknowledgedData(EventData):
 class TicketTakenData(EventData):
     """An engineer took the ticket (owns it now)."""
 
-    by: str = Field(description="The engineer's display name.")
+    by: str = Field(default="", description="The engineer's display name.")
 
 
 class TicketAssignedData(EventData):
     """The ticket was given to an engineer."""
 
-    to: str = Field(description="The new owner's e-mail.")
+    to: str = Field(default="", description="The new owner's e-mail.")
 
 
 class TextData(EventData):
     """An event that carries a text."""
 
-    text: str
+    text: str = ""
 
 
 class TicketNoteData(TextData):
@@ -98,34 +99,34 @@ class TicketCustomerReplyData(TextData):
 class TicketWaitingData(EventData):
     """The ticket waits for the customer (logfiles, a test); its SLA clock is paused."""
 
-    reason: str
+    reason: str = ""
     what: str = ""
 
 
 class TicketResumedData(EventData):
     """The customer answered or delivered: the SLA clock runs again."""
 
-    reason: str
+    reason: str = ""
 
 
 class TicketLogfileAddedData(EventData):
     """The customer delivered a file for the ticket."""
 
-    name: str
-    sha256: str
+    name: str = ""
+    sha256: str = ""
 
 
 class TicketVendorCaseData(EventData):
     """A case was opened with the manufacturer."""
 
-    vendor: str = Field(examples=["cisco"])
-    case: str
+    vendor: str = Field(default="", examples=["cisco"])
+    case: str = ""
 
 
 class TicketResolvedData(EventData):
     """The ticket was resolved."""
 
-    summary: str
+    summary: str = ""
 
 
 class TicketReopenedData(EventData):
@@ -144,7 +145,7 @@ class TicketEffortLoggedData(EventData):
     """An engineer logged time on the ticket."""
 
     minutes: int
-    note: str
+    note: str = ""
     billable: bool = Field(description="True for change requests (billed by effort).")
 
 

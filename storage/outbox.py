@@ -148,8 +148,14 @@ class Outbox:
 
     async def sent(self, row_id: int, *, now: datetime) -> None:
         """Delivered: never again."""
+        await self.all_sent([row_id], now=now)
+
+    async def all_sent(self, row_ids: Sequence[int], *, now: datetime) -> None:
+        """Several delivered, in one transaction."""
+        if not row_ids:
+            return
         async with self._db.session() as session:
-            await session.execute(_mark_sent([row_id], now))
+            await session.execute(_mark_sent(row_ids, now))
 
     async def members_posted(
         self,
