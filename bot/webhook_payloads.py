@@ -200,6 +200,7 @@ def _envelope(event: WebhookEvent, data: type[EventData]) -> type[BaseModel]:
 
 
 class _Envelope(_Model):
+    type: str = Field(description="The event type (each has its own model).")
     timestamp: datetime = Field(description="When the event happened (UTC).")
     schema_version: Literal[1] = SCHEMA_VERSION
 
