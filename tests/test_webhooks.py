@@ -406,13 +406,14 @@ async def test_a_delivery_pending_at_shutdown_goes_out_after_a_restart(
         said = personal_message(directory, "Restarted, still dropping", service_url=connector.url)
         answered = await bot.post("/api/messages", json=said)
         assert answered.status < 300
-        [first] = await receiver.wait_for(1)  # answered 503: to be retried in 5 s
+        # answered 503: to be retried in 5 s (a served app reads its understanding first)
+        [first] = await receiver.wait_for(1, timeout=60)
     [row] = await deliveries(store)
     assert row.status == OutboxStatus.PENDING
 
     later = Overrides(clock=lambda: datetime.now(UTC) + timedelta(seconds=6))
     async with running(create_app(settings, overrides=later)):
-        await receiver.wait_for(2)
+        await receiver.wait_for(2, timeout=60)
 
     again = receiver.received[1]
     assert (again.webhook_id, again.body) == (first.webhook_id, first.body)
