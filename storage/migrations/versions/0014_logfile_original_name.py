@@ -2,7 +2,7 @@
 messages: an engineer's download gets the customer's own file name.
 
 Revision ID: 0014_logfile_original_name
-Revises: 0011_download_jobs
+Revises: 0013_webhooks
 Create Date: 2026-12-03
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_logfile_original_name"
-down_revision: str | None = "0011_download_jobs"
+down_revision: str | None = "0013_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
