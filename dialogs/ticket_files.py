@@ -21,6 +21,8 @@ from storage.models import LogfileRow, TicketRow
 # What the engineers' channels and the alert threads read (like every alert): posts there are
 # for several people at once; replies to one engineer are in that engineer's language.
 ENGINEERS_LANGUAGE: Final[Language] = "en"
+# Files listed on one card: a card stays well under the channels' size limits (Webex ~16 KB).
+MAX_LISTED: Final = 10
 
 
 def ticket_zone(services: Services, ticket: TicketRow) -> ZoneInfo:
@@ -36,12 +38,19 @@ async def file_lines(
     language: Language,
     only: Sequence[str] | None = None,
 ) -> list[str]:
-    """A markdown line per logfile of the ticket (those with a SHA-256 in `only`, if given)."""
+    """A markdown line per logfile of the ticket (those with a SHA-256 in `only`, if given):
+    the newest `MAX_LISTED`, and a line saying how many earlier ones are left out."""
     assert ticket.id is not None
     rows = await services.store.logfiles.of_ticket(ticket.id)
     wanted = [row for row in rows if only is None or row.sha256 in only]
     zone, now = ticket_zone(services, ticket), services.clock()
-    return [file_line(services, row, language=language, zone=zone, now=now) for row in wanted]
+    shown = wanted[-MAX_LISTED:]
+    lines = [file_line(services, row, language=language, zone=zone, now=now) for row in shown]
+    if len(wanted) > len(shown):
+        _ = gettext_for(language)
+        left_out = _("… and {count} earlier file(s)").format(count=len(wanted) - len(shown))
+        lines.insert(0, left_out)
+    return lines
 
 
 def file_line(

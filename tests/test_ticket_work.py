@@ -342,3 +342,20 @@ async def test_why_leaves_out_stretches_shorter_than_a_minute(
     assert "10:00 – Wed 07.01.2026 10:00" not in why
     assert "0h00" not in why
     assert "Wed 07.01.2026 10:00 – Wed 07.01.2026 14:00: counted 3h59" in why
+
+
+async def test_a_card_lists_the_newest_ten_files_and_counts_the_rest(
+    bot: Transcript, contact: Sender, engineer: Sender, channel: Channel, files: FakeFiles
+) -> None:
+    for n in range(12):
+        sent = files.add(f"trace-{n:02d}.log", f"trace {n}".encode())
+        await bot.say("", sender=contact, files=(sent,), channel=channel)
+        await bot.downloaded()
+
+    [shown] = await bot.say(f"show {NUMBER}", sender=engineer, channel=channel)
+
+    assert shown.card is not None
+    _heading, more, *listed = shown.card.footer
+    assert more == "- … and 2 earlier file(s)"
+    assert [LINK.search(line) is not None for line in listed] == [True] * 10
+    assert "trace-11.log" in listed[-1] and "trace-02.log" in listed[0]
