@@ -221,7 +221,7 @@ class TeamsAdapter:
     async def _reply(self, turn: TurnContext, activity: Activity) -> None:
         # The typing indicator goes out while the turn is worked on (its round trip to the
         # connector no longer delays the answer), and always before the answer.
-        typing = asyncio.create_task(self._send_typing(turn))
+        typing = asyncio.create_task(self._send_typing(turn, activity))
         try:
             email = await self._members.email(turn, activity.from_property.id)
             answers = await self._core.handle(to_incoming(activity, email=email))
@@ -273,7 +273,14 @@ class TeamsAdapter:
 
         await self._adapter.continue_conversation(reference, as_reply, self._credentials.app_id)
 
-    async def _send_typing(self, turn: TurnContext) -> None:
+    async def _send_typing(self, turn: TurnContext, activity: Activity) -> None:
+        # Teams shows a bot's typing only in chats; in a channel thread it is noise, and the
+        # Agents Playground's page stops showing the thread's answers when it arrives first.
+        if (
+            activity.conversation is not None
+            and activity.conversation.conversation_type == "channel"
+        ):
+            return
         try:
             await turn.send_activity(Activity(type=ActivityTypes.typing))
         except Exception as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 from botbuilder.core import CardFactory
@@ -44,6 +45,8 @@ _KINDS: Mapping[str, ConversationKind] = {
     "channel": "channel",
 }
 _TAGS = re.compile(r"<[^>]+>")
+# Lines that markdown keeps apart on its own: list items and quote lines.
+_OWN_LINE = re.compile(r"^\s*(?:[-*+] |\d+[.)] |>)")
 
 
 def conversation_of(activity: Activity) -> ConversationRef:
@@ -177,7 +180,7 @@ def to_activity(outgoing: Outgoing) -> Activity:
     if outgoing.card is None:
         return Activity(
             type=ActivityTypes.message,
-            text=well_formed(render_markdown(outgoing.text)),
+            text=well_formed(with_line_breaks(render_markdown(outgoing.text))),
             text_format=TextFormatTypes.markdown,
         )
     card = well_formed_json(render_adaptive_card(outgoing.card, version=TEAMS_CARD_VERSION))
@@ -186,6 +189,21 @@ def to_activity(outgoing: Outgoing) -> Activity:
         attachments=[adaptive_card_attachment(card)],
         summary=well_formed(without_marks(outgoing.card.title)),
     )
+
+
+def with_line_breaks(markdown: str) -> str:
+    """The bot's markdown with each line on a line of its own in Teams.
+
+    Teams reads a single newline as a space (markdown's soft break), which runs the lines of
+    `why` or a heading and its text together; an empty line between them is a line break there.
+    List items and quote lines keep their single newline: markdown starts each on its own line.
+    """
+    lines = markdown.split("\n")
+    out = [lines[0]]
+    for previous, line in pairwise(lines):
+        joined = not previous.strip() or not line.strip() or _OWN_LINE.match(line)
+        out.append(("\n" if joined else "\n\n") + line)
+    return "".join(out)
 
 
 def adaptive_card_attachment(card: dict[str, Any]) -> Attachment:
