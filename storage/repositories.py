@@ -31,6 +31,7 @@ from storage.models import (
     InboundEventRow,
     InboundStatus,
     PreferenceRow,
+    TicketRow,
 )
 from storage.outbox import IncidentThreads, Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
@@ -122,11 +123,20 @@ class Contacts:
         return upsert
 
     async def set_language(self, *, channel: str, user_id: str, language: str) -> None:
-        """Remember the language this person chose."""
+        """Remember the language this person chose; the tickets they reported speak it too, so
+        what engineers later tell them (working on it, the resolution, Reopen) is in it."""
         async with self._db.session() as session:
             await session.execute(
                 update(ContactRow)
                 .where(col(ContactRow.channel) == channel, col(ContactRow.user_id) == user_id)
+                .values(language=language)
+            )
+            await session.execute(
+                update(TicketRow)
+                .where(
+                    col(TicketRow.reporter_channel) == channel,
+                    col(TicketRow.reporter_user_id) == user_id,
+                )
                 .values(language=language)
             )
 

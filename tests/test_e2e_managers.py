@@ -1,9 +1,13 @@
 """Customers' and managers' commands end to end: in the Microsoft 365 Agents Playground (the
-customer in the personal chat, the manager in the team channel) and through the fake Webex API."""
+customer in the personal chat, in English and then in German; the manager in the team channel)
+and through the fake Webex API. The contact's status tells times ("reaction due by …",
+"answered at … by …"), the resolution message carries the summary and a Reopen button that
+reopens; the manager's status lists tickets, the report and billing answer."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -16,9 +20,11 @@ from bot.settings import EXAMPLE_DIRECTORY, Settings
 from storage.directory import Directory
 from tests.fake_webex import FakeWebex, Json, bot_settings, running_fake_webex
 from tests.playground import DEFAULT_BINARY, BotEvent, Playground
+from tests.test_e2e_engineers import _is_alert_of
 from tests.test_e2e_playground import card_title, report_by_card
 from tests.transcript import GOOD_FORM
 
+ENGINEER = "user-id-1"  # Megan Bowen in the example directory
 MANAGER = "user-id-2"  # Adele Vance in the example directory
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -53,17 +59,58 @@ async def test_customer_and_manager_commands_in_the_playground(playground: Playg
     await pg.send(personal, "my tickets")
     assert number in everything(await pg.next_bot_activity(personal))
 
+    # In German: the status tells when the reaction is due, then who answered when.
+    await pg.send(personal, "language de")
+    assert "Deutsch" in everything(await pg.next_bot_activity(personal))
+    await pg.send(personal, f"status {number}")
+    assert re.search(
+        r"Reaktion fällig bis [^\"]*\d\d:\d\d", everything(await pg.next_bot_activity(personal))
+    )
+    alert = await pg.wait_for(lambda e: _is_alert_of(e, number), timeout=15)
+    assert alert.message_id is not None and alert.post_conversation_id is not None
+    engineers = alert.post_conversation_id
+    await pg.submit(engineers, alert.message_id, {"command": f"ack {number}"}, user_id=ENGINEER)
+    assert "Megan Bowen" in everything(await pg.next_bot_activity(personal))
+    await pg.send(personal, f"status {number}")
+    assert re.search(
+        r"beantwortet \d\d:\d\d von Megan Bowen", everything(await pg.next_bot_activity(personal))
+    )
+
+    await pg.send(engineers, f"effort {number} 90 min", user_id=ENGINEER, mention_bot=True)
+    await pg.wait_for(lambda e: f"Logged 1h30 on {number}" in everything(e), timeout=15)
+
+    # Resolved with a summary: the contact reads it and may reopen by the button.
+    resolution = {
+        "command": f"resolve {number}",
+        "resolution": "Der SIP-Trunk wurde neu gestartet.",
+    }
+    await pg.submit(engineers, alert.message_id, resolution, user_id=ENGINEER)
+    resolved = await pg.next_bot_activity(personal)
+    assert "Der SIP-Trunk wurde neu gestartet." in everything(resolved)
+    assert f"wieder öffnen {number}" in everything(resolved)  # the German words, not `reopen`
+    [reopen] = [
+        a["data"] for a in resolved.adaptive_cards()[0]["actions"] if a["title"] == "Wieder öffnen"
+    ]
+    assert resolved.message_id is not None
+    await pg.submit(personal, resolved.message_id, reopen)
+    assert f"Ich habe {number} wieder geöffnet" in everything(await pg.next_bot_activity(personal))
+    await pg.wait_for(
+        lambda e: e.in_conversation(engineers) and f"reopened {number}" in everything(e), timeout=15
+    )
+
     channel = pg.channel_ids[1]  # Announcements: the managers' channel of the example
     thread = await pg.send(channel, "status", mention_bot=True)  # Alex opens a thread …
     await _answer(pg, thread.conversation_id)  # … and sees his own tickets
     answers = {}
-    for command in ("status", f"why {number}", "breaches this month", "report", "digest on"):
+    commands = ("status", f"why {number}", "breaches this month", "report", "billing", "digest on")
+    for command in commands:
         await pg.send(thread.conversation_id, command, user_id=MANAGER, mention_bot=True)
         answers[command] = everything(await _answer(pg, thread.conversation_id))
     assert '"Open"' in answers["status"] and number in answers["status"]  # tickets, then counts
     assert "counted" in answers[f"why {number}"] or "reported" in answers[f"why {number}"]
     assert "No breaches" in answers["breaches this month"]
     assert "SLA report" in answers["report"]
+    assert "Billable effort" in answers["billing"] and "Demo Customer GmbH" in answers["billing"]
     assert "Digest on" in answers["digest on"]
 
 
