@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         default=DEFAULT_LEASE.total_seconds(), ge=3, le=600,
         validation_alias=_env("CHATOPS_LEASE_SECONDS"),
     )  # fmt: skip
+    # The integration API's rate limit per token and replica: requests a second on average,
+    # and how many may come at once (a token bucket).
+    api_rate: float = Field(
+        default=10.0, gt=0, le=10_000, validation_alias=_env("CHATOPS_API_RATE")
+    )
+    api_burst: int = Field(default=20, ge=1, le=10_000, validation_alias=_env("CHATOPS_API_BURST"))
 
     microsoft_app_id: str = Field(default="", validation_alias=_env("MICROSOFT_APP_ID"))
     microsoft_app_password: SecretStr = Field(

@@ -31,6 +31,13 @@ if TYPE_CHECKING:
 MAX_ENTRY = timedelta(hours=24)
 
 
+def too_long(duration: timedelta, as_written: str) -> str | None:
+    """One entry is at most a day (the chat and the integration API share this rule)."""
+    if duration > MAX_ENTRY:
+        return f"{as_written} is more than a day; please log each day on its own."
+    return None
+
+
 def source_key(turn: Turn) -> str:
     """The identity of the incoming message (channel, conversation, message id), short."""
     incoming = turn.incoming
@@ -51,8 +58,8 @@ async def effort(
         duration = parse_duration(words[0])
     except ValueError as exc:
         return [turn.reply(f"{exc}. Write `effort {ticket.number} 45m <what you did>`.")]
-    if duration > MAX_ENTRY:
-        return [turn.reply(f"{words[0]} is more than a day; please log each day on its own.")]
+    if reason := too_long(duration, words[0]):
+        return [turn.reply(reason)]
     minutes = int(duration.total_seconds() // 60)
     entry, new = await store.efforts.log(
         ticket_id=ticket.id,

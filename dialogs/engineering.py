@@ -19,7 +19,7 @@ from dialogs.context import Language, Turn, as_language
 from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
 from dialogs.when import in_words
-from storage.directory import Product, Role
+from storage.directory import Directory, Product, Role, StaffMember
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -49,11 +49,77 @@ def on_ticket(
             ]
         if needs_text and not rest:
             return [turn.reply(f"Please add {needs_text}, e.g. `{needs_text}`.")]
-        if open_only and ticket.status == TicketStatus.RESOLVED:
-            return [turn.reply(f"{ticket.number} is resolved; `reopen {ticket.number}` first.")]
+        if open_only and (reason := reopen_first(ticket)):
+            return [turn.reply(reason)]
         return await handler(turn, context, ticket, rest)
 
     return run
+
+
+# --- the rules: what may be done to a ticket as it stands. Chat commands and the integration
+# API ask the same functions, so a rule lives once. Each returns why not, or None.
+
+Rule = Callable[[TicketRow], str | None]
+
+
+def reopen_first(ticket: TicketRow) -> str | None:
+    """Work on a ticket needs it open."""
+    if ticket.status == TicketStatus.RESOLVED:
+        return f"{ticket.number} is resolved; `reopen {ticket.number}` first."
+    return None
+
+
+def not_waiting_yet(ticket: TicketRow) -> str | None:
+    """Asking for logs pauses the clock once; a second ask has nothing to pause."""
+    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
+        return f"{ticket.number} already waits for the customer."
+    return None
+
+
+def not_resolved_yet(ticket: TicketRow) -> str | None:
+    """A ticket is resolved once (a second resolve would tell the customer again)."""
+    if ticket.status == TicketStatus.RESOLVED:
+        return f"{ticket.number} is already resolved."
+    return None
+
+
+def resolved_now(ticket: TicketRow) -> str | None:
+    """Only a resolved ticket can be reopened."""
+    if ticket.status != TicketStatus.RESOLVED:
+        return f"{ticket.number} is not resolved."
+    return None
+
+
+# Which rules each action obeys (as the chat commands are declared in `dialogs/catalog.py`).
+RULES: dict[str, tuple[Rule, ...]] = {
+    "ack": (reopen_first,),
+    "take": (reopen_first,),
+    "assign": (reopen_first,),
+    "reply": (reopen_first,),
+    "ask-logs": (reopen_first, not_waiting_yet),
+    "vendor": (reopen_first,),
+    "note": (),
+    "resolve": (not_resolved_yet,),
+    "reopen": (resolved_now,),
+    "effort": (),
+}
+
+
+def refusal(action: str, ticket: TicketRow) -> str | None:
+    """Why `action` may not be done to `ticket` now (None: it may)."""
+    for rule in RULES[action]:
+        if (reason := rule(ticket)) is not None:
+            return reason
+    return None
+
+
+def engineer_named(directory: Directory, wanted: str) -> StaffMember | None:
+    """The staff member a name or e-mail (`@` allowed) names, if any."""
+    wanted = wanted.strip().lower().lstrip("@")
+    return next(
+        (s for s in directory.staff if wanted and (wanted in s.name.lower() or wanted == s.email)),
+        None,
+    )
 
 
 async def _first_response(
@@ -128,15 +194,7 @@ async def assign(
     turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
 ) -> list[Outgoing]:
     """Give the ticket to another engineer (by name or e-mail)."""
-    wanted = rest.strip().lower().lstrip("@")
-    person = next(
-        (
-            s
-            for s in context.directory.staff
-            if wanted and (wanted in s.name.lower() or wanted == s.email)
-        ),
-        None,
-    )
+    person = engineer_named(context.directory, rest)
     if person is None:
         return [turn.reply(f"I know no engineer called {rest!r}.")]
     assert ticket.id is not None
@@ -174,8 +232,8 @@ async def ask_logs(
     """Ask the customer for logfiles: the ticket waits for them and the SLA clock pauses."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        return [turn.reply(f"{ticket.number} already waits for the customer.")]
+    if reason := not_waiting_yet(ticket):
+        return [turn.reply(reason)]
     await services.store.tickets.append(
         ticket.id,
         kind=SlaEventKind.PAUSED,
@@ -247,8 +305,8 @@ async def resolve(
     """Resolve the ticket and tell the customer."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    if ticket.status == TicketStatus.RESOLVED:
-        return [turn.reply(f"{ticket.number} is already resolved.")]
+    if reason := not_resolved_yet(ticket):
+        return [turn.reply(reason)]
     summary = summary or "resolved"
     await services.store.tickets.append(
         ticket.id,
@@ -273,8 +331,8 @@ async def reopen(
 ) -> list[Outgoing]:
     """Reopen a resolved ticket: a new reaction cycle starts."""
     services = context.services
-    if ticket.status != TicketStatus.RESOLVED:
-        return [turn.reply(f"{ticket.number} is not resolved.")]
+    if reason := resolved_now(ticket):
+        return [turn.reply(reason)]
     text = (
         f"Ihr Ticket {ticket.number} wurde wieder geöffnet."
         if _lang(ticket) == "de"

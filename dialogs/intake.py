@@ -357,31 +357,8 @@ class IntakeDialog:
 
     def _parse(self, turn: Turn, context: CommandContext, name: str, raw: str) -> tuple[str, str]:
         """(normalised value, "") or ("", the reason it does not fit)."""
-        lang = turn.actor.language
-        match name:
-            case "product":
-                product = parse_product(raw) or _product_in_words(raw)
-                return (
-                    (product.value, "")
-                    if product
-                    else ("", t("bad_product", lang, count=len(PRODUCTS)))
-                )
-            case "priority":
-                priority = parse_priority(raw) or priority_hint(fold(raw))
-                return (priority.value, "") if priority else ("", t("bad_priority", lang))
-            case "description":
-                if len(raw) < MIN_DESCRIPTION:
-                    return "", t("bad_description", lang, minimum=MIN_DESCRIPTION)
-                return raw[:4000], ""
-            case "since":
-                return _since(raw, turn.now, _zone(turn, context), lang)
-            case "phone":
-                digits = sum(ch.isdigit() for ch in raw)
-                ok = bool(_PHONE.match(raw)) and 6 <= digits <= 15
-                return (raw, "") if ok else ("", t("bad_phone", lang))
-            case _:
-                limit = 1000 if name == "affected" else 2000  # the ticket's column sizes
-                return (raw[:limit], "") if len(raw) >= 2 else ("", t("bad_required", lang))
+        zone = _zone(turn, context)
+        return parse_field(name, raw, now=turn.now, zone=zone, language=turn.actor.language)
 
     # ----------------------------------------------------------------- rendering
 
@@ -579,6 +556,38 @@ _PRODUCT_WORDS: tuple[tuple[tuple[str, ...], Product], ...] = (
     ),
     (("other", "anderes", "sonstiges", "unklar", "weiß nicht", "not sure"), Product.OTHER),
 )
+
+
+def parse_field(
+    name: str, raw: str, *, now: datetime, zone: ZoneInfo, language: Language
+) -> tuple[str, str]:
+    """A report's field as the intake takes it (chat form, text answers and the integration
+    API alike): (normalised value, "") or ("", the reason it does not fit)."""
+    lang = language
+    match name:
+        case "product":
+            product = parse_product(raw) or _product_in_words(raw)
+            return (
+                (product.value, "")
+                if product
+                else ("", t("bad_product", lang, count=len(PRODUCTS)))
+            )
+        case "priority":
+            priority = parse_priority(raw) or priority_hint(fold(raw))
+            return (priority.value, "") if priority else ("", t("bad_priority", lang))
+        case "description":
+            if len(raw) < MIN_DESCRIPTION:
+                return "", t("bad_description", lang, minimum=MIN_DESCRIPTION)
+            return raw[:4000], ""
+        case "since":
+            return _since(raw, now, zone, lang)
+        case "phone":
+            digits = sum(ch.isdigit() for ch in raw)
+            ok = bool(_PHONE.match(raw)) and 6 <= digits <= 15
+            return (raw, "") if ok else ("", t("bad_phone", lang))
+        case _:
+            limit = 1000 if name == "affected" else 2000  # the ticket's column sizes
+            return (raw[:limit], "") if len(raw) >= 2 else ("", t("bad_required", lang))
 
 
 def _product_in_words(text: str) -> Product | None:

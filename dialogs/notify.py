@@ -49,6 +49,8 @@ class Notifier:
     async def to_customer(self, ticket: TicketRow, text: str, *, event: str) -> None:
         """A message into the chat where the customer reported the ticket."""
         channel = Channel(ticket.reporter_channel)
+        if channel is Channel.API:
+            return  # opened by another system for nobody in chat: that system tells them
         answer = _message(channel, ticket.conversation_id, text)
         await self._enqueue(
             f"{event}:customer",

@@ -26,11 +26,11 @@ from dialogs.when import in_words
 from storage.directory import Product
 from storage.models import TicketEventRow, TicketRow, TicketStatus
 from storage.sla import SlaEventKind, SlaState, sla_state
-from storage.tickets import sla_events
+from storage.tickets import SLA_NOTICE, sla_events
 
 log = logging.getLogger(__name__)
 
-NOTICE = "sla_notice"
+NOTICE = SLA_NOTICE
 CUSTOMER_REMINDED = "customer_reminded"
 VENDOR_CHASED = "vendor_chased"
 VENDOR_CASE = "vendor_case"
@@ -217,7 +217,7 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
     """The ticket's card in the engineers' channel, with its current state and buttons."""
     ticket = view_.ticket
     due = _reaction_text(view_, now)
-    facts = (
+    facts: tuple[Fact, ...] = (
         Fact("Customer", customer_name),
         Fact("Product", PRODUCT_NAMES[Product(ticket.product)]["en"]),
         Fact("Priority", ticket.priority),
@@ -229,6 +229,8 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
         ),
         Fact("Affected", customer_text(ticket.affected)),
     )
+    if ticket.external_ref:  # the provider's PSA number, set by its integration
+        facts += (Fact("External ref", customer_text(ticket.external_ref)),)
     number = ticket.number
     actions = (
         ()

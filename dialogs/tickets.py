@@ -28,11 +28,14 @@ async def open_ticket(
     *,
     kind: str,
     source_key: str,
+    created_by: str | None = None,
 ) -> tuple[TicketRow, list[Outgoing]]:
     """Create the ticket; the answers are its number and deadline, then the logfile coaching.
 
     Idempotent by `source_key` (the draft): a second confirm, or a retry after a failure half
     way, finds the ticket and completes what is missing instead of opening another one.
+    `created_by` names who opened it in the event log when that is not the reporter (an
+    integration reporting for a contact).
     """
     services, actor = context.services, turn.actor
     customer = actor.customer
@@ -60,6 +63,7 @@ async def open_ticket(
             conversation_id=turn.incoming.conversation.conversation_id,
             details={key: value for key, value in details.items() if value},
             source_key=source_key,
+            created_by=created_by,
         ),
         prefix=services.tunables.ticket_prefix,
         year=now.astimezone(terms.calendar.zone).year,

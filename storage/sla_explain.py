@@ -53,9 +53,10 @@ class Explanation:
 
     def render(self) -> str:
         """The explanation as plain text, one line per stretch, times in local time."""
-        return "\n".join(self._render(line) for line in self.lines)
+        return "\n".join(self.render_line(line) for line in self.lines)
 
-    def _render(self, line: Line) -> str:
+    def render_line(self, line: Line) -> str:
+        """One line of the explanation as text, times in local time."""
         start = _when(line.start, self.zone)
         span = f"{start} – {_when(line.end, self.zone)}" if line.end is not None else start
         if line.kind is LineKind.COUNTED:
