@@ -44,7 +44,10 @@ class _Request(BaseModel):
 
 
 class _Query(BaseModel):
-    """Query parameters: text converted to the declared types (unknown names are ignored)."""
+    """Query parameters: text converted to the declared types; an unknown name is refused (a
+    misspelt filter would otherwise list everything)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class _Answer(BaseModel):
