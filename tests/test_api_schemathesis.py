@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -108,7 +109,7 @@ def _run(served: Served, mode: GenerationMode) -> None:
         suppress_health_check=list(HealthCheck),
     )
     @given(case=schema.as_strategy(generation_mode=mode))
-    def check(case: Case) -> None:
+    def check(case: Case[Any]) -> None:
         response = case.call(base_url=served.base_url, headers=headers)
         assert response.status_code < 500, (case.method, case.path, response.text[:500])
         case.validate_response(
