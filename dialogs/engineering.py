@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from adapters.model import Card, Fact, Outgoing, customer_text
+from adapters.model import Card, Channel, Fact, Outgoing, customer_text
 from dialogs.access import ticket_for
 from dialogs.coaching import PRODUCT_NAMES, coaching
 from dialogs.context import Language, Turn, as_language
@@ -69,6 +69,17 @@ def reopen_first(ticket: TicketRow) -> str | None:
     return None
 
 
+def customer_in_chat(ticket: TicketRow) -> str | None:
+    """Messages to the customer need a chat: a ticket another system opened for nobody in chat
+    is answered there."""
+    if ticket.reporter_channel == Channel.API.value:
+        return (
+            f"{ticket.number} came from another system and its reporter has no chat with the "
+            "bot: answer them there."
+        )
+    return None
+
+
 def not_waiting_yet(ticket: TicketRow) -> str | None:
     """Asking for logs pauses the clock once; a second ask has nothing to pause."""
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
@@ -95,8 +106,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "ack": (reopen_first,),
     "take": (reopen_first,),
     "assign": (reopen_first,),
-    "reply": (reopen_first,),
-    "ask-logs": (reopen_first, not_waiting_yet),
+    "reply": (reopen_first, customer_in_chat),
+    "ask-logs": (reopen_first, not_waiting_yet, customer_in_chat),
     "vendor": (reopen_first,),
     "note": (),
     "resolve": (not_resolved_yet,),
@@ -213,6 +224,8 @@ async def reply(
     turn: Turn, context: CommandContext, ticket: TicketRow, text: str
 ) -> list[Outgoing]:
     """Send the customer a message (their chat); the first one is the first response."""
+    if reason := customer_in_chat(ticket):
+        return [turn.reply(reason)]
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
     first, _cycle = await _first_response(turn, context, ticket)
@@ -232,7 +245,7 @@ async def ask_logs(
     """Ask the customer for logfiles: the ticket waits for them and the SLA clock pauses."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    if reason := not_waiting_yet(ticket):
+    if reason := not_waiting_yet(ticket) or customer_in_chat(ticket):
         return [turn.reply(reason)]
     await services.store.tickets.append(
         ticket.id,

@@ -426,8 +426,53 @@ async def test_events_follow_the_chat_rules_and_name_the_token(bot: Bot, psa: Ap
     await bot.app[TASKS].idle()
 
 
-async def test_ask_logs_pauses_the_clock_once(psa: Api) -> None:
-    number = (await psa.open())["number"]
+async def chat_contact(bot: Bot) -> str:
+    """A contact of the demo customer who has written to the bot (Webex, 1:1); their e-mail."""
+    store, now = bot.app[STORE], datetime.now(UTC)
+    await store.contacts.touch(
+        channel="webex", user_id="clara-id", role="contact", customer_key="demo",
+        name="Clara Contact", email="clara@demo-customer.example", aad_object_id=None, now=now,
+    )  # fmt: skip
+    await store.conversations.save(
+        channel="webex", conversation_id="clara-direct", kind="personal", user_id="clara-id",
+        reference={"roomId": "clara-direct"}, now=now,
+    )  # fmt: skip
+    return "clara@demo-customer.example"
+
+
+async def test_a_contact_named_by_email_owns_the_ticket_in_chat(bot: Bot, psa: Api) -> None:
+    email = await chat_contact(bot)
+
+    created = await psa.ok("POST", "/tickets", REPORT | {"contact_email": email.upper()})
+    ticket = created["ticket"]
+    status, _done = await psa.event(ticket["number"], type="reply", text="Please restart it")
+
+    assert ticket["customer_chat"] is True
+    assert ticket["reporter"] == {"id": "clara-id", "name": "Clara Contact"}
+    assert ticket["events"][0]["actor"] == "api:psa"
+    assert status == 200
+    to_clara = [
+        row for row in await outbox(bot) if row.target.get("conversation_id") == "clara-direct"
+    ]
+    texts = [row.payload["answers"][0]["text"] for row in to_clara]
+    assert any(ticket["number"] in text for text in texts)  # the confirmation
+    assert f"**psa** on {ticket['number']}: Please restart it" in texts
+
+
+async def test_nobody_in_chat_gets_no_reply_and_the_integration_is_told(bot: Bot, psa: Api) -> None:
+    created = await psa.ok("POST", "/tickets", REPORT | {"contact_email": "x@nowhere.example"})
+    number = created["ticket"]["number"]
+
+    status, refused = await psa.event(number, type="reply", text="Please restart it")
+
+    assert created["ticket"]["customer_chat"] is False
+    assert "has a chat with the bot: replies cannot reach" in created["notes"][0]
+    assert status == 409 and "answer them there" in refused["detail"]
+    assert [row for row in await outbox(bot) if row.kind == "conversation"] == []
+
+
+async def test_ask_logs_pauses_the_clock_once(bot: Bot, psa: Api) -> None:
+    number = (await psa.open(contact_email=await chat_contact(bot)))["number"]
 
     status, done = await psa.event(number, type="ask_logs", what="the Webex App logs")
 
