@@ -36,6 +36,7 @@ from storage.models import (
 from storage.outbox import IncidentThreads, Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
 from storage.types import UTCDateTime
+from storage.webhooks import WebhookSubscriptions
 
 
 class Customers:
@@ -599,7 +600,9 @@ class Store:
         self.conversations = ConversationReferences(database)
         self.inbox = Inbox(database, self.lease)
         self.dialog_states = DialogStates(database)
-        self.tickets = Tickets(database)
+        # Ticket events and effort entries queue webhook deliveries in their own transaction.
+        self.webhooks = WebhookSubscriptions(database)
+        self.tickets = Tickets(database, self.webhooks)
         self.logfiles = Logfiles(database)
         self.outbox = Outbox(database, self.lease)
         self.threads = TicketThreads(database)
@@ -607,7 +610,7 @@ class Store:
         self.preferences = Preferences(database)
         self.duties = Duties(database)
         self.windows = MaintenanceWindows(database)
-        self.efforts = Efforts(database)
+        self.efforts = Efforts(database, self.webhooks)
         self.downloads = Downloads(database)
         self.api_tokens = ApiTokens(database)
         self.idempotency = IdempotencyKeys(database)

@@ -74,6 +74,13 @@ async def test_the_document_describes_every_route_and_is_openapi_3_1(bot: Bot) -
         if method != "head"
     }
     assert {entry for entry in served if entry[0] != "HEAD"} == documented
+    # The outbound events are documented beside it, every reference resolving.
+    assert "ticket.created" in document["webhooks"]
+    refs = [
+        operation["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for operation in document["webhooks"].values()
+    ]
+    assert all(ref.rpartition("/")[2] in document["components"]["schemas"] for ref in refs)
     # Generated from the models the handlers validate with.
     assert document["components"]["schemas"]["NewTicket"]["required"] == [
         name for name, field in wire.NewTicket.model_fields.items() if field.is_required()

@@ -56,9 +56,26 @@ class Spec:
         return sorted(found)
 
 
-def document(specs: Sequence[Spec], *, title: str, version: str, base: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `specs`, served under `base` (e.g. `/api/v1`)."""
+def document(
+    specs: Sequence[Spec],
+    *,
+    title: str,
+    version: str,
+    base: str,
+    webhooks: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `specs`, served under `base` (e.g. `/api/v1`), with the
+    outbound events as its `webhooks` section (the section and its component schemas)."""
     refs, schemas = _schemas(specs)
+    events, event_schemas = webhooks or ({}, {})
+    clashes = {
+        name
+        for name in event_schemas
+        if schemas.get(name, event_schemas[name]) != event_schemas[name]
+    }
+    if clashes:
+        raise ValueError(f"webhook schemas clash with the API's: {sorted(clashes)}")
+    schemas = {**schemas, **event_schemas}
     paths: dict[str, dict[str, Any]] = {}
     for spec in specs:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, refs)
@@ -74,6 +91,7 @@ def document(specs: Sequence[Spec], *, title: str, version: str, base: str) -> d
         },
         "servers": [{"url": base}],
         "paths": paths,
+        **({"webhooks": events} if events else {}),
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -96,6 +96,7 @@ class ApiService:
         limiter: RateLimiter,
         max_body_bytes: int,
         port: IntegrationPort | None = None,
+        webhooks: tuple[dict[str, Any], dict[str, Any]] | None = None,
     ) -> None:
         self._bound = port
         self._limiter = limiter
@@ -106,6 +107,7 @@ class ApiService:
             title="SLA Desk integration API",
             version=VERSION,
             base=BASE,
+            webhooks=webhooks,
         )
 
     def bind(self, port: IntegrationPort) -> None:
