@@ -342,6 +342,9 @@ async def test_a_ticket_shows_its_sla_files_and_timeline(bot: Bot, psa: Api) -> 
     download = await bot.get(file["download_url"], headers=auth(psa.token))
     assert download.status == 200
     assert await download.read() == content
+    assert download.content_type == "text/plain"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in download.headers["Content-Disposition"]
     assert (await bot.get(file["download_url"])).status == 401
     assert (await psa.call("GET", f"/tickets/{number}/files/{'0' * 64}"))[0] == 404
 

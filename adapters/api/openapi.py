@@ -196,7 +196,7 @@ def _responses(spec: Spec, refs: Refs) -> dict[str, Any]:
     if spec.answer is None:
         found[str(spec.status)] = {
             "description": HTTPStatus(spec.status).phrase,
-            "content": {"application/octet-stream": {}},
+            "content": {"*/*": {}},  # a file, with the type it was delivered with
         }
     else:
         found[str(spec.status)] = {

@@ -9,6 +9,7 @@ import binascii
 import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 BASE = "/api/v1"
 VERSION = "1.0.0"
 IDEMPOTENCY_KEY = "Idempotency-Key"
+_MEDIA_TYPE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
+)
+_BYTES = "application/octet-stream"
 _KEY_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F))
 
 
@@ -346,9 +351,15 @@ async def _explain(port: IntegrationPort, call: Call) -> Answer:
 async def _file(port: IntegrationPort, call: Call) -> Answer:
     found = await port.ticket_file(call.who, call.number, call.request.match_info["sha256"])
     disposition = "attachment; filename*=UTF-8''" + _quote(found.name)
+    # The type came with the upload: only a plain `type/subtype` is passed on, never sniffed.
+    content_type = found.content_type if _MEDIA_TYPE.match(found.content_type) else _BYTES
     response = web.FileResponse(
         found.path,
-        headers={"Content-Type": found.content_type, "Content-Disposition": disposition},
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+        },
     )
     return Answer(response=response)
 
