@@ -28,7 +28,7 @@ from dialogs.ticket_state import NOTICE, TicketView, after_change, view_of
 from dialogs.tickets import open_ticket
 from storage.directory import Customer, Priority, Product, Role, parse_duration
 from storage.efforts import billable, per_customer
-from storage.models import TicketEventRow, TicketRow
+from storage.models import LogfileRow, TicketEventRow, TicketRow
 from storage.reports import month_period, period_report, render_text
 from storage.sla import ClockState
 from storage.sla_explain import explain
@@ -515,11 +515,18 @@ class Integration:
                     uploaded_by=row.uploaded_by,
                     uploaded_at=row.created_at,
                     download_url=f"{BASE}/tickets/{fresh.number}/files/{row.sha256}",
+                    signed_url=self._signed(row),
                 )
                 for row in files
             ],
             events=[_event(row) for row in events],
         )
+
+    def _signed(self, row: LogfileRow) -> str | None:
+        links = self._services.links
+        if links is None or row.id is None:
+            return None
+        return links.logfile_link(logfile_id=row.id, ticket_id=row.ticket_id, now=self._now())
 
     def _summary(self, current: TicketView) -> wire.TicketSummary:
         ticket = current.ticket

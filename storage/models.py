@@ -221,6 +221,8 @@ class LogfileRow(SQLModel, table=True):
     uploaded_by: str = Field(default="", max_length=255)
     channel: str = Field(max_length=16)
     created_at: datetime = _utc(nullable=False)
+    # The name as it was sent (`name` is its safe form); empty for files stored before.
+    original_name: str = Field(default="", max_length=255)
 
 
 class OutboxStatus(StrEnum):
@@ -456,6 +458,8 @@ class DownloadJobRow(SQLModel, table=True):
     claimed_until: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc(nullable=False)
     finished_at: datetime | None = _utc(nullable=True)
+    # The name as it was sent (`name` is its safe form).
+    original_name: str = Field(default="", max_length=255)
 
 
 class ApiTokenRow(SQLModel, table=True):

@@ -169,6 +169,10 @@ class TicketFile(_Answer):
     uploaded_by: str
     uploaded_at: datetime
     download_url: str = Field(description="needs the same bearer token (`tickets:read`)")
+    signed_url: str | None = Field(
+        description="a link that works without the token for 7 days (as engineers get in "
+        "chat), to hand to someone; null where the bot signs no links"
+    )
 
 
 class TicketEvent(_Answer):
@@ -309,7 +313,12 @@ class Resolve(_Request):
     """Resolve the ticket; the customer is told."""
 
     type: Literal["resolve"]
-    summary: str = Field(default="", max_length=2000)
+    summary: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=r"\S",
+        description="what was done (told the customer)",
+    )
 
 
 class Reopen(_Request):
