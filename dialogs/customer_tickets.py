@@ -12,7 +12,7 @@ from dialogs import engineering
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.context import Turn
 from dialogs.engineering import event_key, relay_to_ticket, reopen_ticket
-from dialogs.texts import t
+from dialogs.i18n import gettext_for
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -24,10 +24,24 @@ async def message_command(turn: Turn, context: CommandContext, args: str) -> lis
     """`message <ticket> <text>`: the contact's words added to that ticket (the button behind
     "add this to CCS-…" sends it)."""
     ticket, text = await ticket_for(turn, context, args)
+    _ = gettext_for(turn.actor.language)
     if ticket is None or not text:
-        return [turn.reply(t("which_ticket_unknown", turn.actor.language))]
+        return [
+            turn.reply(
+                _(
+                    "Which ticket? Write its number, e.g. `status CCS-2026-000012`, or "
+                    "`my tickets` for the list."
+                )
+            )
+        ]
     if ticket.status == TicketStatus.RESOLVED:
-        return [turn.reply(t("ticket_resolved_reopen", turn.actor.language, number=ticket.number))]
+        return [
+            turn.reply(
+                _("{number} is resolved. If the fault is back, write `reopen {number}`.").format(
+                    number=ticket.number
+                )
+            )
+        ]
     return await relay_to_ticket(turn, context, ticket, text)
 
 
@@ -41,12 +55,34 @@ async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list
         candidates = await recently_resolved(turn, context)
         ticket = candidates[0] if candidates else None
     lang = turn.actor.language
+    _ = gettext_for(lang)
     if ticket is None:
-        return [turn.reply(t("reopen_nothing", lang))]
+        return [
+            turn.reply(
+                _(
+                    "I found no ticket of yours resolved in the last days. Shall we "
+                    "report a new fault? Type **report a fault**."
+                )
+            )
+        ]
     if ticket.status != TicketStatus.RESOLVED:
-        return [turn.reply(t("reopen_still_open", lang, number=ticket.number))]
+        return [
+            turn.reply(
+                _(
+                    "{number} is still open; the engineers are on it. Anything you write "
+                    "about it reaches them."
+                ).format(number=ticket.number)
+            )
+        ]
     if not await _reopenable(context, [ticket]):
-        return [turn.reply(t("reopen_too_late", lang, number=ticket.number))]
+        return [
+            turn.reply(
+                _(
+                    "{number} was resolved too long ago to reopen it. Please report a new "
+                    "fault (**report a fault**); mention {number} in it."
+                ).format(number=ticket.number)
+            )
+        ]
     return await _reopen(turn, context, ticket)
 
 
@@ -84,4 +120,12 @@ async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> lis
     lang = turn.actor.language
     data = {"by": turn.actor.name, "text": turn.incoming.text[:2000]}
     when = await reopen_ticket(turn, context, ticket, event=event, language=lang, data=data)
-    return [turn.reply(t("reopened_by_contact", lang, number=ticket.number, deadline=when))]
+    _ = gettext_for(lang)
+    return [
+        turn.reply(
+            _(
+                "I reopened {number} and told the engineers. The new reaction "
+                "deadline is {deadline}."
+            ).format(number=ticket.number, deadline=when)
+        )
+    ]

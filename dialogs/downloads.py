@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from adapters.model import Channel, ConversationRef, Outgoing, customer_text
 from dialogs.context import Language, as_language
+from dialogs.i18n import gettext_for
 from dialogs.logfiles import ReceivedFile, Uploader, attach, human_size, refusal_sentence
 from dialogs.services import Services
-from dialogs.texts import t
 from storage.errors import FileRejected
 from storage.models import DownloadJobRow, DownloadStatus, TicketRow
 
@@ -53,16 +53,22 @@ async def received_for_draft(services: Services, draft_key: str) -> list[Receive
 async def _stored(services: Services, job: DownloadJobRow, ticket: TicketRow | None) -> str:
     received = _received(job)
     if ticket is None:  # the report is still being written: attached when it is sent
-        return t("logs_kept", _language(job), name=job.name, size=human_size(received.size))
+        _ = gettext_for(_language(job))
+        kept = _("Received **{name}** ({size}); it will be attached to your ticket.")
+        return kept.format(name=job.name, size=human_size(received.size))
     sentences = await attach(services, ticket, [received], _uploader(job))
     return "\n".join(sentences)
 
 
 def _not_taken(services: Services, job: DownloadJobRow) -> str:
     lang = _language(job)
+    _ = gettext_for(lang)
     if job.status == DownloadStatus.TIMED_OUT:
         limit = _duration_words(services.tunables.download_timeout, lang)
-        return t("logs_timed_out", lang, name=job.name, limit=limit)
+        return _(
+            "The upload of **{name}** took too long (more than {limit}), so I "
+            "stopped it. Please send it again."
+        ).format(name=job.name, limit=limit)
     refused = FileRejected(job.reason or "download_failed")
     return refusal_sentence(refused, job.name, lang, services.blobs.max_bytes)
 
@@ -113,6 +119,7 @@ def _language(job: DownloadJobRow) -> Language:
 def _duration_words(duration: timedelta, lang: Language) -> str:
     """`90 seconds`, `2 minutes` (German: `90 Sekunden`, `2 Minuten`)."""
     seconds = round(duration.total_seconds())
+    _ = gettext_for(lang)
     if seconds < 120:
-        return t("duration_seconds", lang, count=seconds)
-    return t("duration_minutes", lang, count=round(seconds / 60))
+        return _("{count} seconds").format(count=seconds)
+    return _("{count} minutes").format(count=round(seconds / 60))

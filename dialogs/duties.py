@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import (
@@ -45,6 +45,7 @@ from adapters.model import (
 )
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.status import card_text
 from dialogs.understanding import Reading
@@ -77,52 +78,19 @@ SKIP_WORDS = frozenset({"skip", "later", "überspringen", "später"})
 ASKED = "asked:"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-_QUESTIONS: dict[str, dict[Language, str]] = {
-    "technical-contact": {
-        "en": "Who is your technically qualified contact for us (name, e-mail, phone)?",
-        "de": "Wer ist Ihre technisch qualifizierte Ansprechperson für uns (Name, E-Mail, "
-        "Telefon)?",
-    },
-    "service-contracts": {
-        "en": "Which service contracts cover your hardware (manufacturer, contract number, "
-        "what it covers, until when)?",
-        "de": "Welche Serviceverträge bestehen für Ihre Hardware (Hersteller, Vertragsnummer, "
-        "Umfang, Laufzeit)?",
-    },
-    "licensing": {
-        "en": "Please confirm your licensing: which licences do you hold for the services we "
-        "support (product, quantity, renewal date)?",
-        "de": "Bitte bestätigen Sie Ihre Lizenzierung: welche Lizenzen haben Sie für die "
-        "betreuten Dienste (Produkt, Anzahl, Verlängerungsdatum)?",
-    },
+_QUESTIONS: Final[dict[str, str]] = {
+    "technical-contact": N_(
+        "Who is your technically qualified contact for us (name, e-mail, phone)?"
+    ),
+    "service-contracts": N_(
+        "Which service contracts cover your hardware (manufacturer, contract number, "
+        "what it covers, until when)?"
+    ),
+    "licensing": N_(
+        "Please confirm your licensing: which licences do you hold for the services we "
+        "support (product, quantity, renewal date)?"
+    ),
 }
-_WORDS: dict[str, dict[Language, str]] = {
-    "intro": {
-        "en": "Hello {name}! To complete your onboarding with {provider} I have {count} short "
-        "question(s). Answer here; write **skip** to leave one for later, **cancel** to stop.",
-        "de": "Hallo {name}! Für Ihr Onboarding bei {provider} habe ich {count} kurze Frage(n). "
-        "Antworten Sie einfach hier; **später** lässt eine Frage aus, **abbrechen** beendet.",
-    },
-    "thanks_next": {"en": "Thank you, noted.", "de": "Danke, notiert."},
-    "all_done": {
-        "en": "Thank you, that is all for now. Your answers went to our engineers.",
-        "de": "Danke, das war alles. Ihre Antworten sind bei unserem Technik-Team.",
-    },
-    "in_words": {
-        "en": "Please answer in words (or write **skip**).",
-        "de": "Bitte antworten Sie in Worten (oder schreiben Sie **später**).",
-    },
-    "review_result": {
-        "en": "The result of our “{title}” for {customer}:\n\n{summary}",
-        "de": "Das Ergebnis unseres Termins „{title}“ für {customer}:\n\n{summary}",
-    },
-}
-
-
-def _w(key: str, language: Language, **values: object) -> str:
-    return _WORDS[key][language].format(**values)
-
-
 # --- where messages go -----------------------------------------------------------------------
 
 
@@ -317,7 +285,7 @@ async def _customer_items(services: Services, customer_key: str) -> list[DutyRow
 def _question(row: DutyRow, language: Language) -> str:
     item = onboarding_item(row.kind)
     if item is not None and item.key in _QUESTIONS:
-        return _QUESTIONS[item.key][language]
+        return gettext_for(language)(_QUESTIONS[item.key])
     return row.title
 
 
@@ -361,13 +329,12 @@ async def ask_contact(
         )
     except ConcurrencyConflict:
         return Asked(False, f"{address.name} is writing to the bot right now; I will ask later.")
-    intro = _w(
-        "intro",
-        language,
-        name=address.name,
-        provider=services.directory.provider.name,
-        count=len(rows),
-    )
+    _ = gettext_for(language)
+    intro = _(
+        "Hello {name}! To complete your onboarding with {provider} I have "
+        "{count} short question(s). Answer here; write **skip** to leave one "
+        "for later, **cancel** to stop."
+    ).format(name=address.name, provider=services.directory.provider.name, count=len(rows))
     await to_contact(
         services,
         address,
@@ -407,8 +374,9 @@ class OnboardingQuestions:
         services, lang = context.services, turn.actor.language
         text = turn.incoming.text.strip()
         current = await services.store.duties.get(int(state["asking"]))
+        _ = gettext_for(lang)
         if not text:
-            return DialogStep([turn.reply(_w("in_words", lang))], state)
+            return DialogStep([turn.reply(_("Please answer in words (or write **skip**)."))], state)
         answers: list[Outgoing] = []
         if text.lower() not in SKIP_WORDS and current is not None:
             assert current.id is not None
@@ -417,7 +385,7 @@ class OnboardingQuestions:
             )
             if done is not None:
                 await self._tell_engineers(turn, services, done)
-            answers.append(turn.reply(_w("thanks_next", lang)))
+            answers.append(turn.reply(_("Thank you, noted.")))
         ids = [int(i) for i in state["ids"]]
         later = ids[ids.index(int(state["asking"])) + 1 :] if int(state["asking"]) in ids else []
         for duty_id in later:
@@ -425,7 +393,10 @@ class OnboardingQuestions:
             if row is not None and row.status == DutyStatus.OPEN:
                 answers.append(turn.reply(_question(row, lang)))
                 return DialogStep(answers, {**state, "asking": duty_id})
-        return DialogStep([turn.reply(_w("all_done", lang))], None)
+        return DialogStep(
+            [turn.reply(_("Thank you, that is all for now. Your answers went to our engineers."))],
+            None,
+        )
 
     @staticmethod
     async def _tell_engineers(turn: Turn, services: Services, row: DutyRow) -> None:
@@ -573,8 +544,10 @@ async def _send_review(turn: Turn, services: Services, customer: Customer, row: 
             "No contact of the customer has a chat with the bot yet: please send them the result."
         )
     language = as_language(address.language) or as_language(customer.language) or "en"
-    text = _w("review_result", language, title=row.title, customer=customer.name,
-              summary=row.result)  # fmt: skip
+    _ = gettext_for(language)
+    text = _("The result of our “{title}” for {customer}:\n\n{summary}").format(
+        title=row.title, customer=customer.name, summary=row.result
+    )
     await to_contact(services, address, text, event=f"duty:result:{duty_label(row)}")
     return f"The result was sent to {address.name}."
 

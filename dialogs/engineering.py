@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from adapters.model import Card, Fact, Outgoing, customer_text
 from dialogs.access import ticket_for
-from dialogs.coaching import PRODUCT_NAMES, coaching
+from dialogs.coaching import coaching, product_name
 from dialogs.context import Language, Turn, as_language
 from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
@@ -352,7 +352,7 @@ def _line(current: TicketView, now: datetime) -> Fact:
         due = ("BREACHED " if reaction.breached else "due ") + in_words(
             reaction.deadline, now=now, zone=zone, language="en"
         )
-    product = PRODUCT_NAMES[Product(ticket.product)]["en"]
+    product = product_name(Product(ticket.product), "en")
     return Fact(ticket.number, f"{ticket.priority} {product} · {ticket.customer_key} · {due}")
 
 

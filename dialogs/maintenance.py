@@ -27,7 +27,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import (
@@ -40,11 +40,12 @@ from adapters.model import (
     TextInput,
     customer_text,
 )
+from dialogs import formats
 from dialogs.access import TICKET_NUMBER
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
-from dialogs.texts import t
 from dialogs.understanding import Reading
 from dialogs.understanding.normalize import fold
 from dialogs.understanding.when import moment_in
@@ -60,16 +61,18 @@ if TYPE_CHECKING:
 
 DIALOG = "maintenance_answer"
 CONFIRM_ACTION, MOVE_ACTION = "maintenance_confirm", "maintenance_move"
-CONTACT_COMMAND = "windows"
+CONTACT_COMMAND = N_("windows")
 WINDOW_ID = re.compile(r"^W(\d+)$", re.IGNORECASE)
 WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?$")
 CONFIRM_WORDS = frozenset({"confirm", "ok", "yes", "bestätigen", "bestaetigen", "ja"})
 MOVE_WORDS = frozenset({"move", "verschieben"})
 OVERVIEW_WORDS = frozenset({CONTACT_COMMAND, "wartungsfenster", "maintenance windows"})
 SUGGESTION_STEP = timedelta(minutes=15)
-_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+_STATUS: Final = {
+    WindowStatus.PROPOSED: N_("proposed"),
+    WindowStatus.CONFIRMED: N_("confirmed"),
+    WindowStatus.CANCELLED: N_("cancelled"),
+    WindowStatus.DONE: N_("done"),
 }
 
 
@@ -122,15 +125,18 @@ def _round_up(instant: datetime) -> datetime:
 
 
 def span(start: datetime, end: datetime, calendar: BusinessCalendar, language: Language) -> str:
-    """`Tue 03.03.2026 09:00–11:00` in the service time's zone."""
+    """`Tue 03.03.2026 09:00–11:00` (`Di. 03.03.2026 09:00–11:00`) in the service time's
+    zone."""
     first, last = start.astimezone(calendar.zone), end.astimezone(calendar.zone)
-    day = _WEEKDAYS[language][first.weekday()]
-    until = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%d.%m.%Y %H:%M}"
-    return f"{day} {first:%d.%m.%Y %H:%M}–{until}"
+    until = formats.clock(last, language)
+    if last.date() != first.date():
+        until = f"{formats.day(last, language)} {until}"
+    return f"{formats.moment(first, language)}–{until}"
 
 
 def duration_text(duration: timedelta) -> str:
-    """`2h`, `45m`, `1h30m`."""
+    """`2h`, `45m`, `1h30m`: as the `maintenance` command takes it (prose uses
+    `formats.duration`)."""
     minutes = int(duration.total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
     return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
@@ -147,12 +153,18 @@ def refusal(
 ) -> str:
     """Why a window cannot be had, with the next possible slot."""
     asked = span(start, start + duration, calendar, language)
-    key = "maintenance_in_past" if verdict.reason == "past" else "maintenance_outside"
-    text = t(key, language, span=asked, service_time=service_time)
+    _ = gettext_for(language)
+    if verdict.reason == "past":
+        text = _("{span} lies in the past.").format(span=asked)
+    else:
+        text = _("{span} does not lie entirely inside the service time ({service_time}).")
+        text = text.format(span=asked, service_time=service_time)
     if verdict.suggestion is None:
-        return f"{text} {t('maintenance_no_slot', language, duration=duration_text(duration))}"
+        length = formats.duration(duration, language)
+        no_slot = _("No single service-time stretch is {duration} long; please split the work.")
+        return f"{text} {no_slot.format(duration=length)}"
     slot = span(verdict.suggestion, verdict.suggestion + duration, calendar, language)
-    return f"{text} {t('maintenance_next_slot', language, span=slot)}"
+    return f"{text} {_('The next possible slot: {span}.').format(span=slot)}"
 
 
 def suggestion_start(verdict: Verdict, calendar: BusinessCalendar) -> str:
@@ -245,37 +257,49 @@ def proposal_card(
     """The card the contact answers, and its text fallback."""
     ref = f"W{window.id}"
     when = span(window.starts_at, window.ends_at, calendar, language)
-    intro = t("maintenance_proposal_intro", language, provider=provider, title=window.title)
+    _ = gettext_for(language)
+    intro = _("{provider} would like to carry out planned work: **{title}**.").format(
+        provider=provider, title=window.title
+    )
     card = Card(
-        title=t("maintenance_proposal_title", language),
-        paragraphs=(intro, t("maintenance_proposal_hint", language)),
+        title=_("Maintenance window proposed"),
+        paragraphs=(intro, _("Reply **confirm**, or **move YYYY-MM-DD HH:MM** to propose another "
+"time within normal working hours.")),
         facts=(
-            Fact(t("maintenance_fact_what", language), window.title),
-            Fact(t("maintenance_fact_when", language), when),
-            Fact(t("maintenance_fact_ref", language), ref),
+            Fact(_("Work"), window.title),
+            Fact(_("When"), when),
+            Fact(_("Reference"), ref),
         ),
         inputs=(
             TextInput(
                 id="start",
-                label=t("maintenance_other_time", language),
+                label=_("Another start (YYYY-MM-DD HH:MM)"),
                 placeholder="2026-03-04 10:00",
             ),
         ),
         actions=(
             SubmitAction(
-                t("maintenance_button_confirm", language),
+                _("Confirm"),
                 {"action": CONFIRM_ACTION, "window": str(window.id),
                  "command": f"{CONTACT_COMMAND} confirm {ref}"},
             ),
             SubmitAction(
-                t("maintenance_button_move", language),
+                _("Propose another time"),
                 {"action": MOVE_ACTION, "window": str(window.id),
                  "command": f"{CONTACT_COMMAND} move {ref}"},
             ),
         ),
     )  # fmt: skip
     text = "\n\n".join(
-        [f"**{card.title}**", intro, f"{when} ({ref})", t("maintenance_proposal_hint", language)]
+        [
+            f"**{card.title}**",
+            intro,
+            f"{when} ({ref})",
+            _(
+                "Reply **confirm**, or **move YYYY-MM-DD HH:MM** to propose another "
+                "time within normal working hours."
+            ),
+        ]
     )
     return card, text
 
@@ -460,19 +484,21 @@ async def _listing(
     title = "Maintenance windows" + (f" – {customer.name}" if customer else "")
     if not windows:
         return [turn.reply(f"**{title}**: none coming up. {USAGE}")]
-    facts = tuple(_line(services, w, "en") for w in windows)
+    facts = tuple(_line(services, w, "en", staff=True) for w in windows)
     card = Card(title=title, facts=facts)
     text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
     return [turn.reply(text, card=card)]
 
 
-def _line(services: Services, window: MaintenanceWindowRow, language: Language) -> Fact:
+def _line(
+    services: Services, window: MaintenanceWindowRow, language: Language, *, staff: bool
+) -> Fact:
     customer = services.directory.customer(window.customer_key)
     assert customer is not None
     calendar = customer_calendar(services, customer)
     when = span(window.starts_at, window.ends_at, calendar, language)
-    status = t(f"maintenance_status_{window.status}", language)
-    who = f" · {customer.key}" if language == "en" else ""
+    status = gettext_for(language)(_STATUS[WindowStatus(window.status)])
+    who = f" · {customer.key}" if staff else ""
     return Fact(f"W{window.id}", f"{when} · {window.title} · {status}{who}")
 
 
@@ -532,8 +558,9 @@ async def _cancel(
         assert customer is not None
         when = span(changed.starts_at, changed.ends_at, customer_calendar(services, customer),
                     contact.language)  # fmt: skip
-        text = t("maintenance_cancelled", contact.language, ref=f"W{changed.id}",
-                 title=changed.title, span=when)  # fmt: skip
+        _ = gettext_for(contact.language)
+        text = _("Maintenance window {ref} “{title}” ({span}) is cancelled.")
+        text = text.format(ref=f"W{changed.id}", title=changed.title, span=when)
         await to_contact(
             services, contact, text, event=f"maintenance:W{changed.id}:{len(changed.history)}"
         )
@@ -592,10 +619,13 @@ class MaintenanceAnswerDialog:
             customer_key=customer.key, ending_after=services.clock()
         )
         shown = [w for w in windows if w.status != WindowStatus.CANCELLED]
+        _ = gettext_for(lang)
         if not shown:
-            return DialogStep([turn.reply(t("maintenance_none", lang))])
-        facts = tuple(_line(services, w, lang) for w in shown)
-        card = Card(title=t("maintenance_list_title", lang), facts=facts)
+            return DialogStep(
+                [turn.reply(_("No maintenance windows are planned for your organisation."))]
+            )
+        facts = tuple(_line(services, w, lang, staff=False) for w in shown)
+        card = Card(title=_("Maintenance windows"), facts=facts)
         text = "\n".join([f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts)])
         answers = [turn.reply(text, card=card)]
         pending = next((w for w in shown if w.status == WindowStatus.PROPOSED), None)
@@ -612,8 +642,15 @@ class MaintenanceAnswerDialog:
         lang, services = turn.actor.language, context.services
         customer = turn.actor.customer
         window = await services.store.windows.get(window_id) if window_id else None
+        _ = gettext_for(lang)
         if window is None or customer is None or window.customer_key != customer.key:
-            return DialogStep([turn.reply(t("maintenance_unknown", lang))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("I know no maintenance window of your organisation by that reference.")
+                    )
+                ]
+            )
         value = turn.incoming.value or {}
         action = str(value.get("action", ""))
         words = text.strip().split(maxsplit=1)
@@ -630,12 +667,27 @@ class MaintenanceAnswerDialog:
             wanted = str(value.get("start") or "").strip() or (words[1] if len(words) > 1 else "")
             if not wanted:
                 return DialogStep(
-                    [turn.reply(t("maintenance_move_how", lang, ref=f"W{window.id}"))],
+                    [
+                        turn.reply(
+                            _(
+                                "When would suit you for {ref}? Write a day and time, e.g. "
+                                "“Thursday 10:00” or move 2026-03-04 10:00."
+                            ).format(ref=f"W{window.id}")
+                        )
+                    ],
                     {"window": window.id},
                 )
             return await self._move(turn, context, window, wanted)
         return DialogStep(
-            [turn.reply(t("maintenance_answer_hint", lang, ref=f"W{window.id}"))],
+            [
+                turn.reply(
+                    _(
+                        "Your answer to maintenance window {ref}: **confirm**, or another "
+                        "start such as “Thursday 10:00” (or **move YYYY-MM-DD HH:MM**). To "
+                        "answer later, write **cancel**; **windows** brings it back."
+                    ).format(ref=f"W{window.id}")
+                )
+            ],
             {"window": window.id},
         )
 
@@ -648,13 +700,38 @@ class MaintenanceAnswerDialog:
         calendar = customer_calendar(services, customer)
         when = span(window.starts_at, window.ends_at, calendar, lang)
         ref = f"W{window.id}"
+        _ = gettext_for(lang)
         if window.status == WindowStatus.CONFIRMED:
-            return DialogStep([turn.reply(t("maintenance_already", lang, ref=ref, span=when))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is already confirmed for {span}.").format(
+                            ref=ref, span=when
+                        )
+                    )
+                ]
+            )
         if window.status != WindowStatus.PROPOSED:
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         if window.starts_at <= now:
             return DialogStep(
-                [turn.reply(t("maintenance_start_passed", lang, ref=ref))], {"window": window.id}
+                [
+                    turn.reply(
+                        _(
+                            "The proposed start of {ref} has passed; please propose another time "
+                            "with **move YYYY-MM-DD HH:MM**."
+                        ).format(ref=ref)
+                    )
+                ],
+                {"window": window.id},
             )
         entry = history_entry("confirmed", by=turn.actor.name, at=now, **_reach(_me(turn)))
         changed = await services.store.windows.change(
@@ -662,7 +739,15 @@ class MaintenanceAnswerDialog:
             allowed_from=(WindowStatus.PROPOSED,),
         )  # fmt: skip
         if changed is None:  # answered at the same moment elsewhere
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         await to_engineers(
             services,
             changed.customer_key,
@@ -671,7 +756,16 @@ class MaintenanceAnswerDialog:
             f"{span(changed.starts_at, changed.ends_at, calendar, 'en')}.",
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
-        return DialogStep([turn.reply(t("maintenance_confirmed", lang, ref=ref, span=when))])
+        return DialogStep(
+            [
+                turn.reply(
+                    _(
+                        "Thank you: maintenance window {ref} is confirmed for {span}. I'll "
+                        "remind you on the morning of the day."
+                    ).format(ref=ref, span=when)
+                )
+            ]
+        )
 
     async def _move(
         self, turn: Turn, context: CommandContext, window: MaintenanceWindowRow, wanted: str
@@ -680,14 +774,33 @@ class MaintenanceAnswerDialog:
         customer = turn.actor.customer
         assert customer is not None
         ref = f"W{window.id}"
+        _ = gettext_for(lang)
         if window.status not in (WindowStatus.PROPOSED, WindowStatus.CONFIRMED):
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         calendar = customer_calendar(services, customer)
         keep = {"window": window.id}
         try:
             start = parse_start(wanted, calendar)
         except ValueError:
-            return DialogStep([turn.reply(t("maintenance_move_how", lang, ref=ref))], keep)
+            return DialogStep(
+                [
+                    turn.reply(
+                        _(
+                            "When would suit you for {ref}? Write a day and time, e.g. “Thursday "
+                            "10:00” or move 2026-03-04 10:00."
+                        ).format(ref=ref)
+                    )
+                ],
+                keep,
+            )
         duration = window.ends_at - window.starts_at
         verdict = check(calendar, start, duration, now)
         if not verdict.ok:
@@ -696,7 +809,9 @@ class MaintenanceAnswerDialog:
                 verdict, start, duration, calendar=calendar, language=lang, service_time=name
             )
             if verdict.suggestion is not None:
-                text += " " + t("maintenance_try", lang, start=suggestion_start(verdict, calendar))
+                text += " " + _("Write `move {start}` to take it.").format(
+                    start=suggestion_start(verdict, calendar)
+                )
             return DialogStep([turn.reply(text)], keep)
         end = start + duration
         entry = history_entry(
@@ -709,7 +824,15 @@ class MaintenanceAnswerDialog:
             ends_at=end, decided_by=turn.actor.name,
         )  # fmt: skip
         if changed is None:
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         before = span(window.starts_at, window.ends_at, calendar, "en")
         after = span(start, end, calendar, "en")
         await to_engineers(
@@ -722,7 +845,17 @@ class MaintenanceAnswerDialog:
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
         when = span(start, end, calendar, lang)
-        return DialogStep([turn.reply(t("maintenance_moved", lang, ref=ref, span=when))])
+        return DialogStep(
+            [
+                turn.reply(
+                    _(
+                        "Thank you: maintenance window {ref} is moved to {span} and "
+                        "confirmed. The engineers are told; I'll remind you on the morning of "
+                        "the day."
+                    ).format(ref=ref, span=when)
+                )
+            ]
+        )
 
 
 def _button_window(turn: Turn) -> int | None:
@@ -747,7 +880,10 @@ def reminder_text(
 ) -> str:
     """The reminder on the day, for the contact."""
     when = span(window.starts_at, window.ends_at, calendar, language)
-    return t("maintenance_reminder", language, ref=f"W{window.id}", title=window.title, span=when)
+    _ = gettext_for(language)
+    return _("Reminder: maintenance window {ref} “{title}” is today, {span}.").format(
+        ref=f"W{window.id}", title=window.title, span=when
+    )
 
 
 _WINDOW_VERBS = (

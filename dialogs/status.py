@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from adapters.model import Card, Fact, Outgoing, customer_text
 from dialogs.access import TICKET_NUMBER, ticket_for
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs.coaching import product_name
 from dialogs.context import Language, Turn
 from dialogs.services import Services
 from dialogs.texts import t
@@ -70,7 +70,7 @@ async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow)
     now = services.clock()
     current = await view(services, ticket, now)
     facts = (
-        Fact(t("label_product", lang), PRODUCT_NAMES[Product(ticket.product)][lang]),
+        Fact(t("label_product", lang), product_name(Product(ticket.product), lang)),
         Fact(t("label_priority", lang), ticket.priority),
         Fact(t("status_state", lang), _state(current, lang)),
         Fact(t("status_owner", lang), ticket.owner_name or "–"),
@@ -180,7 +180,7 @@ def _waiting_for(current: TicketView, lang: Language) -> str:
 
 def _line(current: TicketView, now: datetime, lang: Language) -> Fact:
     ticket = current.ticket
-    product = PRODUCT_NAMES[Product(ticket.product)][lang]
+    product = product_name(Product(ticket.product), lang)
     return Fact(
         ticket.number,
         f"{product} · {ticket.priority} · {_state(current, lang)} · "

@@ -20,7 +20,7 @@ from adapters.model import (
     SubmitAction,
     customer_text,
 )
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs.coaching import product_name
 from dialogs.services import Services
 from dialogs.when import in_words
 from storage.directory import Product
@@ -219,7 +219,7 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
     due = _reaction_text(view_, now)
     facts = (
         Fact("Customer", customer_name),
-        Fact("Product", PRODUCT_NAMES[Product(ticket.product)]["en"]),
+        Fact("Product", product_name(Product(ticket.product), "en")),
         Fact("Priority", ticket.priority),
         Fact("Status", status_text(view_)),
         Fact("Owner", ticket.owner_name or "–"),

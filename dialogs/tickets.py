@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing
-from dialogs.coaching import PRODUCT_NAMES, coaching
+from dialogs import formats
+from dialogs.coaching import coaching, priority_name, product_name
 from dialogs.context import Turn
-from dialogs.texts import t
+from dialogs.i18n import gettext_for
 from dialogs.when import in_words
 from storage.directory import Priority, Product
 from storage.models import TicketKind, TicketRow
@@ -78,7 +79,7 @@ async def open_ticket(
     when = in_words(deadline, now=now, zone=terms.calendar.zone, language=actor.language)
     answers = [_confirmation(turn, row, when, terms.reaction, terms.service_time)]
     if kind == TicketKind.FAULT:
-        answers.append(turn.reply(coaching(Product(row.product), actor.language)))
+        answers.append(turn.reply(coaching(Product(row.product), actor.language, row.number)))
     return row, answers
 
 
@@ -86,31 +87,38 @@ def _confirmation(
     turn: Turn, row: TicketRow, deadline: str, reaction: timedelta, service_time: str
 ) -> Outgoing:
     lang = turn.actor.language
-    product = PRODUCT_NAMES[Product(row.product)][lang]
+    product = product_name(Product(row.product), lang)
     values = {
         "number": row.number,
         "product": product,
         "priority": row.priority,
         "deadline": deadline,
-        "reaction": _hours(reaction),
+        "reaction": formats.duration(reaction, lang),
         "service_time": service_time,
     }
-    key = "change_request_opened" if row.kind == TicketKind.CHANGE_REQUEST else "ticket_opened"
-    text = t(key, lang, **values)
+    _ = gettext_for(lang)
+    if row.kind == TicketKind.CHANGE_REQUEST:
+        text = _(
+            "Change request **{number}** is recorded: {product}. It is billed by "
+            "effort with your consent; we will get back to you by **{deadline}** to "
+            "plan it within normal working hours."
+        ).format(**values)
+    else:
+        text = _(
+            "Ticket **{number}** is open: {product}, {priority}. We will react by "
+            "**{deadline}** ({reaction} of service time, {service_time}). Our "
+            "automatic confirmation does not count as that reaction – an engineer "
+            "will get back to you."
+        ).format(**values)
     card = Card(
         title=row.number,
         paragraphs=(text,),
         facts=(
-            Fact(t("label_product", lang), product),
-            Fact(t("label_priority", lang), t(f"priority_{row.priority}", lang)),
+            Fact(_("Product"), product),
+            Fact(_("Priority"), priority_name(row.priority, lang)),
         ),
     )
     return turn.reply(text, card=card)
-
-
-def _hours(duration: timedelta) -> str:
-    hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
-    return f"{hours}h" if not minutes else f"{hours}h{minutes:02d}"
 
 
 async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
@@ -161,7 +169,7 @@ async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | 
 def _incident_card(
     context: CommandContext, ticket: TicketRow, recent: Sequence[TicketRow]
 ) -> Outgoing:
-    product = PRODUCT_NAMES[Product(ticket.product)]["en"]
+    product = product_name(Product(ticket.product), "en")
     minutes = int(context.services.tunables.incident_window.total_seconds() // 60)
     headline = (
         f"{len({r.customer_key for r in recent})} customers reported {product} within "
