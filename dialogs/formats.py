@@ -80,6 +80,11 @@ def hours(minutes: int, language: Language) -> str:
     return format_decimal(minutes / 60, format="0.00", locale=locale_of(language))
 
 
+def effort(minutes: int, language: Language) -> str:
+    """Logged time for billing: `2 hrs 15 mins (2.25 h)` / `2 Std. 15 Min. (2,25 h)`."""
+    return f"{duration(timedelta(minutes=minutes), language)} ({hours(minutes, language)} h)"
+
+
 def number(value: float, language: Language, *, places: int = 1) -> str:
     """`97.5` / `97,5`; whole numbers without a fraction (`100`), thousands grouped."""
     pattern = "#,##0." + "#" * places if places else "#,##0"
