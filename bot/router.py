@@ -18,7 +18,7 @@ from bot.understanding import Understanding
 from dialogs.base import Dialog, DialogStep
 from dialogs.catalog import build_understander
 from dialogs.commands import Command, CommandContext
-from dialogs.context import Language, Turn, as_language
+from dialogs.context import Turn, as_language, language_of_locale
 from dialogs.conversation import Answer, Ask, ClarifyDialog, Conversation, Run, ask_step
 from dialogs.i18n import gettext_for
 from dialogs.logfiles import files_without_command
@@ -272,7 +272,7 @@ class Router:
         return step.answers
 
     def _not_registered(self, incoming: Incoming) -> Outgoing:
-        language: Language = "de" if (incoming.locale or "").lower().startswith("de") else "en"
+        language = language_of_locale(incoming.locale) or "en"
         _ = gettext_for(language)
         text = _(
             "Hello! I am the support bot of {provider}. I don't know you yet, so "
