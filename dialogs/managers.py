@@ -174,7 +174,7 @@ async def weekly_card(services: Services, start: datetime, end: datetime) -> Car
     zone = report_zone(services)
     facts = await facts_between(services, start, end)
     report = period_report(facts, start=start, end=end, label="last week", zone=zone)
-    duties = await overdue_paragraph(services)
+    duties = await overdue_paragraph(services, services.notify.managers_language())
     return Card(title="SLA last week", paragraphs=(render_text(report), duties))
 
 
