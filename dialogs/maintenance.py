@@ -242,6 +242,52 @@ async def to_contact(
     await services.notify.to_conversation(channel, contact.conversation_id, answer, event=event)
 
 
+def _confirmed_note(
+    services: Services,
+    window: MaintenanceWindowRow,
+    customer: Customer,
+    contact_name: str,
+    calendar: BusinessCalendar,
+) -> str:
+    """The engineers' channel hears that the contact confirmed, in the channel's language."""
+    lang = services.notify.engineers_language(customer.key)
+    _ = gettext_for(lang)
+    return _("✅ {customer}: {contact} confirmed {ref} “{title}”, {span}.").format(
+        customer=customer.name,
+        contact=customer_text(contact_name),
+        ref=f"W{window.id}",
+        title=window.title,
+        span=span(window.starts_at, window.ends_at, calendar, lang),
+    )
+
+
+def _moved_note(
+    services: Services,
+    before: MaintenanceWindowRow,
+    after: MaintenanceWindowRow,
+    customer: Customer,
+    *,
+    contact_name: str,
+    calendar: BusinessCalendar,
+) -> str:
+    """The engineers' channel hears that the contact moved a window, in the channel's
+    language."""
+    lang = services.notify.engineers_language(customer.key)
+    _ = gettext_for(lang)
+    return _(
+        "📅 {customer}: {contact} moved {ref} “{title}” from {before} to {after}; inside the "
+        "service time, so it is confirmed. Another time: "
+        "`maintenance move {ref} <YYYY-MM-DD HH:MM>` asks them again."
+    ).format(
+        customer=customer.name,
+        contact=customer_text(contact_name),
+        ref=f"W{after.id}",
+        title=after.title,
+        before=span(before.starts_at, before.ends_at, calendar, lang),
+        after=span(after.starts_at, after.ends_at, calendar, lang),
+    )
+
+
 async def to_engineers(
     services: Services, customer_key: str, answer_text: str, *, event: str
 ) -> None:
@@ -337,7 +383,7 @@ async def send_proposal(
 # --- engineers -----------------------------------------------------------------------------
 
 ENGINEERS = frozenset({Role.ENGINEER})
-USAGE = (
+USAGE = N_(
     "Write `maintenance <customer> <YYYY-MM-DD HH:MM> <duration> <title>`, e.g. "
     "`maintenance demo 2026-03-03 09:00 2h Security updates for the desk phones`; "
     "`maintenance [customer]` lists windows; `maintenance move|cancel|done W<id>`."
@@ -346,11 +392,13 @@ USAGE = (
 
 async def maintenance_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """Engineers: propose, list, move, cancel or finish maintenance windows."""
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     words = args.split()
     if len(words) >= 2 and words[0].lower() in ("move", "cancel", "done"):
         window = await _window(context, words[1])
         if window is None:
-            return [turn.reply(f"I know no maintenance window {words[1]!r}.")]
+            return [turn.reply(_("I know no maintenance window {words!r}.").format(words=words[1]))]
         rest = " ".join(words[2:])
         match words[0].lower():
             case "move":
@@ -361,7 +409,11 @@ async def maintenance_command(turn: Turn, context: CommandContext, args: str) ->
                 return await _done(turn, context, window)
     customer = _customer(context, words[0]) if words else None
     if words and customer is None:
-        return [turn.reply(f"I know no customer called {words[0]!r}. {USAGE}")]
+        return [
+            turn.reply(
+                _("I know no customer called {words!r}.").format(words=words[0]) + " " + _(USAGE)
+            )
+        ]
     if len(words) <= 1:
         return await _listing(turn, context, customer)
     assert customer is not None
@@ -383,34 +435,42 @@ async def _window(context: CommandContext, ref: str) -> MaintenanceWindowRow | N
 async def _propose(
     turn: Turn, context: CommandContext, customer: Customer, words: list[str]
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     if len(words) < 4:
-        return [turn.reply(USAGE)]
+        return [turn.reply(_(USAGE))]
     calendar = customer_calendar(services, customer)
     try:
         start = parse_start(f"{words[0]} {words[1]}", calendar)
         duration = parse_duration(words[2])
     except ValueError as exc:
-        return [turn.reply(f"{exc}. {USAGE}")]
+        return [turn.reply(f"{exc}. {_(USAGE)}")]
     title = " ".join(words[3:])
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
         name = _service_time_name(services, customer)
         text = refusal(
-            verdict, start, duration, calendar=calendar, language="en", service_time=name
+            verdict, start, duration, calendar=calendar, language=lang, service_time=name
         )
         if verdict.suggestion is not None:
-            text += (
-                f" Propose it with `maintenance {customer.key} "
-                f"{suggestion_start(verdict, calendar)} {duration_text(duration)} {title}`."
+            text += " " + _(
+                "Propose it with `maintenance {key} {suggestion_start} {duration_text} {title}`."
+            ).format(
+                key=customer.key,
+                suggestion_start=suggestion_start(verdict, calendar),
+                duration_text=duration_text(duration),
+                title=title,
             )
-        return [turn.reply(f"Not proposed: {text}")]
+        return [turn.reply(_("Not proposed: {text}").format(text=text))]
     contact = await find_contact(services, customer)
     if contact is None:
         return [
             turn.reply(
-                f"No contact of {customer.name} has written to me in a 1:1 chat yet, so I "
-                "cannot propose the window to anybody. Nothing was saved."
+                _(
+                    "No contact of {name} has written to me in a 1:1 chat yet, so I cannot "
+                    "propose the window to anybody. Nothing was saved."
+                ).format(name=customer.name)
             )
         ]
     store, end = services.store, start + duration
@@ -440,17 +500,30 @@ async def _propose(
             )
             or window
         )
-    when = span(window.starts_at, window.ends_at, calendar, "en")
+    when = span(window.starts_at, window.ends_at, calendar, lang)
     if window.status == WindowStatus.CONFIRMED:
-        return [turn.reply(f"W{window.id} “{window.title}” is already confirmed for {when}.")]
+        return [
+            turn.reply(
+                _("W{id} “{title}” is already confirmed for {when}.").format(
+                    id=window.id, title=window.title, when=when
+                )
+            )
+        ]
     await send_proposal(
         services, window, contact, event=f"maintenance:W{window.id}:{len(window.history)}"
     )
     return [
         turn.reply(
-            f"Proposed W{window.id} to {contact.name or 'the contact'} of {customer.name}: "
-            f"{window.title}, {when}. I'll tell you here and in the engineers' channel when "
-            "they answer."
+            _(
+                "Proposed W{id} to {name} of {customer}: {title}, {when}. I'll tell you "
+                "here and in the engineers' channel when they answer."
+            ).format(
+                id=window.id,
+                name=contact.name or _("the contact"),
+                customer=customer.name,
+                title=window.title,
+                when=when,
+            )
         )
     ]
 
@@ -477,14 +550,18 @@ def _service_time_name(services: Services, customer: Customer) -> str:
 async def _listing(
     turn: Turn, context: CommandContext, customer: Customer | None
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     windows = await services.store.windows.listing(
         customer_key=customer.key if customer else None, ending_after=now
     )
-    title = "Maintenance windows" + (f" – {customer.name}" if customer else "")
+    title = _("Maintenance windows") + (
+        _(" – {name}").format(name=customer.name) if customer else ""
+    )
     if not windows:
-        return [turn.reply(f"**{title}**: none coming up. {USAGE}")]
-    facts = tuple(_line(services, w, "en", staff=True) for w in windows)
+        return [turn.reply(_("**{title}**: none coming up.").format(title=title) + " " + _(USAGE))]
+    facts = tuple(_line(services, w, turn.actor.language, staff=True) for w in windows)
     card = Card(title=title, facts=facts)
     text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
     return [turn.reply(text, card=card)]
@@ -506,6 +583,8 @@ async def _engineer_move(
     turn: Turn, context: CommandContext, window: MaintenanceWindowRow, rest: str
 ) -> list[Outgoing]:
     """Propose another time: validated like a new window, then asked again."""
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     customer = services.directory.customer(window.customer_key)
     assert customer is not None
@@ -513,18 +592,28 @@ async def _engineer_move(
     try:
         start = parse_start(rest, calendar)
     except ValueError as exc:
-        return [turn.reply(f"{exc}. Write `maintenance move W{window.id} 2026-03-04 10:00`.")]
+        return [
+            turn.reply(
+                _("{exc}. Write `maintenance move W{id} 2026-03-04 10:00`.").format(
+                    exc=exc, id=window.id
+                )
+            )
+        ]
     duration = window.ends_at - window.starts_at
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
         name = _service_time_name(services, customer)
         text = refusal(
-            verdict, start, duration, calendar=calendar, language="en", service_time=name
+            verdict, start, duration, calendar=calendar, language=lang, service_time=name
         )
-        return [turn.reply(f"Not moved: {text}")]
+        return [turn.reply(_("Not moved: {text}").format(text=text))]
     contact = contact_of(window) or await find_contact(services, customer)
     if contact is None:
-        return [turn.reply(f"No contact of {customer.name} can be asked; nothing changed.")]
+        return [
+            turn.reply(
+                _("No contact of {name} can be asked; nothing changed.").format(name=customer.name)
+            )
+        ]
     entry = history_entry(
         "re-proposed", by=turn.actor.name, at=now, starts_at=start.isoformat(),
         ends_at=(start + duration).isoformat(), **_reach(contact),
@@ -534,24 +623,44 @@ async def _engineer_move(
         ends_at=start + duration,
     )  # fmt: skip
     if changed is None:
-        return [turn.reply(f"W{window.id} is {window.status}; it cannot be moved.")]
+        return [
+            turn.reply(
+                _("W{id} is {status}; it cannot be moved.").format(
+                    id=window.id, status=_(_STATUS[WindowStatus(window.status)])
+                )
+            )
+        ]
     await send_proposal(
         services, changed, contact, event=f"maintenance:W{changed.id}:{len(changed.history)}"
     )
-    when = span(changed.starts_at, changed.ends_at, calendar, "en")
-    return [turn.reply(f"Asked {contact.name or 'the contact'} again: W{window.id} at {when}.")]
+    when = span(changed.starts_at, changed.ends_at, calendar, lang)
+    return [
+        turn.reply(
+            _("Asked {name} again: W{id} at {when}.").format(
+                name=contact.name or _("the contact"), id=window.id, when=when
+            )
+        )
+    ]
 
 
 async def _cancel(
     turn: Turn, context: CommandContext, window: MaintenanceWindowRow, reason: str
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     entry = history_entry("cancelled", by=turn.actor.name, at=now, reason=reason)
     changed = await services.store.windows.change(
         _id(window), entry=entry, status=WindowStatus.CANCELLED
     )
     if changed is None:
-        return [turn.reply(f"W{window.id} is {window.status}; nothing to cancel.")]
+        return [
+            turn.reply(
+                _("W{id} is {status}; nothing to cancel.").format(
+                    id=window.id, status=_(_STATUS[WindowStatus(window.status)])
+                )
+            )
+        ]
     contact = contact_of(changed)
     if contact is not None:
         customer = services.directory.customer(changed.customer_key)
@@ -564,12 +673,14 @@ async def _cancel(
         await to_contact(
             services, contact, text, event=f"maintenance:W{changed.id}:{len(changed.history)}"
         )
-    return [turn.reply(f"W{window.id} cancelled; the contact is told.")]
+    return [turn.reply(_("W{id} cancelled; the contact is told.").format(id=window.id))]
 
 
 async def _done(
     turn: Turn, context: CommandContext, window: MaintenanceWindowRow
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     changed = await services.store.windows.change(
         _id(window),
@@ -578,8 +689,14 @@ async def _done(
         allowed_from=(WindowStatus.CONFIRMED,),
     )
     if changed is None:
-        return [turn.reply(f"W{window.id} is {window.status}; only a confirmed window is done.")]
-    return [turn.reply(f"W{window.id} is done.")]
+        return [
+            turn.reply(
+                _("W{id} is {status}; only a confirmed window is done.").format(
+                    id=window.id, status=_(_STATUS[WindowStatus(window.status)])
+                )
+            )
+        ]
+    return [turn.reply(_("W{id} is done.").format(id=window.id))]
 
 
 # --- the contact's answer ------------------------------------------------------------------
@@ -751,9 +868,7 @@ class MaintenanceAnswerDialog:
         await to_engineers(
             services,
             changed.customer_key,
-            f"✅ {customer.name}: {customer_text(turn.actor.name)} confirmed {ref} "
-            f"“{changed.title}”, "
-            f"{span(changed.starts_at, changed.ends_at, calendar, 'en')}.",
+            _confirmed_note(services, changed, customer, turn.actor.name, calendar),
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
         return DialogStep(
@@ -833,15 +948,12 @@ class MaintenanceAnswerDialog:
                     )
                 ]
             )
-        before = span(window.starts_at, window.ends_at, calendar, "en")
-        after = span(start, end, calendar, "en")
         await to_engineers(
             services,
             changed.customer_key,
-            f"📅 {customer.name}: {customer_text(turn.actor.name)} moved {ref} "
-            f"“{changed.title}” from {before} "
-            f"to {after}; inside the service time, so it is confirmed. Another time: "
-            f"`maintenance move {ref} <YYYY-MM-DD HH:MM>` asks them again.",
+            _moved_note(
+                services, window, changed, customer, contact_name=turn.actor.name, calendar=calendar
+            ),
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
         when = span(start, end, calendar, lang)
