@@ -316,15 +316,18 @@ async def _signed_file(request: web.Request) -> web.StreamResponse:
     links = request.app[SERVICES].links
     assert links is not None
     name = request.match_info["name"]
+    query, download_as = request.query, request.query.get("name", "")
     path = links.path_if_valid(
-        name, request.query.get("expires", ""), request.query.get("sig", ""), request.app[CLOCK]()
+        name, query.get("expires", ""), query.get("sig", ""), request.app[CLOCK](), download_as
     )
     if path is None:
         return json_error(403, "this link is not valid or has expired")
     if not await asyncio.to_thread(path.is_file):
         return json_error(404, "no such file")
-    content_type = CONTENT_TYPES[name.rpartition(".")[2]]
-    return web.FileResponse(path, headers={"Content-Type": content_type})
+    headers = {"Content-Type": CONTENT_TYPES[name.rpartition(".")[2]]}
+    if download_as:  # a plain name (checked with the signature): no quoting needed
+        headers["Content-Disposition"] = f'attachment; filename="{download_as}"'
+    return web.FileResponse(path, headers=headers)
 
 
 async def _healthz(request: web.Request) -> web.Response:

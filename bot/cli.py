@@ -47,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default=DEFAULT_HOST, help=f"bind address (default {DEFAULT_HOST})"
     )
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default CHATOPS_PORT, else {DEFAULT_PORT})",
     )
     serve.set_defaults(run=_serve)
 
@@ -83,16 +86,18 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.settings import check_bind_address, load_settings
 
     settings = load_settings()
+    if args.port is not None:  # the links the bot hands out name the port it really serves on
+        settings = settings.model_copy(update={"port": args.port})
     _configure_logging(settings.log_level)
     check_bind_address(settings, args.host)
     app = create_app(settings)
     logging.getLogger(__name__).info(
-        "serving on http://%s:%d (Teams: POST /api/messages)", args.host, args.port
+        "serving on http://%s:%d (Teams: POST /api/messages)", args.host, settings.port
     )
     web.run_app(
         app,
         host=args.host,
-        port=args.port,
+        port=settings.port,
         print=None,
         shutdown_timeout=15,
         access_log_class=RedactingAccessLogger,
