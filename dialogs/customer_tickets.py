@@ -14,7 +14,6 @@ from dialogs.context import Turn
 from dialogs.engineering import event_key, relay_to_ticket, reopen_ticket
 from dialogs.i18n import gettext_for
 from dialogs.resolution import follow_up_report
-from dialogs.texts import t
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -84,7 +83,11 @@ async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list
 def _too_late(turn: Turn, ticket: TicketRow) -> Outgoing:
     """A polite no, with a button that starts a new report referring to the old ticket."""
     lang = turn.actor.language
-    text = t("reopen_too_late", lang, number=ticket.number)
+    _ = gettext_for(lang)
+    text = _(
+        "{number} was resolved too long ago to reopen it. Please report a new "
+        "fault (**report a fault**); mention {number} in it."
+    ).format(number=ticket.number)
     card = Card(title=ticket.number, paragraphs=(text,), actions=(follow_up_report(ticket, lang),))
     return turn.reply(text, card=card)
 

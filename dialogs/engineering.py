@@ -16,8 +16,8 @@ from adapters.model import Outgoing, customer_text
 from dialogs.access import ticket_for
 from dialogs.coaching import coaching
 from dialogs.context import Language, Turn, as_language
+from dialogs.i18n import gettext_for
 from dialogs.resolution import resolution_message
-from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
 from dialogs.when import in_words
 from storage.directory import Product, Role
@@ -375,4 +375,5 @@ async def relay_to_ticket(
     answer = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
     await services.notify.to_thread(ticket, [answer], event=event_key(turn, "customer", ticket))
     await _after_change(context, ticket, event_key(turn, "customer", ticket))
-    return [turn.reply(t("customer_message_added", turn.actor.language, number=ticket.number))]
+    _ = gettext_for(turn.actor.language)
+    return [turn.reply(_("Added to {number}; the engineers see it.").format(number=ticket.number))]
