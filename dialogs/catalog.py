@@ -244,14 +244,14 @@ def engineer_commands() -> list[Command]:
                     "ich übernehme 12", "mine, I'll handle 14", "das übernehme ich",
                 ), takes=("ticket",))),
         Command("assign", N_("give a ticket to another engineer"), ENGINEERS,
-                e.on_ticket(e.assign, needs_text="a name"),
+                e.on_ticket(e.assign, needs_text=N_("a name")),
                 usage=N_("assign <ticket> <person>"), aliases=("zuweisen",),
                 phrasing=Phrasing((
                     "assign 12 to Adele", "gib das Ticket an Megan", "hand 14 over to Adele",
                     "Megan soll sich 12 anschauen",
                 ), takes=("ticket", "person"))),
         Command("reply", N_("write to the ticket's customer"), ENGINEERS, e.on_ticket(e.reply,
-                needs_text="the text"),
+                needs_text=N_("the text")),
                 usage=N_("reply <ticket> <text>"),
                 phrasing=Phrasing((
                     "tell the customer on 12 that we are on it",
@@ -268,7 +268,7 @@ def engineer_commands() -> list[Command]:
                     "we need the client logs from the customer", "frag nach den Logdateien",
                 ), takes=("ticket", "text"))),
         Command("note", N_("internal note on a ticket"), ENGINEERS,
-                e.on_ticket(e.note, needs_text="the note", open_only=False),
+                e.on_ticket(e.note, needs_text=N_("the note"), open_only=False),
                 usage=N_("note <ticket> <text>"),
                 phrasing=Phrasing((
                     "note on 12: waiting for the carrier", "interne Notiz zu 14: SBC getauscht",

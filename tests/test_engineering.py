@@ -82,7 +82,7 @@ async def test_acknowledge_is_the_first_response_and_tells_the_customer(
 ) -> None:
     [answer] = await bot.say(f"ack {NUMBER}", sender=erika)
 
-    assert "first response recorded (reaction time used 0h20)" in answer.text
+    assert "first response recorded (reaction time used 20 mins)" in answer.text
     assert texts(await outbox(bot, "conversation")) == [
         f"Megan Bowen is working on your ticket {NUMBER}."
     ]
