@@ -111,7 +111,7 @@ async def _summary(turn: Turn, context: CommandContext, ticket: TicketRow) -> Ou
 
 async def billing_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """Billable effort of a month (default: this month), of all customers or one."""
-    scope = month_and_customer(context, args)
+    scope = month_and_customer(context, args, turn.actor.language)
     if isinstance(scope, str):
         return [turn.reply(scope)]
     services, zone = context.services, report_zone(context.services)
