@@ -1,4 +1,4 @@
-"""`chatops`: serve, migrate, check, manifest, webex, sla, understand."""
+"""`chatops`: serve, migrate, check, manifest, webex, sla, understand, webhook."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.sla_cli import add_sla_commands
 from bot.understand_cli import add_understand_command
+from bot.webhook_cli import add_webhook_commands
 from storage.errors import ConfigurationError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_sla_commands(commands)
     add_understand_command(commands)
+    add_webhook_commands(commands)
     return parser
 
 

@@ -89,6 +89,16 @@ class Settings(BaseSettings):
         validation_alias=_env("CHATOPS_LEASE_SECONDS"),
     )  # fmt: skip
 
+    # Outbound webhooks: a receiver that has not answered after this many seconds has failed
+    # this attempt; plain http and private or loopback receivers only when explicitly allowed
+    # (trying the bot against a receiver on one's own machine).
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, validation_alias=_env("CHATOPS_WEBHOOK_TIMEOUT")
+    )
+    webhooks_allow_insecure: bool = Field(
+        default=False, validation_alias=_env("CHATOPS_WEBHOOKS_ALLOW_INSECURE")
+    )
+
     microsoft_app_id: str = Field(default="", validation_alias=_env("MICROSOFT_APP_ID"))
     microsoft_app_password: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("MICROSOFT_APP_PASSWORD")

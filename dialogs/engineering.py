@@ -131,8 +131,12 @@ async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
 async def take(turn: Turn, context: CommandContext, ticket: TicketRow, rest: str) -> list[Outgoing]:
     """Take the ticket: you own it (and it counts as acknowledged)."""
     assert ticket.id is not None
+    now = context.services.clock()
     await context.services.store.tickets.set_owner(
-        ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=context.services.clock()
+        ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=now
+    )
+    await context.services.store.tickets.append(
+        ticket.id, kind="taken", at=now, actor=turn.actor.user_id, data={"by": turn.actor.name}
     )
     ticket.owner_user_id = staff_id(turn)  # so ack does not take it again
     [acknowledged] = await ack(turn, context, ticket, rest)
