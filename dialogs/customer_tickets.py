@@ -114,13 +114,23 @@ async def _reopenable(context: CommandContext, tickets: Sequence[TicketRow]) -> 
     return [row for row in tickets if recent(row)]
 
 
-async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
+def _reopen_notice(turn: Turn, context: CommandContext, ticket: TicketRow) -> str:
+    """What the ticket's thread hears, in the engineers' channel's language."""
+    _ = gettext_for(context.services.notify.engineers_language(ticket.customer_key))
     said = turn.incoming.text.strip()
     name = customer_text(turn.actor.name)
-    lines = [f"🔁 **{name}** reopened {ticket.number}: the fault is back."]
+    lines = [
+        _("🔁 **{name}** reopened {number}: the fault is back.").format(
+            name=name, number=ticket.number
+        )
+    ]
     if said and not said.startswith(("{", "reopen")):
-        lines += ["💬 Customer wrote:", customer_text(said)]
-    notice = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
+        lines += [_("💬 Customer wrote:"), customer_text(said)]
+    return "\n\n".join(lines)
+
+
+async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
+    notice = Outgoing(turn.incoming.conversation, _reopen_notice(turn, context, ticket))
     event = event_key(turn, "customer-reopen", ticket)
     await context.services.notify.to_thread(ticket, [notice], event=event)
     lang = turn.actor.language

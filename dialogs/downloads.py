@@ -10,21 +10,22 @@ from datetime import timedelta
 
 from adapters.model import Channel, ConversationRef, Outgoing, customer_text
 from dialogs.context import Language, as_language
-from dialogs.i18n import gettext_for
+from dialogs.i18n import N_, gettext_for
 from dialogs.logfiles import ReceivedFile, Uploader, attach, human_size, refusal_sentence
 from dialogs.services import Services
 from storage.errors import FileRejected
 from storage.models import DownloadJobRow, DownloadStatus, TicketRow
 
-# What the ticket's thread is told about a file that did not arrive (engineers read English).
+# What the ticket's thread is told about a file that did not arrive.
 _WHY_NOT = {
-    "too_slow": "the upload took too long",
-    "too_large": "it is too large",
-    "infected": "the malware scan flagged it",
-    "unscannable": "it could not be scanned for malware",
-    "not_ready": "the malware scan did not finish",
-    "untrusted_source": "its link does not point to the chat system's file storage",
+    "too_slow": N_("the upload took too long"),
+    "too_large": N_("it is too large"),
+    "infected": N_("the malware scan flagged it"),
+    "unscannable": N_("it could not be scanned for malware"),
+    "not_ready": N_("the malware scan did not finish"),
+    "untrusted_source": N_("its link does not point to the chat system's file storage"),
 }
+_WHY_NOT_OTHER = N_("it could not be downloaded")
 
 
 async def tell_outcome(services: Services, job: DownloadJobRow) -> None:
@@ -76,10 +77,16 @@ def _not_taken(services: Services, job: DownloadJobRow) -> str:
 async def _tell_thread_not_taken(
     services: Services, job: DownloadJobRow, ticket: TicketRow
 ) -> None:
-    why = _WHY_NOT.get(job.reason or "", "it could not be downloaded")
-    text = (
-        f"📎 {customer_text(job.user_name)} tried to send {customer_text(job.name)} for "
-        f"{ticket.number}, but it was not taken: {why}. They were asked to send it again."
+    _ = gettext_for(services.notify.engineers_language(ticket.customer_key))
+    why = _(_WHY_NOT.get(job.reason or "", _WHY_NOT_OTHER))
+    text = _(
+        "📎 {name} tried to send {file} for {number}, but it was not taken: {why}. They were "
+        "asked to send it again."
+    ).format(
+        name=customer_text(job.user_name),
+        file=customer_text(job.name),
+        number=ticket.number,
+        why=why,
     )
     answer = Outgoing(ConversationRef(Channel(job.channel), job.conversation_id), text)
     await services.notify.to_thread(ticket, [answer], event=f"download:{job.id}")

@@ -349,7 +349,8 @@ async def show(
     now = context.services.clock()
     current = await view(context.services, ticket, now)
     customer = context.directory.customer(ticket.customer_key)
-    card = alert_card(current, customer.name if customer else ticket.customer_key, now)
+    name = customer.name if customer else ticket.customer_key
+    card = alert_card(current, name, now, turn.actor.language)
     return [turn.reply(card.text, card=card.card)]
 
 

@@ -242,9 +242,11 @@ async def _tell_the_thread(
     from dialogs.ticket_state import after_change
 
     event = f"logs:{ticket.number}:{by.event}"
-    lines = [f"📎 {customer_text(by.name)} sent {', '.join(added)} for {ticket.number}."]
+    _ = gettext_for(services.notify.engineers_language(ticket.customer_key))
+    sent = _("📎 {name} sent {files} for {number}.")
+    lines = [sent.format(name=customer_text(by.name), files=", ".join(added), number=ticket.number)]
     if resumed:
-        lines.append("The customer delivered: the SLA clock runs again.")
+        lines.append(_("The customer delivered: the SLA clock runs again."))
     answer = Outgoing(by.conversation, " ".join(lines))
     await services.notify.to_thread(ticket, [answer], event=event)
     await after_change(services, ticket, event)

@@ -99,9 +99,10 @@ class Notifier:
         self._wake()
         return queued
 
-    def engineers_language(self, customer_key: str) -> Language:
-        """The language of the customer's engineers' channel."""
-        customer = self._directory.customer(customer_key)
+    def engineers_language(self, customer_key: str | None) -> Language:
+        """The language of the customer's engineers' channel (None: the default one, where
+        possible outages are posted)."""
+        customer = self._directory.customer(customer_key) if customer_key else None
         own = customer.channels.get(ENGINEERS) if customer is not None else None
         return self._language(own or self._directory.provider.default_channels.get(ENGINEERS))
 

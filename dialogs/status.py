@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Fact, Outgoing, customer_text
+from dialogs import formats
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.coaching import product_name
 from dialogs.context import Language, Turn, service_zone
@@ -84,7 +85,9 @@ async def why_command(turn: Turn, context: CommandContext, args: str) -> list[Ou
     services = context.services
     events = sla_events(await services.store.tickets.events(ticket.id))
     explanation = explain(events, services.sla.terms_for(ticket.customer_key), services.clock())
-    return [turn.reply(f"**Why {ticket.number} is where it is**\n\n{explanation.render()}")]
+    _ = gettext_for(turn.actor.language)
+    heading = _("**Why {number} is where it is**").format(number=ticket.number)
+    return [turn.reply(f"{heading}\n\n{explanation.render()}")]
 
 
 async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow) -> Outgoing:
@@ -141,24 +144,28 @@ async def service_overview(
         if customer_key is None or ticket.customer_key == customer_key
     ]
     views = await views_of(services, tickets, now)
-    states = Counter(state_words(v, "en") for v in views)
+    _ = gettext_for(language)
+    states = Counter(state_words(v, language) for v in views)
     priorities = Counter(v.ticket.priority for v in views)
     at_risk = [v.ticket.number for v in views if _at_risk(v)]
     breached = [v.ticket.number for v in views if v.sla.reaction.breached]
     facts = (
-        Fact("Open", str(len(views))),
+        Fact(_("Open"), str(len(views))),
         *(Fact(state, str(count)) for state, count in sorted(states.items())),
         Fact(
-            "By priority",
+            _("By priority"),
             ", ".join(f"{p} {priorities[p]}" for p in ("P1", "P2", "P3", "P4") if priorities[p])
             or "–",
         ),
-        Fact("At risk (≥75 % used)", ", ".join(at_risk) or "–"),
-        Fact("Breached", ", ".join(breached) or "–"),
+        Fact(
+            _("At risk (≥{percent} used)").format(percent=formats.percent(75, language)),
+            ", ".join(at_risk) or "–",
+        ),
+        Fact(_("Breached"), ", ".join(breached) or "–"),
     )
     scope = f" – {title_suffix}" if title_suffix else ""
     return Card(
-        title=f"Service status{scope}",
+        title=_("Service status") + scope,
         paragraphs=(_most_at_risk(services, views, language),),
         facts=facts,
     )

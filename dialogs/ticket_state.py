@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from adapters.model import (
     Card,
@@ -20,7 +20,10 @@ from adapters.model import (
     SubmitAction,
     customer_text,
 )
+from dialogs import formats
 from dialogs.coaching import product_name
+from dialogs.context import Language
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.when import in_words
 from storage.directory import Product
@@ -34,9 +37,8 @@ NOTICE = "sla_notice"
 CUSTOMER_REMINDED = "customer_reminded"
 VENDOR_CHASED = "vendor_chased"
 VENDOR_CASE = "vendor_case"
-# The engineers' channel speaks English (like every alert); what the customer typed is shown
-# quoted under this heading, apart from the bot's facts.
-CUSTOMER_WROTE = "Customer wrote:"
+# What the customer typed is shown quoted under this heading, apart from the bot's facts.
+CUSTOMER_WROTE = N_("Customer wrote:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,88 +178,96 @@ async def after_change(services: Services, ticket: TicketRow, event: str) -> Tic
     now = services.clock()
     current = await view(services, fresh, now)
     customer = services.directory.customer(fresh.customer_key)
-    card = alert_card(current, customer.name if customer else fresh.customer_key, now)
+    language = services.notify.engineers_language(fresh.customer_key)
+    card = alert_card(current, customer.name if customer else fresh.customer_key, now, language)
     await services.notify.update_alert(fresh, card, event=event)
     return current
 
 
-def status_text(view_: TicketView) -> str:
+def status_text(view_: TicketView, language: Language = "en") -> str:
     """In words: open, acknowledged by whom, waiting for the customer, resolved."""
+    _ = gettext_for(language)
     ticket = view_.ticket
     if ticket.status == TicketStatus.RESOLVED:
-        return "Resolved"
+        return _("Resolved")
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        return "Waiting for the customer (SLA paused)"
+        return _("Waiting for the customer (SLA paused)")
     if view_.sla.reaction.stopped_at is not None:
-        return f"In progress ({ticket.owner_name or 'acknowledged'})"
-    return "New – not acknowledged"
+        return _("In progress ({owner})").format(owner=ticket.owner_name or _("acknowledged"))
+    return _("New – not acknowledged")
 
 
-def _reaction_text(view_: TicketView, now: datetime) -> str:
+def _reaction_text(view_: TicketView, now: datetime, language: Language) -> str:
     """The reaction deadline in words, or how it ended."""
+    _ = gettext_for(language)
     state = view_.sla
     if state.reaction.stopped_at is not None:
-        verdict = "breached" if state.reaction.breached else "met"
-        return f"{verdict} (responded after {_hm(state.reaction.used)})"
+        used = formats.duration(state.reaction.used, language)
+        if state.reaction.breached:
+            return _("breached (responded after {used})").format(used=used)
+        return _("met (responded after {used})").format(used=used)
     deadline = state.reaction.deadline
     zone = state.terms.calendar.zone
-    return in_words(deadline, now=now, zone=zone, language="en") if deadline else "paused"
+    if deadline is None:
+        return _("paused")
+    return in_words(deadline, now=now, zone=zone, language=language)
 
 
-def digest_line(view_: TicketView, customer_name: str, now: datetime) -> Fact:
+def digest_line(
+    view_: TicketView, customer_name: str, now: datetime, language: Language = "en"
+) -> Fact:
     """The ticket as one line of a grouped post (a possible outage's new members)."""
+    _ = gettext_for(language)
     ticket = view_.ticket
-    return Fact(
-        ticket.number,
-        f"{customer_name} · {ticket.priority} · reaction {_reaction_text(view_, now)}",
-    )
+    reaction = _("reaction {due}").format(due=_reaction_text(view_, now, language))
+    return Fact(ticket.number, f"{customer_name} · {ticket.priority} · {reaction}")
 
 
-def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing:
-    """The ticket's card in the engineers' channel, with its current state and buttons."""
+def alert_card(
+    view_: TicketView, customer_name: str, now: datetime, language: Language = "en"
+) -> Outgoing:
+    """The ticket's card (in the engineers' channel, or for `show`), with its current state and
+    buttons, in `language`."""
+    _ = gettext_for(language)
     ticket = view_.ticket
-    due = _reaction_text(view_, now)
+    due = _reaction_text(view_, now, language)
     facts = (
-        Fact("Customer", customer_name),
-        Fact("Product", product_name(Product(ticket.product), "en")),
-        Fact("Priority", ticket.priority),
-        Fact("Status", status_text(view_)),
-        Fact("Owner", ticket.owner_name or "–"),
-        Fact("Reaction", due),
+        Fact(_("Customer"), customer_name),
+        Fact(_("Product"), product_name(Product(ticket.product), language)),
+        Fact(_("Priority"), ticket.priority),
+        Fact(_("Status"), status_text(view_, language)),
+        Fact(_("Owner"), ticket.owner_name or "–"),
+        Fact(_("Reaction"), due),
         Fact(
-            "Reported by", f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
+            _("Reported by"),
+            f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})",
         ),
-        Fact("Affected", customer_text(ticket.affected)),
+        Fact(_("Affected"), customer_text(ticket.affected)),
     )
     number = ticket.number
     actions = (
         ()
         if ticket.status == TicketStatus.RESOLVED
         else (
-            SubmitAction("Acknowledge", {"command": f"ack {number}"}),
-            SubmitAction("Take", {"command": f"take {number}"}),
-            SubmitAction("Ask for logs", {"command": f"ask-logs {number}"}),
-            SubmitAction("Resolve", {"command": f"resolve {number}"}),
+            SubmitAction(_("Acknowledge"), {"command": f"ack {number}"}),
+            SubmitAction(_("Take"), {"command": f"take {number}"}),
+            SubmitAction(_("Ask for logs"), {"command": f"ask-logs {number}"}),
+            SubmitAction(_("Resolve"), {"command": f"resolve {number}"}),
         )
     )
-    kind = "Change request" if ticket.kind == "change_request" else "Fault"
+    kind = _("Change request") if ticket.kind == "change_request" else _("Fault")
     description = customer_text(ticket.description)
     card = Card(
         title=f"{number} · {kind} · {customer_name}",
         paragraphs=(description,),
         facts=facts,
         actions=actions,
-        quote_label=CUSTOMER_WROTE,
+        quote_label=_(CUSTOMER_WROTE),
     )
     facts_text = "\n".join(f"- {fact.label}: {fact.value}" for fact in facts)
-    text = f"**{card.title}**\n\n{facts_text}\n\n{CUSTOMER_WROTE}\n\n{description}"
+    text = f"**{card.title}**\n\n{facts_text}\n\n{_(CUSTOMER_WROTE)}\n\n{description}"
     return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)
 
 
 def _reporter(ticket: TicketRow) -> str:
     return f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
-
-
-def _hm(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}"

@@ -131,12 +131,13 @@ async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
     customer = context.directory.customer(ticket.customer_key)
     current = await view(services, ticket, now)
     customer_name = customer.name if customer else ""
-    card = alert_card(current, customer_name, now)
+    language = services.notify.engineers_language(ticket.customer_key)
+    card = alert_card(current, customer_name, now, language)
     incident = await _possible_outage(context, ticket)
     if incident is None:
         await services.notify.new_alert(ticket, card)
     else:
-        line = digest_line(current, customer_name, now)
+        line = digest_line(current, customer_name, now, language)
         await services.notify.member_alert(ticket, incident, card, line=line)
 
 
@@ -169,18 +170,20 @@ async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | 
 def _incident_card(
     context: CommandContext, ticket: TicketRow, recent: Sequence[TicketRow]
 ) -> Outgoing:
-    product = product_name(Product(ticket.product), "en")
-    minutes = int(context.services.tunables.incident_window.total_seconds() // 60)
-    headline = (
-        f"{len({r.customer_key for r in recent})} customers reported {product} within "
-        f"{minutes} minutes – possible vendor outage"
-    )
+    language = context.services.notify.engineers_language(None)
+    _ = gettext_for(language)
+    product = product_name(Product(ticket.product), language)
+    window = formats.duration(context.services.tunables.incident_window, language)
+    headline = _(
+        "{count} customers reported {product} within {window} – possible vendor outage"
+    ).format(count=len({r.customer_key for r in recent}), product=product, window=window)
     facts = []
     for row in sorted(recent, key=lambda r: r.id or 0):
         customer = context.directory.customer(row.customer_key)
         facts.append(
             Fact(row.number, f"{customer.name if customer else row.customer_key}, {row.priority}")
         )
-    card = Card(title=f"Possible outage: {product}", paragraphs=(headline,), facts=tuple(facts))
+    title = _("Possible outage: {product}").format(product=product)
+    card = Card(title=title, paragraphs=(headline,), facts=tuple(facts))
     text = "\n".join([f"**{card.title}**", headline, *(f"- {f.label}: {f.value}" for f in facts)])
     return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)

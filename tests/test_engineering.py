@@ -90,7 +90,7 @@ async def test_acknowledge_is_the_first_response_and_tells_the_customer(
     [update] = await outbox(bot, "update")
     facts = {f["label"]: f["value"] for f in update.payload["answers"][0]["card"]["facts"]}
     assert facts["Status"] == "In progress (Megan Bowen)"
-    assert facts["Reaction"] == "met (responded after 0h20)"
+    assert facts["Reaction"] == "met (responded after 20 mins)"
 
     [again] = await bot.say(f"ack {NUMBER}", sender=erika)
     assert "already acknowledged" in again.text
