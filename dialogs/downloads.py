@@ -6,9 +6,8 @@ between) tells nobody twice.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from adapters.model import Channel, ConversationRef, Outgoing, customer_text
+from dialogs import formats
 from dialogs.context import Language, as_language
 from dialogs.i18n import N_, gettext_for
 from dialogs.logfiles import ReceivedFile, Uploader, attach, human_size, refusal_sentence
@@ -65,7 +64,7 @@ def _not_taken(services: Services, job: DownloadJobRow) -> str:
     lang = _language(job)
     _ = gettext_for(lang)
     if job.status == DownloadStatus.TIMED_OUT:
-        limit = _duration_words(services.tunables.download_timeout, lang)
+        limit = formats.rounded_duration(services.tunables.download_timeout, lang)
         return _(
             "The upload of **{name}** took too long (more than {limit}), so I "
             "stopped it. Please send it again."
@@ -121,12 +120,3 @@ def _uploader(job: DownloadJobRow) -> Uploader:
 
 def _language(job: DownloadJobRow) -> Language:
     return as_language(job.language) or "en"
-
-
-def _duration_words(duration: timedelta, lang: Language) -> str:
-    """`90 seconds`, `2 minutes` (German: `90 Sekunden`, `2 Minuten`)."""
-    seconds = round(duration.total_seconds())
-    _ = gettext_for(lang)
-    if seconds < 120:
-        return _("{count} seconds").format(count=seconds)
-    return _("{count} minutes").format(count=round(seconds / 60))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
@@ -73,6 +73,12 @@ def duration(length: timedelta, language: Language) -> str:
     if rest or not hours:
         parts.append(format_unit(rest, "duration-minute", length="short", locale=locale))
     return " ".join(parts)
+
+
+def rounded_duration(length: timedelta, language: Language) -> str:
+    """A limit in one unit, seconds up to two minutes: `90 seconds`, `2 minutes` /
+    `90 Sekunden`, `2 Minuten`."""
+    return format_timedelta(length, threshold=2, locale=locale_of(language))
 
 
 def hours(minutes: int, language: Language) -> str:

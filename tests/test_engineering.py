@@ -197,7 +197,7 @@ async def test_assign_show_mine_and_queue(
     [line] = queue.card.facts
     assert line.label == NUMBER
     assert without_marks(line.value) == (
-        "Demo Customer GmbH · Webex Calling · P2 · new · Adele Vance · **3 h 40 min left** · "
+        "Demo Customer GmbH · Webex Calling · P2 · new · Adele Vance · **3 hrs 40 mins left** · "
         "Calls drop after 30 seconds on all phones"
     )
 
