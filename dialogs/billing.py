@@ -52,9 +52,12 @@ async def effort(
         return [await _summary(turn, context, ticket)]
     try:
         duration = parse_duration(words[0])
-    except ValueError as exc:
-        hint = _("Write `effort {number} 45m <what you did>`.").format(number=ticket.number)
-        return [turn.reply(f"{exc}. {hint}")]
+    except ValueError:
+        wrong = _(
+            "{text!r} is not a duration like 4h, 90m or 1h30m. Write "
+            "`effort {number} 45m <what you did>`."
+        )
+        return [turn.reply(wrong.format(text=words[0], number=ticket.number))]
     if duration > MAX_ENTRY:
         too_long = _("{duration} is more than a day; please log each day on its own.")
         return [turn.reply(too_long.format(duration=words[0]))]

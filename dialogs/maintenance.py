@@ -444,8 +444,9 @@ async def _propose(
     try:
         start = parse_start(f"{words[0]} {words[1]}", calendar)
         duration = parse_duration(words[2])
-    except ValueError as exc:
-        return [turn.reply(f"{exc}. {_(USAGE)}")]
+    except ValueError:
+        wrong = _("{text!r} is not a start and a duration like `2026-03-03 09:00 2h`.")
+        return [turn.reply(wrong.format(text=" ".join(words[:3])) + " " + _(USAGE))]
     title = " ".join(words[3:])
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
@@ -591,14 +592,12 @@ async def _engineer_move(
     calendar = customer_calendar(services, customer)
     try:
         start = parse_start(rest, calendar)
-    except ValueError as exc:
-        return [
-            turn.reply(
-                _("{exc}. Write `maintenance move W{id} 2026-03-04 10:00`.").format(
-                    exc=exc, id=window.id
-                )
-            )
-        ]
+    except ValueError:
+        wrong = _(
+            "{text!r} is not a start like 2026-03-04 10:00. Write "
+            "`maintenance move W{id} 2026-03-04 10:00`."
+        )
+        return [turn.reply(wrong.format(text=rest, id=window.id))]
     duration = window.ends_at - window.starts_at
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:

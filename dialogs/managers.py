@@ -86,8 +86,9 @@ def month_and_customer(
             return _("I know no customer called {words!r}.").format(words=wanted)
     try:
         start, end, label = month_period(month, zone)
-    except ValueError as exc:
-        return str(exc)
+    except ValueError:
+        _ = gettext_for(language)
+        return _("{text!r} is not a month like 2026-01.").format(text=month)
     return MonthScope(start, end, label, customer)
 
 
@@ -159,8 +160,12 @@ async def breaches_command(turn: Turn, context: CommandContext, args: str) -> li
         start, end, label = parse_period(
             args.strip() or "this month", now=services.clock(), zone=zone
         )
-    except ValueError as exc:
-        return [turn.reply(str(exc))]
+    except ValueError:
+        wrong = _(
+            "I know no period {text!r}: write this week, last week, this month, "
+            "last month or a month like 2026-01."
+        )
+        return [turn.reply(wrong.format(text=args.strip()))]
     late = breaches(await facts_between(services, start, end), start=start, end=end)
     if not late:
         return [turn.reply(_("No breaches in {period}.").format(period=label))]
