@@ -210,7 +210,7 @@ async def ask_logs(
         kind=SlaEventKind.PAUSED,
         at=now,
         actor=turn.actor.user_id,
-        data={"reason": "waiting for logfiles", "what": what},
+        data={"reason": N_("waiting for logfiles"), "what": what},
         status=TicketStatus.WAITING_FOR_CUSTOMER,
     )
     request = "\n\n".join(
@@ -395,7 +395,7 @@ async def relay_to_ticket(
             kind=SlaEventKind.RESUMED,
             at=now,
             actor=turn.actor.user_id,
-            data={"reason": "customer answered"},
+            data={"reason": N_("customer answered")},
             status=TicketStatus.OPEN,
         )
         lines.append(_("The customer answered: the SLA clock runs again."))

@@ -224,7 +224,7 @@ async def attach(
             kind=SlaEventKind.RESUMED,
             at=now,
             actor=by.user_id,
-            data={"reason": "logfiles received"},
+            data={"reason": N_("logfiles received")},
             status=TicketStatus.OPEN,
         )
         sentences.append(

@@ -19,6 +19,7 @@ from dialogs.moments import moment_words
 from dialogs.services import Services
 from dialogs.ticket_state import VENDOR_CASE, TicketView, view
 from dialogs.urgency import risk_line, views_of
+from dialogs.why_text import why_text
 from storage.directory import Product
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
@@ -87,7 +88,7 @@ async def why_command(turn: Turn, context: CommandContext, args: str) -> list[Ou
     explanation = explain(events, services.sla.terms_for(ticket.customer_key), services.clock())
     _ = gettext_for(turn.actor.language)
     heading = _("**Why {number} is where it is**").format(number=ticket.number)
-    return [turn.reply(f"{heading}\n\n{explanation.render()}")]
+    return [turn.reply(f"{heading}\n\n{why_text(explanation, turn.actor.language)}")]
 
 
 async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow) -> Outgoing:
