@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Choice, ChoiceInput, Fact, Outgoing, SubmitAction, TextInput
+from dialogs import formats
 from dialogs.base import DialogStep
 from dialogs.coaching import FOLLOW_UP_QUESTIONS, FollowUp, priority_name, product_name
 from dialogs.context import Language, Turn, service_zone
@@ -630,11 +631,12 @@ def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, .
     report = draft.report
     since = report.get("since") or ""
     _ = gettext_for(lang)
-    since_text = (
-        datetime.fromisoformat(since).astimezone(zone).strftime("%d.%m.%Y %H:%M")
-        if since
-        else _("now")
-    )
+    since_text = _("now")
+    if since:
+        started = datetime.fromisoformat(since)
+        since_text = (
+            f"{formats.day(started, lang, zone=zone)} {formats.clock(started, lang, zone=zone)}"
+        )
     values = {
         "product": product_name(draft.product, lang),
         "priority": priority_name(report["priority"], lang),
