@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,12 @@ from storage.directory import Directory, load_directory, parse_duration
 from storage.errors import DatabaseUnavailable
 from storage.files import BlobStore
 from storage.leases import Lease
-from storage.links import CONTENT_TYPES, SignedFiles, load_or_create_secret
+from storage.links import (
+    CONTENT_TYPES,
+    SignedFiles,
+    attachment_disposition,
+    load_or_create_secret,
+)
 from storage.migrate import upgrade_database
 from storage.repositories import Store
 from storage.sla import SlaCatalog
@@ -113,6 +119,7 @@ def create_app(
     app.router.add_get("/healthz", _healthz, name="healthz")
     app.router.add_get("/metrics", _metrics, name="metrics")
     app.router.add_get("/files/reports/{name}", _signed_file, name="signed-file")
+    app.router.add_get("/files/logfiles/{logfile}", _logfile, name="logfile")
     # The Teams app manifest links to these (website, privacy, terms of use).
     for path, page in (("/", "about"), ("/privacy", "privacy"), ("/terms", "terms")):
         app.router.add_get(path, page_handler(app[DIRECTORY], page), name=page)
@@ -348,6 +355,47 @@ async def _signed_file(request: web.Request) -> web.StreamResponse:
     headers = {"Content-Type": CONTENT_TYPES[name.rpartition(".")[2]]}
     if download_as:  # a plain name (checked with the signature): no quoting needed
         headers["Content-Disposition"] = f'attachment; filename="{download_as}"'
+    return web.FileResponse(path, headers=headers)
+
+
+# A declared content type as the channel reported it; anything else is served as bytes.
+_MEDIA_WORD = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}"
+_MEDIA_TYPE = re.compile(f"{_MEDIA_WORD}/{_MEDIA_WORD}")
+# What a customer's file may do in a browser that opens it anyway: nothing.
+_INERT = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "Cache-Control": "private, no-store",
+}
+
+
+async def _logfile(request: web.Request) -> web.StreamResponse:
+    """A logfile a customer delivered, behind a signed link made for its ticket: 403 when the
+    link is forged or expired, 404 when it names no logfile of that ticket (or its bytes are
+    gone). Always a download (`attachment`) under the name it was sent with."""
+    services = request.app[SERVICES]
+    assert services.links is not None
+    grant = services.links.logfile_if_valid(
+        request.match_info["logfile"],
+        request.query.get("ticket", ""),
+        request.query.get("expires", ""),
+        request.query.get("sig", ""),
+        request.app[CLOCK](),
+    )
+    if grant is None:
+        return json_error(403, "this link is not valid or has expired")
+    row = await request.app[STORE].logfiles.get(grant.logfile_id)
+    if row is None or row.ticket_id != grant.ticket_id:
+        return json_error(404, "no such file")
+    path = services.blobs.path_of(row.sha256)
+    if not await asyncio.to_thread(path.is_file):
+        return json_error(404, "no such file")
+    declared = row.content_type.split(";", 1)[0].strip()
+    headers = {
+        "Content-Type": declared if _MEDIA_TYPE.fullmatch(declared) else "application/octet-stream",
+        "Content-Disposition": attachment_disposition(row.original_name or row.name),
+        **_INERT,
+    }
     return web.FileResponse(path, headers=headers)
 
 

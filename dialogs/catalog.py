@@ -282,8 +282,7 @@ def engineer_commands() -> list[Command]:
                     "Microsoft-Case 2411250040001234 zu 14 eröffnet",
                     "Luware ticket 12345678 for the recording issue",
                 ), takes=("ticket", "vendor", "case"))),
-        Command("resolve", N_("resolve a ticket"), ENGINEERS, e.on_ticket(e.resolve,
-                open_only=False),
+        Command("resolve", N_("resolve a ticket"), ENGINEERS, dialog=e.ResolveDialog(),
                 usage=N_("resolve <ticket> <summary>"),
                 phrasing=Phrasing((
                     "mark 14 as fixed, trunk was down", "12 erledigt: Lizenz fehlte",

@@ -64,9 +64,10 @@ def month(instant: datetime | date, language: Language) -> str:
 
 
 def duration(length: timedelta, language: Language) -> str:
-    """`2 mins`, `4 hrs`, `1 hr 30 mins` / `2 Min.`, `4 Std.`, `1 Std. 30 Min.`; a negative
-    length (time overdue) is told as its amount, the sentence says that it is late."""
-    minutes = abs(round(length.total_seconds() / 60))
+    """`2 mins`, `4 hrs`, `1 hr 30 mins` / `2 Min.`, `4 Std.`, `1 Std. 30 Min.`, in whole
+    minutes (59 min 40 s is `59 mins`: SLA time is never rounded up); a negative length
+    (time overdue) is told as its amount, the sentence says that it is late."""
+    minutes = int(abs(length.total_seconds())) // 60
     hours, rest = divmod(minutes, 60)
     locale = locale_of(language)
     parts = [format_unit(hours, "duration-hour", length="short", locale=locale)] if hours else []

@@ -124,7 +124,7 @@ def _confirmation(
 async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
     """The new ticket's card in the engineers' channel: a thread of its own, or, when several
     customers report the same product at once, inside one grouped alert of a possible outage."""
-    from dialogs.ticket_state import alert_card, digest_line, view
+    from dialogs.ticket_state import alert_for, digest_line, view
 
     services = context.services
     now = services.clock()
@@ -132,7 +132,7 @@ async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
     current = await view(services, ticket, now)
     customer_name = customer.name if customer else ""
     language = services.notify.engineers_language(ticket.customer_key)
-    card = alert_card(current, customer_name, now, language)
+    card = await alert_for(services, current, language=language)
     incident = await _possible_outage(context, ticket)
     if incident is None:
         await services.notify.new_alert(ticket, card)
