@@ -152,6 +152,16 @@ async def blast(url: str, requests: int, concurrency: int, tag: str) -> Measured
         return Measured(time.perf_counter() - started, latencies)
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server: SIGTERM (the bot drains its background work for a while), then kill."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU a process has used so far (Linux `/proc`)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -243,8 +253,7 @@ async def measure_bot(
                 database_url or f"sqlite+aiosqlite:///{Path(data) / 'chatops.sqlite3'}", tag
             )
         finally:
-            bot.terminate()
-            await asyncio.to_thread(bot.wait, 30)
+            await asyncio.to_thread(stop, bot)
     print(bare.line("bare handler"))
     print(chatops.line(f"chatops, {name}"))
     print(
@@ -289,8 +298,7 @@ async def main() -> None:
             print("PostgreSQL not measured: set --postgres-url or CHATOPS_TEST_POSTGRES_URL")
     finally:
         for process in (bare, webex):
-            process.terminate()
-            process.wait(timeout=20)
+            stop(process)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
 from bot.pages import page_handler
 from bot.pipeline import Core
+from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
@@ -39,7 +40,7 @@ from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
 from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, EventNotStored
 from storage.files import BlobStore
 from storage.leases import Lease
 from storage.links import CONTENT_TYPES, SignedFiles, load_or_create_secret
@@ -168,7 +169,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         wakeup=wakeup,
     )
-    app[WATCHER] = SlaWatcher(services)
+    priority = AckPriority()
+    app[DISPATCHER].priority = priority
+    app[WATCHER] = SlaWatcher(services, priority=priority)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
     app[TASKS].start_loop(app[DISPATCHER].heartbeat.run(), name="outbox-heartbeat")
@@ -194,10 +197,14 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         tasks=app[TASKS],
         metrics=app[METRICS],
         clock=app[CLOCK],
+        priority=priority,
     )
+    app[CORE].batcher.start()
     app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
+    # Events still queued are stored and answered (or refused) before the work is drained.
+    await app[CORE].batcher.close()
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
 
 
@@ -382,7 +389,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, EventNotStored):
         request.app[METRICS].errors.labels(where="database").inc()
         log.warning("database unavailable while handling %s %s", request.method, request.path)
         return web.json_response(

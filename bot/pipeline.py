@@ -10,21 +10,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing
 from bot.heartbeat import Heartbeat
 from bot.identity import resolve_actor
+from bot.ingest import InboundBatcher
 from bot.metrics import Metrics
+from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.tasks import TaskTracker
 from dialogs.texts import t
 from storage.db import retry_on_stale
 from storage.directory import Directory
 from storage.errors import ChannelError, PermanentChannelError, StorageError
-from storage.repositories import Store
+from storage.repositories import NewEvent, Store
 
 log = logging.getLogger(__name__)
 # An event that failed this often (a poison message) is given up and marked failed.
@@ -50,6 +53,7 @@ class Core:
         tasks: TaskTracker,
         metrics: Metrics,
         clock: Clock,
+        priority: AckPriority | None = None,
     ) -> None:
         self._store = store
         self._router = router
@@ -57,6 +61,9 @@ class Core:
         self._tasks = tasks
         self._metrics = metrics
         self._clock = clock
+        self.priority = priority or AckPriority()
+        # Webhooks arriving together are stored in one transaction (started by `start`).
+        self.batcher = InboundBatcher(self._store_batch, orphaned=self._orphaned)
         # Events this replica holds (accepted or claimed, not finished): their leases are
         # renewed while they wait for a turn slot and while their turn runs.
         self.heartbeat = Heartbeat(
@@ -76,20 +83,26 @@ class Core:
             Channel, Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
         ] = {}
 
+    def acknowledgement(self) -> AbstractContextManager[None]:
+        return self.priority.acknowledgement()
+
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
     ) -> int | None:
-        # A second try on a fresh connection if the first was found dead: safe, as a stored
-        # event is never stored twice (at worst, when only the commit's answer was lost, the
-        # second try finds it and it is answered after its lease, by the re-drive).
-        event_id = await retry_on_stale(
-            lambda: self._store.inbox.accept(
-                channel=channel.value, dedupe_key=dedupe_key, payload=payload, now=self._clock()
-            )
-        )
+        event_id = await self.batcher.accept(NewEvent(channel.value, dedupe_key, payload))
         if event_id is not None:
             self._in_flight.add(event_id)  # held until finished, released or lost
         return event_id
+
+    async def _store_batch(self, events: Sequence[NewEvent]) -> list[int | None]:
+        ids = await self._store.inbox.accept_many(events=events, now=self._clock())
+        self._metrics.inbound_batch_size.observe(len(events))
+        return ids
+
+    def _orphaned(self, event_id: int) -> None:
+        """Stored for a request that stopped waiting (its sender will deliver it again and
+        find it stored): hand it to the re-drive now rather than after its lease."""
+        self.spawn(self.release(event_id), name=f"release-{event_id}")
 
     async def remember_conversation(
         self, conversation: ConversationRef, *, user_id: str | None, reference: dict[str, Any]
@@ -135,6 +148,7 @@ class Core:
             # Bounded: under a flood the loop keeps acknowledging (events are persisted first)
             # while at most MAX_CONCURRENT_TURNS are worked on.
             async with self._turns:
+                await self.priority.yield_to_acknowledgements()
                 await self._run_event(channel, event_id, work)
         except asyncio.CancelledError:
             # Shutting down before it was done: hand it back now rather than after the lease
@@ -211,6 +225,7 @@ class Core:
                 await asyncio.wait_for(self._wake.wait(), every)
             self._wake.clear()
             self._backlog = False
+            await self.priority.yield_to_acknowledgements()
             for channel in list(self._processors):
                 try:
                     await self._redrive(channel)
