@@ -230,6 +230,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
             hosts=settings.teams_file_host_patterns,
             test_hosts=app[OVERRIDES].teams_file_test_hosts,
         ),
+        trust_env=settings.http_trust_env,
     )
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter
@@ -252,7 +253,7 @@ async def _webex_api(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield  # Webex is optional: without a token /api/webex answers 404
         return
-    api = WebexApi(token=token, base_url=settings.webex_api_url)
+    api = WebexApi(token=token, base_url=settings.webex_api_url, trust_env=settings.http_trust_env)
     app[WEBEX_API] = api
     yield
     await api.close()

@@ -75,13 +75,14 @@ class TeamsAdapter:
         credentials_factory: ServiceClientCredentialsFactory | None = None,
         retry: RetryPolicy | None = None,
         file_policy: FetchPolicy | None = None,
+        trust_env: bool = False,
     ) -> None:
         self._credentials = credentials
         self._core = core
         self._max_body_bytes = max_body_bytes
         self._retry = retry or RetryPolicy()
         self._authentication = build_authentication(
-            credentials, credentials_factory=credentials_factory
+            credentials, credentials_factory=credentials_factory, trust_env=trust_env
         )
         self._adapter = CloudAdapter(self._authentication)
         self._members = MemberEmails()

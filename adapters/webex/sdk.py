@@ -51,6 +51,7 @@ class WebexApi:
         base_url: str,
         retry: RetryPolicy | None = None,
         workers: int = DEFAULT_WORKERS,
+        trust_env: bool = False,
     ) -> None:
         self._api: Any = WebexTeamsAPI(
             access_token=token,
@@ -62,6 +63,9 @@ class WebexApi:
         # 1.6.1 has no public handle on its HTTP session; files and edits need it.
         self._session: Any = self._api._session
         self._session._req_session.hooks["response"].append(_numeric_retry_after)
+        # `requests` reads the proxy variables and ~/.netrc again for every call unless told
+        # not to; only a deployment behind a proxy needs them (CHATOPS_HTTP_TRUST_ENV).
+        self._session._req_session.trust_env = trust_env
         self._origin = _origin(base_url)
         self._retry = retry or RetryPolicy()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webex-sdk")
