@@ -236,11 +236,16 @@ async def measure_bot(
             "CHATOPS_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "ERROR"),
             "CHATOPS_DATABASE_URL": database_url,
         }
-        bot = subprocess.Popen(  # noqa: ASYNC220 - a one-off launch, not on a serving loop
-            [str(Path(sys.executable).parent / "chatops"), "serve", "--port", str(bot_port)],
-            env=env,
-            cwd=ROOT,
-        )
+        serve = [str(Path(sys.executable).parent / "chatops"), "serve", "--port", str(bot_port)]
+        if args.profile:
+            stats = Path(args.profile) / f"ingest-{name.lower()}.prof"
+            serve = [
+                sys.executable,
+                "-c",
+                "import cProfile, sys; from bot.cli import main; "
+                f"sys.argv = {['chatops', *serve[1:]]!r}; cProfile.run('main()', {str(stats)!r})",
+            ]
+        bot = subprocess.Popen(serve, env=env, cwd=ROOT)  # noqa: ASYNC220 - a one-off launch
         bot_url = f"http://127.0.0.1:{bot_port}/api/webex"
         try:
             await wait_ready(f"http://127.0.0.1:{bot_port}/healthz", status=200)
@@ -272,6 +277,10 @@ async def main() -> None:
         help="a PostgreSQL server (postgresql+asyncpg://user@host/db) whose user may create "
         "databases; default CHATOPS_TEST_POSTGRES_URL; without it only SQLite is measured",
     )
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one database only")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="run the bots under cProfile, their stats written here"
+    )
     args = parser.parse_args()
 
     bare_port, webex_port = free_ports(2)
@@ -288,8 +297,11 @@ async def main() -> None:
             f"{args.requests} signed Webex deliveries, concurrency {args.concurrency}, "
             f"{os.cpu_count()} cores"
         )
-        await measure_bot("SQLite", "", bare_url=bare_url, webex_port=webex_port, args=args)
-        if args.postgres_url:
+        if args.only in (None, "sqlite"):
+            await measure_bot("SQLite", "", bare_url=bare_url, webex_port=webex_port, args=args)
+        if args.only == "sqlite":
+            pass
+        elif args.postgres_url:
             async with fresh_postgres(args.postgres_url) as url:
                 await measure_bot(
                     "PostgreSQL", url, bare_url=bare_url, webex_port=webex_port, args=args

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -37,6 +38,8 @@ class Database:
         self.url = url
         self.engine = _create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool, without BEGIN and COMMIT around a statement (see `statement`).
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -50,10 +53,18 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
         except (OperationalError, DBAPIError, OSError) as exc:
-            if _is_connection_problem(exc):
-                stale = bool(getattr(exc, "connection_invalidated", False))
-                raise DatabaseUnavailable(type(exc).__name__, stale_connection=stale) from exc
-            raise
+            raise _unavailable(exc) from exc
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which every statement is a transaction of its own: one round trip
+        where a session takes three (BEGIN, the statement, COMMIT). For a single statement
+        that must be all or nothing, which every statement is on both backends."""
+        try:
+            async with self._autocommit.connect() as connection:
+                yield connection
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
 
     def insert(self, model: type[Any]) -> Any:
         """An INSERT for `model`'s table in this database's dialect, so that the
@@ -163,6 +174,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _unavailable(exc: OperationalError | DBAPIError | OSError) -> Exception:
+    """`DatabaseUnavailable` for a connection problem, otherwise the error itself."""
+    if _is_connection_problem(exc):
+        stale = bool(getattr(exc, "connection_invalidated", False))
+        return DatabaseUnavailable(type(exc).__name__, stale_connection=stale)
+    return exc
 
 
 def _is_connection_problem(exc: BaseException) -> bool:

@@ -266,10 +266,11 @@ class Inbox:
             }
             for event in events
         ]
-        async with self._db.session() as session:
-            # One multi-row INSERT … ON CONFLICT DO NOTHING: the database skips each row whose
-            # key is taken, even by a row of the same statement, and returns the rows it stored.
-            result = await session.execute(self._accept_returning_key, rows)
+        async with self._db.statement() as connection:
+            # One multi-row INSERT … ON CONFLICT DO NOTHING, a transaction of its own: all of
+            # the batch is stored or none of it. The database skips each row whose key is
+            # taken, even by a row of the same statement, and returns the rows it stored.
+            result = await connection.execute(self._accept_returning_key, rows)
             stored = {(channel, key): event_id for event_id, channel, key in result.all()}
         return [stored.pop((event.channel, event.dedupe_key), None) for event in events]
 

@@ -16,14 +16,14 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from bot.app import DATABASE, TASKS, Overrides, create_app
 from bot.settings import Settings
 from storage.directory import Directory
 from storage.repositories import Inbox, NewEvent, Store
 from tests.fake_webex import FakeWebex, Json, bot_settings, running_fake_webex
-from tests.serving import Bot, running
+from tests.serving import FAR_FUTURE, Bot, running
 
 
 @pytest.fixture
@@ -159,28 +159,22 @@ async def test_the_store_tells_each_event_of_a_batch_whether_it_is_new(store: St
 
 
 @contextmanager
-def inbound_commits_fail(bot: Bot) -> Iterator[list[int]]:
-    """While inside: every transaction that inserted inbound events fails at its commit, the
-    way a connection lost at that moment does (the rows are never committed)."""
+def inbound_inserts_fail(bot: Bot) -> Iterator[list[int]]:
+    """While inside: every statement storing inbound events fails as it is sent, the way a
+    connection lost at that moment does."""
     engine = bot.app[DATABASE].engine.sync_engine
     failed: list[int] = []
 
-    def mark(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def fail(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO INBOUND_EVENT"):
-            conn.info["inserted_inbound"] = True
-
-    def fail(conn: Any) -> None:
-        if conn.info.pop("inserted_inbound", False):
             failed.append(1)
-            raise OperationalError("COMMIT", {}, ConnectionResetError("connection lost"))
+            raise OperationalError(statement, {}, ConnectionResetError("connection lost"))
 
-    event.listen(engine, "before_cursor_execute", mark)
-    event.listen(engine, "commit", fail)
+    event.listen(engine, "before_cursor_execute", fail)
     try:
         yield failed
     finally:
-        event.remove(engine, "commit", fail)
-        event.remove(engine, "before_cursor_execute", mark)
+        event.remove(engine, "before_cursor_execute", fail)
 
 
 async def test_a_batch_the_database_fails_is_answered_503_and_nothing_of_it_is_stored(
@@ -190,39 +184,55 @@ async def test_a_batch_the_database_fails_is_answered_503_and_nothing_of_it_is_s
     async with running(create_app(configured, directory=directory)) as bot:
         connector = aiohttp.TCPConnector(limit=len(deliveries))
         async with aiohttp.ClientSession(connector=connector) as session:
-            with inbound_commits_fail(bot) as failed:
+            with inbound_inserts_fail(bot) as failed:
                 answers = await asyncio.gather(
                     *(post(session, bot, webex, data) for data in deliveries)
                 )
             assert failed  # the failure did happen
-            assert answers == [(503, "5")] * 20
-            assert await stored_keys(store) == []  # nothing half-written
+            assert answers == [(503, "5")] * 20  # Webex retries later
+            assert await stored_keys(store) == []
             # Webex delivers them again later: now they are stored, once each.
             assert await post_all(bot, webex, deliveries) == [200] * 20
         await bot.app[TASKS].idle()
     assert await stored_keys(store) == sorted(f"messages|lost-{n}" for n in range(20))
 
 
+async def refuse_in_the_database(store: Store, dedupe_key: str) -> None:
+    """A trigger that aborts any statement storing this event (the statement's other rows
+    included), as a constraint would."""
+    if store.database.dialect == "sqlite":
+        statements = [
+            f"CREATE TRIGGER refuse BEFORE INSERT ON inbound_event "
+            f"WHEN NEW.dedupe_key = '{dedupe_key}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ]
+    else:
+        statements = [
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.dedupe_key = '{dedupe_key}' THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse BEFORE INSERT ON inbound_event "
+            "FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ]
+    async with store.database.session() as session:
+        for statement in statements:
+            await session.execute(text(statement))
+
+
 async def test_an_event_the_database_refuses_fails_alone_not_its_batch(
     configured: Settings, directory: Directory, webex: FakeWebex, store: Store
 ) -> None:
-    deliveries = [message_data(f"fine-{n}") for n in range(15)] + [message_data("poison")]
+    await refuse_in_the_database(store, "messages|poison")
+    deliveries = [message_data(f"fine-{n}") for n in range(15)]
+    deliveries.insert(7, message_data("poison"))
     async with running(create_app(configured, directory=directory)) as bot:
-        engine = bot.app[DATABASE].engine.sync_engine
-
-        def refuse_poison(_conn: Any, _cursor: Any, _stmt: str, params: Any, *_a: Any) -> None:
-            if "messages|poison" in repr(params):
-                raise DataError("INSERT", {}, ValueError("value refused"))
-
-        event.listen(engine, "before_cursor_execute", refuse_poison)
-        try:
-            statuses = await post_all(bot, webex, deliveries)
-        finally:
-            event.remove(engine, "before_cursor_execute", refuse_poison)
+        statuses = await post_all(bot, webex, deliveries)
         await bot.app[TASKS].idle()
 
-    assert statuses == [200] * 15 + [503]
-    assert await stored_keys(store) == sorted(f"messages|fine-{n}" for n in range(15))
+        assert statuses == [200] * 7 + [503] + [200] * 8
+        assert await stored_keys(store) == sorted(f"messages|fine-{n}" for n in range(15))
+        # Each was processed at once: none was left behind half-stored by the refused
+        # statement (then its own write would have found it "delivered before").
+        assert await store.inbox.pending(channel="webex", received_before=FAR_FUTURE) == []
 
 
 async def test_a_crash_between_storing_and_answering_loses_nothing(
