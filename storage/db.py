@@ -187,4 +187,24 @@ def _unavailable(exc: OperationalError | DBAPIError | OSError) -> Exception:
 def _is_connection_problem(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return True
-    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, OperationalError)
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
+        return True
+    return _server_cannot_serve(exc)
+
+
+# SQLSTATE classes in which PostgreSQL says it cannot serve now rather than that the request
+# is wrong: 08 connection exceptions, 53 insufficient resources ("too many clients", out of
+# memory, disk full), 57P operator intervention (shutting down, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def _server_cannot_serve(exc: BaseException) -> bool:
+    """True for PostgreSQL's "not now" errors, which asyncpg and SQLAlchemy report as plain
+    DBAPI errors (a refused connection among them, e.g. "sorry, too many clients already")."""
+    error: BaseException | None = exc
+    while error is not None:
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+    return False
