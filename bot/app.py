@@ -253,7 +253,13 @@ async def _webex_api(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield  # Webex is optional: without a token /api/webex answers 404
         return
-    api = WebexApi(token=token, base_url=settings.webex_api_url, trust_env=settings.http_trust_env)
+    api = WebexApi(
+        token=token,
+        base_url=settings.webex_api_url,
+        # Room for every running download, and as many abandoned ones still in a read.
+        download_workers=2 * settings.max_concurrent_downloads,
+        trust_env=settings.http_trust_env,
+    )
     app[WEBEX_API] = api
     yield
     await api.close()
