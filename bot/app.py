@@ -203,8 +203,10 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
-    # Events still queued are stored and answered (or refused) before the work is drained.
+    # Events still queued are stored and answered (or refused) before the work is drained;
+    # those that wait for a turn are handed back at once for the next start or another replica.
     await app[CORE].batcher.close()
+    await app[CORE].stop_starting_turns()
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
 
 

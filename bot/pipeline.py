@@ -74,6 +74,8 @@ class Core:
         )
         self._in_flight = self.heartbeat.held
         self._turn_tasks: dict[int, asyncio.Task[Any]] = {}
+        self._in_turn: set[int] = set()  # events whose turn holds a slot now
+        self._stopping = False
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         # A re-drive pass that leased a full batch may have left events behind: the next pass
         # then comes as soon as this replica has room again, not a whole interval later.
@@ -149,18 +151,36 @@ class Core:
             # while at most MAX_CONCURRENT_TURNS are worked on.
             async with self._turns:
                 await self.priority.yield_to_acknowledgements()
+                if self._stopping:
+                    return  # handed back in bulk by `stop_starting_turns`
+                self._in_turn.add(event_id)
                 await self._run_event(channel, event_id, work)
         except asyncio.CancelledError:
             # Shutting down before it was done: hand it back now rather than after the lease
-            # (a no-op when the cancel came because another replica holds it now).
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._store.inbox.release(event_id=event_id), 2.0)
+            # (a no-op when the cancel came because another replica holds it now; done in
+            # bulk already for a turn that had not started when the shutdown began).
+            if event_id in self._in_turn or not self._stopping:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._store.inbox.release(event_id=event_id), 2.0)
             raise
         finally:
             self._in_flight.discard(event_id)
+            self._in_turn.discard(event_id)
             self._turn_tasks.pop(event_id, None)
             if self._backlog_room():
                 self._wake.set()
+
+    async def stop_starting_turns(self) -> None:
+        """At shutdown: start no further turn, and hand every held event whose turn has not
+        started back in one statement, so that the next start or another replica answers it
+        at once (a flood can leave thousands; one release each took longer than the grace)."""
+        self._stopping = True
+        waiting = sorted(self._in_flight - self._in_turn)
+        self._in_flight.difference_update(waiting)
+        try:
+            await self._store.inbox.release_many(event_ids=waiting)
+        except StorageError as exc:  # then their leases run out unrenewed instead
+            log.warning("could not hand %d event(s) back at shutdown: %s", len(waiting), exc)
 
     def _stop_turn(self, event_id: int) -> None:
         """Another replica took this event over (our lease ran out unrenewed: the database or

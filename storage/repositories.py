@@ -442,11 +442,19 @@ class Inbox:
     async def release(self, *, event_id: int, retry_at: datetime | None = None) -> None:
         """Give up this replica's lease of an unfinished event, so any replica may retry it:
         at once, or from `retry_at` on (after a transient failure)."""
+        await self.release_many(event_ids=[event_id], retry_at=retry_at)
+
+    async def release_many(
+        self, *, event_ids: Sequence[int], retry_at: datetime | None = None
+    ) -> None:
+        """`release` for many events in one statement (a replica stopping with a backlog)."""
+        if not event_ids:
+            return
         async with self._db.session() as session:
             await session.execute(
                 update(InboundEventRow)
                 .where(
-                    col(InboundEventRow.id) == event_id,
+                    col(InboundEventRow.id).in_(event_ids),
                     col(InboundEventRow.status) == InboundStatus.PENDING,
                     col(InboundEventRow.claimed_by) == self._lease.owner,
                 )
