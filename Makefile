@@ -8,13 +8,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+LOCALE := dialogs/locale
+PO_FILES := $(wildcard $(LOCALE)/*/LC_MESSAGES/chatops.po)
 
 # CI runs on a machine with PostgreSQL on 127.0.0.1:5432; the storage contract tests run there too.
 ifeq ($(CI),true)
 export CHATOPS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 endif
 
-.PHONY: run test lint typecheck pytest install lock clean bench
+.PHONY: run test lint typecheck pytest install lock clean bench messages
 
 run: $(STAMP)
 	$(BIN)/chatops serve
@@ -33,11 +35,21 @@ pytest: $(STAMP) $(NODE_STAMP)
 
 install: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml $(PO_FILES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pybabel compile --domain chatops --directory $(LOCALE) --statistics
 	touch $@
+
+# Message ids come from the code (_("…"), N_("…")); this adds new ones to every catalog.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output --no-wrap \
+		--omit-header --output-file $(VENV)/chatops.pot bot dialogs adapters storage
+	$(BIN)/pybabel update --domain chatops --input-file $(VENV)/chatops.pot --output-dir $(LOCALE) \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+	# the dates in the header would differ on every run and every branch
+	sed -i '/^"POT-Creation-Date\|^"PO-Revision-Date\|^"Generated-By/d' $(PO_FILES)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -51,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sla_cli_batch.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/watcher_scale.py
+	$(BIN)/python bench/webhooks.py
 
 # Re-resolve the pinned versions after changing pyproject.toml's dependencies.
 lock:

@@ -20,6 +20,7 @@ from dialogs.catalog import build_understander
 from dialogs.commands import Command, CommandContext
 from dialogs.context import Language, Turn, as_language
 from dialogs.conversation import Answer, Ask, ClarifyDialog, Conversation, Run, ask_step
+from dialogs.i18n import gettext_for
 from dialogs.logfiles import files_without_command
 from dialogs.services import Services
 from dialogs.texts import t
@@ -212,9 +213,10 @@ class Router:
     ) -> list[Outgoing]:
         """A global request inside a dialog: cancel ends it, a new report replaces it, the
         others are answered and the dialog waits on."""
-        lang = turn.actor.language
         if reading.command == CANCEL:
-            cancelled = DialogStep([turn.reply(t("cancelled", lang))], None)
+            _ = gettext_for(turn.actor.language)
+            note = _("Cancelled. Nothing was saved. Type **help** to see what I can do.")
+            cancelled = DialogStep([turn.reply(note)], None)
             return await self._save(key, dialog, cancelled, snapshot)
         command = self._lookup[reading.command or ""]
         args = self._conversation.arguments(turn, reading)
@@ -224,7 +226,7 @@ class Router:
         note_language = (
             as_language(reading.entities.language) if command.name == "language" else None
         )
-        return [*answers, turn.reply(t("still_in_dialog", note_language or lang))]
+        return [*answers, turn.reply(t("still_in_dialog", note_language or turn.actor.language))]
 
     async def _save(
         self, key: DialogKey, dialog: Dialog, step: DialogStep, snapshot: DialogState

@@ -18,10 +18,6 @@ TEXTS: Final[dict[str, dict[Language, str]]] = {
             "{provider} registrieren."
         ),
     },
-    "cancelled": {
-        "en": "Cancelled. Nothing was saved. Type **help** to see what I can do.",
-        "de": "Abgebrochen, nichts wurde gespeichert. Mit **hilfe** sehen Sie, was ich kann.",
-    },
     "help_title": {
         "en": "What I can do for you",
         "de": "Was ich für Sie tun kann",
