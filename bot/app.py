@@ -32,6 +32,7 @@ from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
 from bot.pages import page_handler
 from bot.pipeline import Core
+from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
@@ -45,7 +46,7 @@ from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
 from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, EventNotStored
 from storage.files import BlobStore
 from storage.leases import Lease
 from storage.links import (
@@ -184,6 +185,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[WEBHOOKS] = _webhook_sender(app)
     # A ticket event that queued webhook deliveries wakes the dispatcher, like a chat message.
     app[STORE].webhooks.on_queued = wakeup.set
+    # Background work yields to the webhooks being acknowledged (`bot/priority.py`).
+    priority = AckPriority()
     app[DISPATCHER] = Dispatcher(
         store=app[STORE],
         senders=services.senders,
@@ -192,8 +195,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         wakeup=wakeup,
         webhooks=app[WEBHOOKS],
+        priority=priority,
     )
-    app[WATCHER] = SlaWatcher(services)
+    app[WATCHER] = SlaWatcher(services, priority=priority)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
     app[TASKS].start_loop(app[DISPATCHER].heartbeat.run(), name="outbox-heartbeat")
@@ -219,11 +223,17 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         tasks=app[TASKS],
         metrics=app[METRICS],
         clock=app[CLOCK],
+        priority=priority,
     )
+    app[CORE].batcher.start()
     app[API].bind(Integration(services))
     app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
+    # Events still queued are stored and answered (or refused) before the work is drained;
+    # those that wait for a turn are handed back at once for the next start or another replica.
+    await app[CORE].batcher.close()
+    await app[CORE].stop_starting_turns()
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
     await app[WEBHOOKS].close()
 
@@ -264,6 +274,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
             hosts=settings.teams_file_host_patterns,
             test_hosts=app[OVERRIDES].teams_file_test_hosts,
         ),
+        trust_env=settings.http_trust_env,
     )
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter
@@ -286,7 +297,13 @@ async def _webex_api(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield  # Webex is optional: without a token /api/webex answers 404
         return
-    api = WebexApi(token=token, base_url=settings.webex_api_url)
+    api = WebexApi(
+        token=token,
+        base_url=settings.webex_api_url,
+        # Room for every running download, and as many abandoned ones still in a read.
+        download_workers=2 * settings.max_concurrent_downloads,
+        trust_env=settings.http_trust_env,
+    )
     app[WEBEX_API] = api
     yield
     await api.close()
@@ -467,7 +484,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, EventNotStored):
         request.app[METRICS].errors.labels(where="database").inc()
         log.warning("database unavailable while handling %s %s", request.method, request.path)
         return web.json_response(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,15 +22,17 @@ from dialogs import billing, engineering
 from dialogs.commands import CommandContext
 from dialogs.context import Actor, Turn, as_language
 from dialogs.intake import parse_field
-from dialogs.managers import facts_between, report_zone
+from dialogs.managers import PRODUCT_TITLES, facts_between, report_zone
+from dialogs.report_text import report_text
 from dialogs.scope import Scope, assess, explanation, out_of_contract_product
 from dialogs.services import Services
 from dialogs.ticket_state import NOTICE, TicketView, after_change, view_of
 from dialogs.tickets import open_ticket
+from dialogs.why_text import why_text
 from storage.directory import Customer, Priority, Product, Role, parse_duration
 from storage.efforts import billable, per_customer
 from storage.models import LogfileRow, TicketEventRow, TicketRow
-from storage.reports import month_period, period_report, render_text
+from storage.reports import month_period, period_report
 from storage.sla import ClockState
 from storage.sla_explain import explain
 from storage.tickets import TicketFilter, sla_events
@@ -131,14 +134,14 @@ class Integration:
                 end=line.end,
                 business_seconds=_seconds(line.business),
                 total_seconds=_seconds(line.total),
-                note=line.note,
-                text=found.render_line(line),
+                note=line.note.value,
+                text=why_text(replace(found, lines=(line,)), "en"),
             )
             for line in found.lines
         ]
         current = view_of(self._services, ticket, events, now)
         return wire.Explanation(
-            number=ticket.number, text=found.render(), lines=lines, sla=_sla(current)
+            number=ticket.number, text=why_text(found, "en"), lines=lines, sla=_sla(current)
         )
 
     async def ticket_file(self, who: Principal, number: str, sha256: str) -> FileDownload:
@@ -297,7 +300,7 @@ class Integration:
                 )
                 for f in report.rows
             ],
-            text=render_text(report),
+            text=report_text(report, "en", product_names=PRODUCT_TITLES),
         )
 
     async def billing_report(self, who: Principal, query: wire.ReportQuery) -> wire.BillingReport:

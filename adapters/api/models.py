@@ -363,7 +363,7 @@ class ExplainLine(_Answer):
     end: datetime | None
     business_seconds: int
     total_seconds: int
-    note: str
+    note: str = Field(description="what the line says, as a code (`none`, `paused`, `breached`, …)")
     text: str
 
 
