@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from adapters.api import BASE as API_BASE
+from adapters.api import ApiService, RateLimiter
 from adapters.file_fetch import FetchPolicy
 from adapters.http import json_error
 from adapters.model import Channel
@@ -24,16 +26,19 @@ from bot.digest import DigestPoster
 from bot.downloads import DownloadLimits, DownloadWorkers
 from bot.drafts import DraftSweeper
 from bot.duty_watch import DutyWatcher
+from bot.integration import Integration
 from bot.maintenance_watch import MaintenanceReminder
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
 from bot.pages import page_handler
 from bot.pipeline import Core
+from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
 from bot.understanding import Understanding
 from bot.watcher import SlaWatcher
+from bot.webhook_payloads import openapi_webhooks
 from bot.webhooks import WebhookSender
 from dialogs.catalog import build_understander, default_commands
 from dialogs.managers import weekly_card
@@ -41,7 +46,7 @@ from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
 from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, EventNotStored
 from storage.files import BlobStore
 from storage.leases import Lease
 from storage.links import (
@@ -86,6 +91,7 @@ TEAMS = web.AppKey("teams", TeamsAdapter)
 WEBEX_API = web.AppKey("webex_api", WebexApi)
 WEBEX = web.AppKey("webex", WebexAdapter)
 DOWNLOADS = web.AppKey("downloads", DownloadWorkers)
+API = web.AppKey("api", ApiService)
 WEBHOOKS = web.AppKey("webhooks", WebhookSender)
 
 
@@ -120,6 +126,13 @@ def create_app(
     app.router.add_get("/metrics", _metrics, name="metrics")
     app.router.add_get("/files/reports/{name}", _signed_file, name="signed-file")
     app.router.add_get("/files/logfiles/{logfile}", _logfile, name="logfile")
+    # The integration API: its port to the core is bound once the core is built (`_core`).
+    app[API] = ApiService(
+        limiter=RateLimiter(rate=settings.api_rate, burst=settings.api_burst),
+        max_body_bytes=settings.max_body_bytes,
+        webhooks=openapi_webhooks(),  # the outbound events, documented beside the API
+    )
+    app.add_subapp(API_BASE, app[API].app())
     # The Teams app manifest links to these (website, privacy, terms of use).
     for path, page in (("/", "about"), ("/privacy", "privacy"), ("/terms", "terms")):
         app.router.add_get(path, page_handler(app[DIRECTORY], page), name=page)
@@ -172,6 +185,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[WEBHOOKS] = _webhook_sender(app)
     # A ticket event that queued webhook deliveries wakes the dispatcher, like a chat message.
     app[STORE].webhooks.on_queued = wakeup.set
+    # Background work yields to the webhooks being acknowledged (`bot/priority.py`).
+    priority = AckPriority()
     app[DISPATCHER] = Dispatcher(
         store=app[STORE],
         senders=services.senders,
@@ -180,8 +195,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         wakeup=wakeup,
         webhooks=app[WEBHOOKS],
+        priority=priority,
     )
-    app[WATCHER] = SlaWatcher(services)
+    app[WATCHER] = SlaWatcher(services, priority=priority)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
     app[TASKS].start_loop(app[DISPATCHER].heartbeat.run(), name="outbox-heartbeat")
@@ -207,10 +223,17 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         tasks=app[TASKS],
         metrics=app[METRICS],
         clock=app[CLOCK],
+        priority=priority,
     )
+    app[CORE].batcher.start()
+    app[API].bind(Integration(services))
     app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
+    # Events still queued are stored and answered (or refused) before the work is drained;
+    # those that wait for a turn are handed back at once for the next start or another replica.
+    await app[CORE].batcher.close()
+    await app[CORE].stop_starting_turns()
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
     await app[WEBHOOKS].close()
 
@@ -251,6 +274,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
             hosts=settings.teams_file_host_patterns,
             test_hosts=app[OVERRIDES].teams_file_test_hosts,
         ),
+        trust_env=settings.http_trust_env,
     )
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter
@@ -273,7 +297,13 @@ async def _webex_api(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield  # Webex is optional: without a token /api/webex answers 404
         return
-    api = WebexApi(token=token, base_url=settings.webex_api_url)
+    api = WebexApi(
+        token=token,
+        base_url=settings.webex_api_url,
+        # Room for every running download, and as many abandoned ones still in a read.
+        download_workers=2 * settings.max_concurrent_downloads,
+        trust_env=settings.http_trust_env,
+    )
     app[WEBEX_API] = api
     yield
     await api.close()
@@ -454,7 +484,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, EventNotStored):
         request.app[METRICS].errors.labels(where="database").inc()
         log.warning("database unavailable while handling %s %s", request.method, request.path)
         return web.json_response(

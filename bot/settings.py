@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         default=DEFAULT_LEASE.total_seconds(), ge=3, le=600,
         validation_alias=_env("CHATOPS_LEASE_SECONDS"),
     )  # fmt: skip
+    # The integration API's rate limit per token and replica: requests a second on average,
+    # and how many may come at once (a token bucket).
+    api_rate: float = Field(
+        default=10.0, gt=0, le=10_000, validation_alias=_env("CHATOPS_API_RATE")
+    )
+    api_burst: int = Field(default=20, ge=1, le=10_000, validation_alias=_env("CHATOPS_API_BURST"))
 
     # Outbound webhooks: a receiver that has not answered after this many seconds has failed
     # this attempt; plain http and private or loopback receivers only when explicitly allowed
@@ -126,6 +132,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("CHATOPS_METRICS_TOKEN")
     )
+    # Off: the chat SDKs' HTTP clients ignore HTTP(S)_PROXY, NO_PROXY and ~/.netrc (reading
+    # them again for every call cost 2-3 % of the CPU); on: they use them, for a proxy.
+    http_trust_env: bool = Field(default=False, validation_alias=_env("CHATOPS_HTTP_TRUST_ENV"))
 
     @property
     def understanding_cache_dir(self) -> Path | None:

@@ -19,13 +19,13 @@ from adapters.ports import CorePort, FileSource
 from adapters.retry import RetryPolicy
 from adapters.webex import DownloadedFile, FileNotReady, FileRefused, WebexAdapter, sdk
 from adapters.webex.files import Download, download
-from adapters.webex.sdk import CHUNK_BYTES, WebexApi
+from adapters.webex.sdk import CHUNK_BYTES, FileStream, WebexApi
 from bot.app import WEBEX, create_app
 from bot.settings import Settings
 from storage.directory import Directory
 from storage.errors import FileRejected, PermanentChannelError
 from storage.files import BlobStore
-from tests.fake_webex import FakeWebex, Transfer, bot_settings, running_fake_webex
+from tests.fake_webex import FakeWebex, Json, Transfer, bot_settings, running_fake_webex
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 LOG = b"2026-01-07 14:30:00 INVITE sip:+431234@pbx.example SIP/2.0\n"
@@ -358,3 +358,43 @@ async def test_a_file_past_webexs_limit_is_refused_before_or_while_reading(
 
     assert await connection_closed(webex.file(declared).transfers[0])
     assert await connection_closed(webex.file(undeclared).transfers[0])
+
+
+@pytest.fixture
+def clara(webex: FakeWebex) -> Json:
+    return webex.add_person("Clara Contact", "clara@somewhere.example")
+
+
+async def read_until_stuck(stream: FileStream) -> None:
+    """Read what the file host sent until a read waits for bytes that do not come; that read
+    is cancelled, as a download over its time limit is."""
+    while True:
+        reading = asyncio.create_task(stream.read())
+        done, _ = await asyncio.wait({reading}, timeout=0.5)
+        if not done:
+            reading.cancel()
+            await asyncio.wait({reading})
+            return
+
+
+async def test_downloads_stuck_mid_read_never_hold_up_the_turns_calls(
+    webex: FakeWebex, clara: Json
+) -> None:
+    # As many stuck downloads as the calls have threads: each was abandoned (its time limit
+    # passed) while its thread waited for bytes that never come.
+    client = WebexApi(token=webex.token, base_url=webex.base_url, workers=2, download_workers=4)
+    never = asyncio.Event()
+    message = webex.say(clara, webex.add_room("direct"), "help")
+    try:
+        for n in range(2):
+            url = webex.add_file(f"stuck-{n}.log", big_file(), gate=never)
+            stream = await client.open_file(url)
+            await read_until_stuck(stream)
+            await stream.aclose()  # abandoned, its thread still in the read
+
+        async with asyncio.timeout(5):  # a turn's calls still go through at once
+            assert (await client.message(message["id"]))["text"] == "help"
+            assert (await client.me())["id"] == webex.bot["id"]
+    finally:
+        never.set()
+        await client.close()
