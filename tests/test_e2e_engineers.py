@@ -139,7 +139,7 @@ async def test_engineers_work_a_ticket_from_the_team_channel(
         row = _text(listing)
         assert number in row and "Demo Customer GmbH" in row and "Webex Calling" in row
         assert "webex-calling" not in row and '"demo"' not in row  # names, not keys
-    assert f"Logged 1h30 on {number}" in (answers["effort 1,5h dial plan checked"].text or "")
+    assert f"Logged 1 hr 30 mins on {number}" in (answers["effort 1,5h dial plan checked"].text or "")
     why = answers["why"].text or ""
     # Teams joins lines split by one newline; each step of the explanation is its own line.
     steps = [line for line in why.split("\n\n") if line.strip()]

@@ -77,7 +77,7 @@ async def test_customer_and_manager_commands_in_the_playground(playground: Playg
     )
 
     await pg.send(engineers, f"effort {number} 90 min", user_id=ENGINEER, mention_bot=True)
-    await pg.wait_for(lambda e: f"Logged 1h30 on {number}" in everything(e), timeout=15)
+    await pg.wait_for(lambda e: f"Logged 1 hr 30 mins on {number}" in everything(e), timeout=15)
 
     # Resolved with a summary: the contact reads it and may reopen by the button.
     resolution = {
