@@ -128,7 +128,8 @@ async def test_engineers_work_a_ticket_from_the_team_channel(
     # What Megan asks in the thread is answered there, never with a typing indicator (Teams
     # shows none in channels, and the Playground's page stops showing the thread on one).
     answers = {}
-    for command in ("show", "queue", "mine", "effort 1,5h dial plan checked", "why"):
+    effort = "effort 1,5h dial plan checked"
+    for command in ("show", "queue", "mine", effort, "why"):
         await pg.send(thread, command, user_id=ENGINEER, mention_bot=True)
         answers[command] = await pg.next_bot_activity(thread, include_typing=True)
     assert not any(event.is_typing for event in answers.values())
@@ -139,7 +140,7 @@ async def test_engineers_work_a_ticket_from_the_team_channel(
         row = _text(listing)
         assert number in row and "Demo Customer GmbH" in row and "Webex Calling" in row
         assert "webex-calling" not in row and '"demo"' not in row  # names, not keys
-    assert f"Logged 1 hr 30 mins on {number}" in (answers["effort 1,5h dial plan checked"].text or "")
+    assert f"Logged 1 hr 30 mins on {number}" in (answers[effort].text or "")
     why = answers["why"].text or ""
     # Teams joins lines split by one newline; each step of the explanation is its own line.
     steps = [line for line in why.split("\n\n") if line.strip()]
