@@ -4,6 +4,8 @@ notice; a reply reaches the contact; the contact's answer reaches the ticket's t
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -44,6 +46,11 @@ class Space:
             await self.webex.deliver(self.url, "attachmentActions", self.webex.action_data(action))
             == 200
         )
+
+    async def sent_after(self, count: int, test: Callable[[Json], bool]) -> Json:
+        """The first message the bot sent after the first `count` that passes `test`."""
+        await self.webex.wait_until(lambda: any(map(test, self.webex.sent[count:])), timeout=15)
+        return next(m for m in self.webex.sent[count:] if test(m))
 
     async def sent(self, test: Callable[[Json], bool]) -> Json:
         """The first message the bot sent that passes `test` (waiting for it)."""
@@ -126,3 +133,77 @@ async def test_engineers_work_a_ticket_from_their_webex_space(
         )
     )
     assert relayed.get("parentId") == alert["id"]
+
+    # The contact's file reaches the thread with a link that downloads it.
+    trace = webex.add_file("sip-trace.log", b"INVITE failed 503\n" * 40)
+    await space.say(clara, direct, "", files=(trace,))
+    notice = await space.sent(
+        lambda m: m.get("parentId") == alert["id"] and "sip-trace.log" in m.get("markdown", "")
+    )
+    assert "/files/logfiles/" in notice["markdown"]
+
+    await space.sent(lambda m: m["roomId"] == direct["id"] and "Received" in m.get("markdown", ""))
+
+    # Megan's commands in the thread, answered there; in German once she asks for it.
+    expected: dict[str, Callable[[Json], bool]] = {
+        "show": lambda m: title(m).startswith(number) and "sip-trace.log" in json.dumps(m),
+        "queue": lambda m: title(m) == "Open tickets",
+        "mine": lambda m: title(m) == "Your tickets",
+        "effort 90 min": lambda m: "Logged" in m.get("markdown", ""),
+        "why": lambda m: f"Why {number}" in m.get("markdown", ""),
+        "language de": lambda m: "Deutsch" in m.get("markdown", ""),
+        "warteschlange": lambda m: title(m) == "Offene Tickets",
+        "aufwand 1,5h": lambda m: "erfasst" in m.get("markdown", ""),
+    }
+    answers: dict[str, Json] = {}
+    for command, answered in expected.items():
+        count = len(webex.sent)
+        await space.say(megan, engineers_room, command, mention_bot=True, parent_id=alert["id"])
+        answers[command] = await space.sent_after(count, answered)
+        assert answers[command].get("parentId") == alert["id"]
+    everything = {command: json.dumps(m, ensure_ascii=False) for command, m in answers.items()}
+    assert "Megan Bowen" in everything["show"] and "/files/logfiles/" in everything["show"]
+    assert '"Acknowledge"' not in everything["show"]  # done: no second Acknowledge
+    for listing in (everything["queue"], everything["mine"], everything["warteschlange"]):
+        assert number in listing and "Demo Customer GmbH" in listing
+        assert "Webex Calling" in listing and "webex-calling" not in listing
+    assert f"Logged 1 hr 30 mins on {number}" in answers["effort 90 min"]["markdown"]
+    assert "1 Std. 30 Min. auf " + number in answers["aufwand 1,5h"]["markdown"]
+    assert "first response" in answers["why"]["markdown"]
+    assert "counted 0 mins" not in answers["why"]["markdown"]  # no empty stretch
+    for message in answers.values():
+        assert_readable(message)
+
+    await space.press(
+        megan, alert, {"command": f"resolve {number}", "resolution": "The trunk was restarted."}
+    )
+    resolved = await space.sent(
+        lambda m: m["roomId"] == direct["id"] and "The trunk was restarted." in json.dumps(m)
+    )
+    assert "Reopen" in json.dumps(resolved)
+
+
+def assert_readable(message: Json) -> None:
+    """What Webex shows renders as meant: no escaped markup, doubled stars, raw ISO dates or
+    empty fact sets."""
+    content = {key: message.get(key) for key in ("markdown", "text", "attachments")}
+    shown = json.dumps(content, ensure_ascii=False)
+    assert "&lt;" not in shown and "&gt;" not in shown and "&amp;" not in shown, shown
+    assert "****" not in shown, shown
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", shown), shown
+    for attachment in message.get("attachments") or []:
+        for block in _blocks(attachment["content"]):
+            if block.get("type") == "FactSet":
+                assert block.get("facts"), shown
+
+
+def _blocks(node: Any) -> list[Json]:
+    found: list[Json] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found += _blocks(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _blocks(value)
+    return found
