@@ -17,11 +17,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import TASKS, create_app
 from bot.settings import EXAMPLE_DIRECTORY, Settings
-from storage.directory import Directory
+from storage.directory import ChannelTarget, Directory, WebexSpace
 from tests.fake_webex import FakeWebex, Json, bot_settings, running_fake_webex
 from tests.playground import DEFAULT_BINARY, BotEvent, Playground
 from tests.test_e2e_engineers import _is_alert_of
 from tests.test_e2e_playground import card_title, report_by_card
+from tests.test_webex_engineers import assert_readable
 from tests.transcript import GOOD_FORM
 
 ENGINEER = "user-id-1"  # Megan Bowen in the example directory
@@ -131,8 +132,15 @@ async def webex() -> AsyncIterator[FakeWebex]:
 async def test_customer_and_manager_commands_through_webex(
     webex: FakeWebex, aiohttp_client: ClientFactory, settings: Settings, directory: Directory
 ) -> None:
+    engineers_room = webex.add_room("group", "Engineers")
+    channels = {
+        **directory.channels,
+        "engineers": ChannelTarget(webex=WebexSpace(room_id=engineers_room["id"])),
+    }
+    directory = directory.model_copy(update={"channels": channels})
     bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
     url = str(bot.make_url("/api/webex"))
+    megan = webex.add_person("Megan Bowen", "meganb@example.com")
     clara = webex.add_person(
         "Clara Contact",
         "clara@somewhere.example",
@@ -141,17 +149,22 @@ async def test_customer_and_manager_commands_through_webex(
     adele = webex.add_person("Adele Vance", "adelev@example.com")
     clara_room, adele_room = webex.add_room("direct"), webex.add_room("direct")
 
+    async def answer_in(room: Json, count: int) -> Json:
+        """The bot's first message to `room` after the first `count` it sent."""
+        await webex.wait_until(lambda: any(m["roomId"] == room["id"] for m in webex.sent[count:]))
+        return next(m for m in webex.sent[count:] if m["roomId"] == room["id"])
+
     async def say(person: Json, room: Json, text: str) -> Json:
         count = len(webex.sent)
         message = webex.say(person, room, text)
         assert await webex.deliver(url, "messages", webex.message_data(message)) == 200
-        return (await webex.wait_for_sent(count + 1))[count]
+        return await answer_in(room, count)
 
     async def press(person: Json, card: Json, inputs: Json) -> Json:
         count = len(webex.sent)
         action = webex.submit(person, card, inputs)
         assert await webex.deliver(url, "attachmentActions", webex.action_data(action)) == 200
-        return (await webex.wait_for_sent(count + 1))[count]
+        return await answer_in(webex.rooms[card["roomId"]], count)
 
     form = await say(clara, clara_room, "report a fault")
     follow_ups = await press(clara, form, {**GOOD_FORM, "since": ""})
@@ -164,9 +177,42 @@ async def test_customer_and_manager_commands_through_webex(
         await say(clara, clara_room, f"status {number}")
     )
     assert number in json.dumps(await say(clara, clara_room, "my tickets"))
+
+    # In German: when the reaction is due, then who answered when; the resolution and Reopen.
+    assert "Deutsch" in json.dumps(await say(clara, clara_room, "Deutsch bitte"))
+    due = json.dumps(await say(clara, clara_room, f"status {number}"), ensure_ascii=False)
+    assert re.search(r"Reaktion fällig bis [^\"]*\d\d:\d\d", due), due
+    alert = await answer_in(engineers_room, 0)
+
+    async def engineer_presses(inputs: Json, told: str) -> Json:
+        """Megan presses a button on the alert; what the contact is told (containing `told`)."""
+        count = len(webex.sent)
+        action = webex.submit(megan, alert, inputs)
+        assert await webex.deliver(url, "attachmentActions", webex.action_data(action)) == 200
+        await webex.wait_until(lambda: any(to_clara(m, told) for m in webex.sent[count:]))
+        return next(m for m in webex.sent[count:] if to_clara(m, told))
+
+    def to_clara(message: Json, told: str) -> bool:
+        return message["roomId"] == clara_room["id"] and told in json.dumps(message)
+
+    await engineer_presses({"command": f"ack {number}"}, "Megan Bowen")
+    answered = json.dumps(await say(clara, clara_room, f"status {number}"), ensure_ascii=False)
+    assert re.search(r"beantwortet \d\d:\d\d von Megan Bowen", answered), answered
+    resolution = {"command": f"resolve {number}", "resolution": "Trunk neu gestartet."}
+    resolved = await engineer_presses(resolution, "Trunk neu gestartet.")
+    assert f"wieder öffnen {number}" in resolved["markdown"]
+    [reopen] = [
+        a["data"]
+        for a in resolved["attachments"][0]["content"]["actions"]
+        if a["title"] == "Wieder öffnen"
+    ]
+    assert "wieder geöffnet" in json.dumps(await press(clara, resolved, reopen), ensure_ascii=False)
+    for message in webex.sent:
+        assert_readable(message)
     status = json.dumps(await say(adele, adele_room, "status"))
     assert '"Open"' in status and number in status
     assert "counted" in json.dumps(await say(adele, adele_room, f"why {number}"))
     assert "No breaches" in json.dumps(await say(adele, adele_room, "breaches"))
     assert "SLA report" in json.dumps(await say(adele, adele_room, "report"))
+    assert "Billable effort" in json.dumps(await say(adele, adele_room, "billing"))
     assert "Digest on" in json.dumps(await say(adele, adele_room, "digest on"))
