@@ -18,7 +18,7 @@ from dialogs.i18n import gettext_for
 from dialogs.report_text import report_text
 from dialogs.services import Services
 from dialogs.status import card_text
-from storage.charts import attainment_chart
+from storage.charts import ChartWords, attainment_chart
 from storage.directory import Customer, Product
 from storage.reports import (
     Report,
@@ -117,6 +117,16 @@ def csv_name(report: Report) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9-]+", "_", word) for word in words) + ".csv"
 
 
+def _chart_words(language: Language) -> ChartWords:
+    _ = gettext_for(language)
+    return ChartWords(
+        met=_("met"),
+        breached=_("breached"),
+        count=_("tickets"),
+        empty=_("No tickets in this period"),
+    )
+
+
 async def _report_answer(
     turn: Turn, services: Services, report: Report, customer: Customer | None
 ) -> Outgoing:
@@ -131,7 +141,7 @@ async def _report_answer(
         scope = f"{month}, {customer.name if customer else _('all customers')}"
         # One title: the card's; the chart (also opened on its own) names what it shows.
         chart_title = _("Reaction SLA met per week, {scope}").format(scope=scope)
-        chart = attainment_chart(report.weekly, title=chart_title)
+        chart = attainment_chart(report.weekly, title=chart_title, words=_chart_words(lang))
         chart_url = await services.links.publish(chart, suffix="png", now=now)
         csv_url = await services.links.publish(
             to_csv(report).encode(), suffix="csv", now=now, download_as=csv_name(report)

@@ -22,12 +22,23 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 16, 58, 40
 MET_COLOUR, BREACHED_COLOUR = (33, 102, 172), (230, 120, 20)
 INK, GRID, BACKGROUND = (40, 40, 40), (222, 222, 222), (255, 255, 255)
 MAX_BAR_WIDTH = 56
+LEGEND_LINE = 20  # the plot moves down this much when the legend needs a line of its own
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 # What the built-in font cannot draw, spelt in ASCII; the rest loses its accents.
 _ASCII = str.maketrans(
     {"–": "-", "—": "-", "…": "...", "·": "-", "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae",
      "Ö": "Oe", "Ü": "Ue", "ß": "ss", "€": "EUR"}
 )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ChartWords:
+    """The words drawn on the chart besides its title, in the reader's language."""
+
+    met: str = "met"
+    breached: str = "breached"
+    count: str = "tickets"
+    empty: str = "No tickets in this period"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +64,20 @@ class _Plot:
         return round(self.bottom - (self.bottom - self.top) * count / self.top_count)
 
 
-def attainment_chart(weekly: Sequence[tuple[str, int, int]], *, title: str) -> bytes:
+def attainment_chart(
+    weekly: Sequence[tuple[str, int, int]], *, title: str, words: ChartWords = ChartWords()
+) -> bytes:
     """A ~640x320 PNG of (week, met, breached) as stacked bars with the attainment per week."""
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     fonts = _fonts()
-    legend_left = _legend(draw, fonts.text)
-    draw.text((LEFT, 10), _fit(draw, drawable(title), fonts.title, legend_left - LEFT - 16),
-              font=fonts.title, fill=INK)  # fmt: skip
-    plot = _plot(max((met + breached for _, met, breached in weekly), default=0))
-    _axes(draw, plot, fonts.small)
+    top = _title_and_legend(draw, drawable(title), words, fonts)
+    plot = _plot(max((met + breached for _, met, breached in weekly), default=0), top)
+    _axes(draw, plot, fonts.small, drawable(words.count))
     if weekly:
         _bars(draw, plot, weekly, fonts)
     else:
-        _centred(draw, "No tickets in this period", (plot.left + plot.right) // 2, HEIGHT // 2,
+        _centred(draw, drawable(words.empty), (plot.left + plot.right) // 2, HEIGHT // 2,
                  fonts.text)  # fmt: skip
     return _png(image)
 
@@ -85,10 +96,10 @@ def _fonts() -> _Fonts:
     )
 
 
-def _plot(highest: int) -> _Plot:
+def _plot(highest: int, top: int) -> _Plot:
     step = _step(highest)
     top_count = max(-(-highest // step) * step, step)
-    return _Plot(LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM, top_count, step)
+    return _Plot(LEFT, top, WIDTH - RIGHT, HEIGHT - BOTTOM, top_count, step)
 
 
 def _step(highest: int) -> int:
@@ -101,7 +112,7 @@ def _step(highest: int) -> int:
         scale *= 10
 
 
-def _axes(draw: ImageDraw.ImageDraw, plot: _Plot, font: Font) -> None:
+def _axes(draw: ImageDraw.ImageDraw, plot: _Plot, font: Font, axis_label: str) -> None:
     for count in range(0, plot.top_count + 1, plot.step):
         y = plot.y(count)
         draw.line((plot.left, y, plot.right, y), fill=GRID if count else INK)
@@ -109,7 +120,7 @@ def _axes(draw: ImageDraw.ImageDraw, plot: _Plot, font: Font) -> None:
         draw.text((plot.left - 6 - draw.textlength(label, font=font), y - 7), label, font=font,
                   fill=INK)  # fmt: skip
     draw.line((plot.left, plot.top - 6, plot.left, plot.bottom), fill=INK)
-    draw.text((6, plot.top - 20), "tickets", font=font, fill=INK)
+    draw.text((6, plot.top - 20), axis_label, font=font, fill=INK)
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
@@ -122,14 +133,36 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
     return fitted if fitted == text else f"{fitted.rstrip()}..."
 
 
-def _legend(draw: ImageDraw.ImageDraw, font: Font) -> int:
-    """Draw the legend at the top right; its left edge."""
+def _title_and_legend(
+    draw: ImageDraw.ImageDraw, title: str, words: ChartWords, fonts: _Fonts
+) -> int:
+    """The title at the top left and the legend at the right: beside the title when both fit
+    (one line), else on the line below it, so that a long (German) title is not cut short.
+    Where the plot can start below them."""
+    beside = _legend(draw, fonts.text, words, top=12, dry_run=True) - LEFT - 16
+    if draw.textlength(title, font=fonts.title) <= beside:
+        _legend(draw, fonts.text, words, top=12)
+        width, top = beside, TOP
+    else:
+        _legend(draw, fonts.text, words, top=32)
+        width, top = WIDTH - RIGHT - LEFT, TOP + LEGEND_LINE
+    draw.text((LEFT, 10), _fit(draw, title, fonts.title, width), font=fonts.title, fill=INK)
+    return top
+
+
+def _legend(
+    draw: ImageDraw.ImageDraw, font: Font, words: ChartWords, *, top: int, dry_run: bool = False
+) -> int:
+    """Draw the legend at the right, its text from `top` down; its left edge."""
     x = WIDTH - RIGHT
-    for label, colour in (("breached", BREACHED_COLOUR), ("met", MET_COLOUR)):
+    for label, colour in ((drawable(words.breached), BREACHED_COLOUR),
+                          (drawable(words.met), MET_COLOUR)):  # fmt: skip
         x -= round(draw.textlength(label, font=font))
-        draw.text((x, 12), label, font=font, fill=INK)
+        if not dry_run:
+            draw.text((x, top), label, font=font, fill=INK)
         x -= 18
-        draw.rectangle((x, 13, x + 12, 25), fill=colour)
+        if not dry_run:
+            draw.rectangle((x, top + 1, x + 12, top + 13), fill=colour)
         x -= 16
     return x
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,13 +11,16 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from PIL import Image
 from sqlmodel import col, select
 
 from adapters.model import OpenUrlAction, Sender
 from bot.app import SERVICES, create_app
 from bot.digest import DigestPoster
 from bot.settings import Settings
+from dialogs.i18n import gettext_for
 from dialogs.managers import weekly_card
+from storage.charts import ChartWords, attainment_chart
 from storage.directory import Directory
 from storage.links import SignedFiles
 from storage.models import OutboxRow
@@ -171,3 +175,35 @@ async def test_signed_links_are_served_until_they_expire(
     )
     expired = await client.get(urlsplit(expired_url).path + "?" + urlsplit(expired_url).query)
     assert expired.status == 403
+
+
+async def test_a_german_managers_chart_is_labelled_in_german(
+    bot: Transcript, manager: Sender
+) -> None:
+    await bot.say("language de", sender=manager)
+    [answer] = await bot.say("bericht 2026-01", sender=manager)
+
+    assert answer.card is not None and answer.card.image_url is not None
+    chart = Image.open(io.BytesIO(_published(bot, answer.card.image_url)))
+    title = gettext_for("de")("Reaction SLA met per week, {scope}").format(
+        scope="Jänner 2026, alle Kunden"
+    )
+    german = ChartWords(met="eingehalten", breached="verletzt", count="Tickets", empty="")
+    expected = Image.open(io.BytesIO(attainment_chart([], title=title, words=german)))
+    # The strip above the bars holds the title and the legend only.
+    strip = (0, 0, chart.width, 40)
+    assert chart.crop(strip).tobytes() == expected.crop(strip).tobytes()
+    english = Image.open(io.BytesIO(attainment_chart([], title=title)))
+    assert chart.crop(strip).tobytes() != english.crop(strip).tobytes()
+
+
+def _published(bot: Transcript, url: str) -> bytes:
+    links = bot.services.links
+    assert links is not None
+    parts = urlsplit(url)
+    query = dict(part.split("=") for part in parts.query.split("&"))
+    path = links.path_if_valid(
+        parts.path.rsplit("/", 1)[1], query["expires"], query["sig"], bot.now
+    )
+    assert path is not None
+    return path.read_bytes()

@@ -39,7 +39,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from dialogs.report_text import report_text
-from storage.charts import attainment_chart, drawable
+from storage.charts import ChartWords, attainment_chart, drawable
 from storage.directory import Directory, Priority
 from storage.models import TicketStatus
 from storage.reports import (
@@ -436,6 +436,18 @@ def test_the_chart_draws_no_missing_glyph_boxes() -> None:
     # what is drawn is what the font has: the box it draws for a missing glyph is never there
     box = _glyph("\u25a1")
     assert all(_glyph(ch) != box for ch in drawable("– … · äöüß € é"))
+
+
+def test_a_long_title_is_drawn_whole_with_the_legend_below_it() -> None:
+    weeks = [("2026-W49", 3, 1), ("2026-W50", 2, 2)]
+    german = ChartWords(met="eingehalten", breached="verletzt", count="Tickets")
+    title = "Reaktions-SLA eingehalten je Woche, Dezember 2026, alle Kunden"
+
+    whole = attainment_chart(weeks, title=title, words=german)
+    longer = attainment_chart(weeks, title=f"{title} in Wien", words=german)
+
+    # Cut short beside the legend, both would end at the same "Dezember 20..."
+    assert whole != longer
 
 
 def _glyph(character: str) -> bytes:
