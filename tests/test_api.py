@@ -388,6 +388,10 @@ async def test_the_external_reference_is_set_logged_and_on_the_card(bot: Bot, ps
     services = bot.app[SERVICES]
     card = alert_card(await view(services, row, services.clock()), "Demo", services.clock())
     assert "External ref" in card.text  # what `show` shows
+    # A PSA that sets it again on its next sync changes nothing (no entry, no card update).
+    again = await psa.ok("PATCH", f"/tickets/{number}", {"external_ref": "HALO-5521"})
+    assert (again["events"], again["updated_at"]) == (ticket["events"], ticket["updated_at"])
+    assert len([row for row in await outbox(bot) if row.kind == "update"]) == len(updates)
     cleared = await psa.ok("PATCH", f"/tickets/{number}", {"external_ref": None})
     assert cleared["external_ref"] is None
 

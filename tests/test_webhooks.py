@@ -84,6 +84,7 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
     await fake.start()
     yield fake
     await fake.close()
+    assert fake.invalid == []  # every payload it got fits the documented schema
 
 
 @pytest.fixture
@@ -335,6 +336,7 @@ async def test_a_customer_bound_subscription_hears_only_its_customers_tickets(
         "acme",
         "demo",
     ]
+    assert demo_only.invalid == everyone.invalid == []
 
 
 async def test_sla_warnings_and_the_breach_are_published_with_the_deadline(
