@@ -48,7 +48,7 @@ def documented_validators() -> dict[str, jsonschema_rs.Validator]:
     """A validator per event type, of the schema the `webhooks` section refers to (its
     `$ref`s resolved against the section's component schemas, as in the served document)."""
     webhooks, components = openapi_webhooks()
-    found = {}
+    found: dict[str, jsonschema_rs.Validator] = {}
     for event, item in webhooks.items():
         schema = item["post"]["requestBody"]["content"]["application/json"]["schema"]
         document = {"$ref": schema["$ref"], "components": {"schemas": components}}
@@ -103,7 +103,9 @@ class WebhookReceiver:
             self.invalid.append(f"an undocumented type: {payload.get('type')!r}")
             return
         for error in validator.iter_errors(payload):
-            self.invalid.append(f"{payload['type']} at {list(error.instance_path)}: {error.message}")
+            self.invalid.append(
+                f"{payload['type']} at {list(error.instance_path)}: {error.message}"
+            )
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
