@@ -61,8 +61,9 @@ class EventData(_Model):
 
     ticket: TicketSnapshot
     actor: str = Field(
-        description="Who caused the event: a chat user id, an engineer's e-mail, an API "
-        "token's name; empty for the bot itself (SLA notices)."
+        description="Who caused the event: a chat user id, an engineer's e-mail, "
+        "`api:<token name>` for a write through the integration API; empty for the bot "
+        "itself (SLA notices)."
     )
 
 

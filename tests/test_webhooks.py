@@ -546,3 +546,10 @@ def ticket_states(receiver: WebhookReceiver, number: str) -> list[tuple[str, str
         for d in receiver.received
         if d.number == number
     ]
+
+
+def test_the_readme_lists_every_event_type_and_no_other() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Outbound webhooks", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `((?:ticket|sla)\.[a-z_]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(EVERYTHING)
