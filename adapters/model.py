@@ -117,10 +117,15 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """A label and its value, shown as a two-column row on a card."""
+    """A label and its value, shown as a two-column row on a card.
+
+    `state` marks the facts that say where a thing stands now (status, owner, deadline): where
+    a channel cannot edit a card, it keeps a short text of these current instead (Webex).
+    """
 
     label: str
     value: str
+    state: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,10 +220,10 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
     facts = (
         Fact("Customer", customer_name),
         Fact("Product", PRODUCT_NAMES[Product(ticket.product)]["en"]),
-        Fact("Priority", ticket.priority),
-        Fact("Status", status_text(view_)),
-        Fact("Owner", ticket.owner_name or "–"),
-        Fact("Reaction", due),
+        Fact("Priority", ticket.priority, state=True),
+        Fact("Status", status_text(view_), state=True),
+        Fact("Owner", ticket.owner_name or "–", state=True),
+        Fact("Reaction", due, state=True),
         Fact(
             "Reported by", f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
         ),

@@ -32,6 +32,7 @@ BOT_TOKEN = "fake-webex-bot-token"
 WEBHOOK_SECRET = "fake-webex-webhook-secret"
 DEFAULT_PAGE = 100
 STREAM_PIECE = 256 * 1024  # a file's body is written in pieces of this size
+MAX_EDITS = 10  # Webex lets a message be edited this often
 
 
 def webex_id(kind: str, name: str | None = None) -> str:
@@ -105,6 +106,7 @@ class FakeWebex:
     actions: dict[str, Json] = field(default_factory=dict)
     webhooks: dict[str, Json] = field(default_factory=dict)
     memberships: list[Json] = field(default_factory=list)
+    edits: dict[str, int] = field(default_factory=dict)  # message id -> times edited
     files: dict[str, FakeFile] = field(default_factory=dict)
     failures: deque[Failure] = field(default_factory=deque)
     delays: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -403,10 +405,28 @@ class FakeWebex:
         return _found(self.messages.get(request.match_info["id"]), "message")
 
     async def _edit_message(self, request: web.Request) -> web.Response:
+        """Webex's rules: only the bot's own messages, only their text, at most `MAX_EDITS`
+        times, never one that carries files or a card; `roomId` and a text are required."""
         message = self.messages.get(request.match_info["id"])
         if message is None:
             return _error(404, "message not found")
-        message.update(await request.json(), updated=timestamp())
+        if message["personId"] != self.bot["id"]:
+            return _error(403, "only the author may edit a message")
+        changes = await request.json()
+        if changes.get("roomId") != message["roomId"]:
+            return _error(400, "roomId is required and must be the message's room")
+        if not (changes.get("text") or changes.get("markdown")):
+            return _error(400, "text or markdown is required")
+        if set(changes) - {"roomId", "text", "markdown"}:
+            return _error(400, "only text and markdown can be edited")
+        if message.get("files") or message.get("attachments"):
+            return _error(400, "a message with files or attachments cannot be edited")
+        if self.edits.get(message["id"], 0) >= MAX_EDITS:
+            return _error(400, f"a message can be edited at most {MAX_EDITS} times")
+        self.edits[message["id"]] = self.edits.get(message["id"], 0) + 1
+        message.pop("markdown", None)
+        message.pop("text", None)
+        message.update(changes, updated=timestamp())
         return web.json_response(message)
 
     async def _delete_message(self, request: web.Request) -> web.Response:

@@ -40,10 +40,12 @@ from adapters.webex.files import (
 from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
 from adapters.webex.people import People
 from adapters.webex.sdk import WebexApi
+from adapters.webex.summary import change_line, has_state, summary_markdown
 from adapters.webex.translate import (
     file_refs,
     incoming_action,
     incoming_message,
+    plain_fallback,
     room_of,
     thread_reference,
     to_messages,
@@ -161,7 +163,9 @@ class WebexAdapter:
     async def post_to_channel(self, target: dict[str, Any], answer: Outgoing) -> Posted:
         """`adapters.ports.ChannelPoster`: start a thread in the space `target["room_id"]` with
         `answer` (markdown with a plain fallback and the card; a long text's further parts
-        become replies). The reference's `parentId` is the root message."""
+        become replies). A card that is kept current (facts marked `state`) goes into the
+        thread under a short text of its title and state, which `update_post` edits. The
+        reference's `parentId` is the root message."""
         room_id = target.get("room_id")
         if not isinstance(room_id, str) or not room_id:
             raise PermanentChannelError("the Webex channel target has no room_id")
@@ -169,6 +173,9 @@ class WebexAdapter:
         payloads = to_messages(replace(answer, conversation=space))
         if not payloads:
             raise PermanentChannelError("a channel post needs a text or a card title")
+        if answer.card is not None and has_state(answer.card):
+            markdown = summary_markdown(answer.card)
+            payloads.insert(0, {"roomId": room_id, **_text_fields(markdown)})
         first, *rest = payloads
         root_id = str((await self._api.create_message(first))["id"])
         for payload in rest:
@@ -176,9 +183,54 @@ class WebexAdapter:
         return Posted(reference=thread_reference(room_id, root_id), message_id=root_id)
 
     async def update_post(self, posted: Posted, answer: Outgoing) -> None:
-        """`adapters.ports.ChannelPoster`: Webex cannot edit a message that carries a card, so
-        the new state is posted into the post's thread instead."""
-        await self.send_proactive(posted.reference, [answer])
+        """`adapters.ports.ChannelPoster`: Webex cannot edit a card, so a post that starts with
+        a summary (see `post_to_channel`) gets that summary edited and one line saying what
+        changed in its thread; any other post gets the new card in its thread.
+
+        The line goes first: should the edit fail and the update be retried, the thread may
+        hear of a change twice but never miss one. A summary Webex no longer lets the bot
+        edit (ten edits, deleted) is posted whole into the thread instead."""
+        root = await self._summary_root(posted) if has_state(answer.card) else None
+        if root is None or answer.card is None:
+            await self.send_proactive(posted.reference, [answer])
+            return
+        before, after = str(root.get("markdown") or ""), summary_markdown(answer.card)
+        if before == after:
+            return
+        line = change_line(before, after)
+        room = room_of(posted.reference)
+        if line:
+            await self._api.create_message(
+                {
+                    "roomId": room.conversation_id,
+                    "parentId": posted.message_id,
+                    **_text_fields(line),
+                }
+            )
+        try:
+            await self._api.edit_message(
+                posted.message_id, {"roomId": room.conversation_id, **_text_fields(after)}
+            )
+        except PermanentChannelError as refused:
+            log.info("the summary of a Webex thread cannot be edited (%s); posting it", refused)
+            await self._api.create_message(
+                {
+                    "roomId": room.conversation_id,
+                    "parentId": posted.message_id,
+                    **_text_fields(after),
+                }
+            )
+
+    async def _summary_root(self, posted: Posted) -> dict[str, Any] | None:
+        """The thread's root when it is an editable summary (not a card from before summaries,
+        not deleted)."""
+        try:
+            root = await self._api.message(posted.message_id)
+        except PermanentChannelError:
+            return None
+        if root.get("attachments") or root.get("files"):
+            return None
+        return root
 
     async def send_file(self, conversation: ConversationRef, path: Path, *, text: str = "") -> None:
         """Send a local file (with an optional markdown text) into a conversation.
@@ -229,6 +281,11 @@ class WebexAdapter:
         await keep_webhooks(
             self._api, target_url=webhook_target(public_url), secret=self._secret, every=every
         )
+
+
+def _text_fields(markdown: str) -> dict[str, str]:
+    """A message's `markdown` with its plain-text fallback."""
+    return {"markdown": markdown, "text": plain_fallback(markdown)}
 
 
 async def _next_chunk(file: DownloadedFile) -> bytes:
