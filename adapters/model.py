@@ -96,6 +96,9 @@ class FileRef:
     url: str
     content_type: str = "application/octet-stream"
     size: int | None = None
+    # The chat system still scans it for malware and keeps its name and type until then (a
+    # placeholder name): it is judged once the bot fetches it, later.
+    scanning: bool = False
 
 
 @dataclass(frozen=True, slots=True)

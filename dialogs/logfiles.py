@@ -16,6 +16,7 @@ from adapters.model import Channel, ConversationRef, FileRef, Outgoing, customer
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
+from dialogs.i18n import gettext_for
 from dialogs.texts import t
 from storage.downloads import NewDownload
 from storage.errors import FileRejected
@@ -109,7 +110,9 @@ async def queue_downloads(
             _new_download(turn, file, name, index, ticket=ticket, draft_key=draft_key),
             now=services.clock(),
         )
-        if ticket is not None:
+        if file.scanning:
+            sentences.append(_still_scanned(lang, ticket))
+        elif ticket is not None:
             sentences.append(t("logs_receiving", lang, name=name, number=ticket.number))
         else:
             sentences.append(t("logs_receiving_draft", lang, name=name))
@@ -117,10 +120,26 @@ async def queue_downloads(
     return sentences
 
 
+def _still_scanned(lang: Language, ticket: TicketRow | None) -> str:
+    """A file whose name the chat system keeps until its malware scan is done."""
+    _ = gettext_for(lang)
+    if ticket is None:
+        return _(
+            "Your file is still being scanned for malware. I'll pick it up as soon as the "
+            "scan is done and add it to your report."
+        )
+    return _(
+        "Your file is still being scanned for malware. I'll pick it up as soon as the scan "
+        "is done, add it to {number} and tell you here."
+    ).format(number=ticket.number)
+
+
 def _refuse_early(services: Services, channel: Channel, file: FileRef, name: str) -> None:
     """Raise `FileRejected` for what would certainly be refused: nobody waits for a download
-    to learn that an .exe is not a logfile."""
-    check_type(name)
+    to learn that an .exe is not a logfile. A file still being scanned has no real name yet:
+    its type is judged when it is fetched."""
+    if not file.scanning:
+        check_type(name)
     source = services.file_sources.get(channel)
     if source is None:
         raise FileRejected("download_failed", "no file source for this channel")

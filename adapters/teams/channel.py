@@ -125,6 +125,10 @@ class TeamsAdapter:
         """`adapters.ports.FileSource`: refuse at once a URL outside Teams' file hosts."""
         self._files.policy.check_url(URL(file.url))
 
+    async def describe(self, file: FileRef) -> FileRef:
+        """`adapters.ports.FileSource`: Teams names a file in the activity already."""
+        return file
+
     def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """A personal-chat file's bytes from its pre-authorised `downloadUrl`, in chunks; only
         from Teams' file hosts (the URL is the sender's word, see `adapters.file_fetch`)."""

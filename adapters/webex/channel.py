@@ -35,6 +35,7 @@ from adapters.webex.files import (
     FileNotReady,
     FileRefused,
     describe,
+    describe_later,
     download,
 )
 from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
@@ -252,6 +253,25 @@ class WebexAdapter:
             self._api.check_origin(file.url)
         except ChannelError as exc:
             raise FileRejected("download_failed", str(exc)) from exc
+
+    async def describe(self, file: FileRef) -> FileRef:
+        """`adapters.ports.FileSource`: the real name and type of a file sent while Webex was
+        still scanning it (`FileRejected` `not_ready` with `retry_after` while it still is,
+        `infected`, `unscannable`, `download_failed`)."""
+        try:
+            result = await describe_later(self._api, file)
+        except ChannelError as exc:
+            raise FileRejected("download_failed", str(exc)) from exc
+        match result:
+            case FileNotReady(retry_after=retry_after):
+                raise FileRejected(
+                    "not_ready", "Webex is still scanning it", retry_after=retry_after
+                )
+            case FileRefused(reason=reason, message=message):
+                raise FileRejected(reason, message)
+            case FileRef():
+                return result
+        raise FileRejected("download_failed", "unexpected answer")  # pragma: no cover
 
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """`adapters.ports.FileSource`: the file's bytes in chunks as they arrive (never the
