@@ -405,7 +405,7 @@ async def test_the_wait_honours_retry_after(
         pauses.append(seconds)
         await real_sleep(0)
 
-    monkeypatch.setattr(files.asyncio, "sleep", sleep)
+    monkeypatch.setattr(asyncio, "sleep", sleep)
 
     [described] = await describe(api, (url,), wait=10)
 
