@@ -343,7 +343,8 @@ class IntakeDialog:
         return DialogStep(answers, None)
 
     async def _on_files(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
-        """Files sent during the report are kept and attached once the ticket exists."""
+        """Files sent during the report are kept and attached once the ticket exists; words
+        sent with them answer the question like any message."""
         lang = turn.actor.language
         if turn.incoming.unreadable_files:
             return self._again(turn, context, draft, t("logs_wrong_place", lang))
@@ -351,7 +352,13 @@ class IntakeDialog:
             turn, context, turn.incoming.files, draft_key=_source_key(draft)
         )
         draft.sent_files = True
-        return self._again(turn, context, draft, "\n".join(sentences))
+        words = turn.incoming.text.strip()
+        if not words:
+            return self._again(turn, context, draft, "\n".join(sentences))
+        draft.mode = "text"
+        answered = await self._on_answer(turn, context, draft, words)
+        received = [turn.reply("\n".join(sentences))] if sentences else []
+        return DialogStep([*received, *answered.answers], answered.state, answered.follow)
 
     # ----------------------------------------------------------------- parsing
 

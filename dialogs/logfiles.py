@@ -244,19 +244,48 @@ async def collect(turn: Turn, context: CommandContext, ticket: TicketRow) -> lis
 
 
 async def files_without_command(turn: Turn, context: CommandContext) -> list[Outgoing]:
-    """Files sent outside any dialog: attach them to the sender's only open ticket."""
+    """Files sent outside any dialog: attach them to the ticket the message names, or the
+    sender's only open ticket. Words sent with them are added to that ticket like any
+    message (unless they only ask to add logs)."""
     lang = turn.actor.language
     if turn.incoming.unreadable_files:
         return [turn.reply(t("logs_wrong_place", lang))]
-    tickets = await context.services.store.tickets.open_for_reporter(
-        channel=turn.incoming.channel.value, user_id=turn.actor.user_id
-    )
+    named = TICKET_NUMBER.search(turn.incoming.text) is not None
+    if named:
+        ticket, _rest = await ticket_for(turn, context, turn.incoming.text)
+        tickets = [ticket] if ticket is not None and ticket.status != TicketStatus.RESOLVED else []
+    else:
+        tickets = list(
+            await context.services.store.tickets.open_for_reporter(
+                channel=turn.incoming.channel.value, user_id=turn.actor.user_id
+            )
+        )
+    if not tickets and named:
+        number = TICKET_NUMBER.search(turn.incoming.text)
+        assert number is not None
+        return [turn.reply(t("logs_unknown_ticket", lang, number=number[0].upper()))]
     if not tickets:
         return [turn.reply(t("logs_no_ticket", lang))]
     if len(tickets) > 1:
         numbers = ", ".join(ticket.number for ticket in tickets)
         return [turn.reply(t("logs_which_ticket", lang, numbers=numbers))]
-    return await collect(turn, context, tickets[0])
+    answers = await collect(turn, context, tickets[0])
+    words = turn.incoming.text.strip()
+    if words and not _only_asks_to_add_logs(context, words):
+        from dialogs.engineering import relay_to_ticket
+
+        answers = [*await relay_to_ticket(turn, context, tickets[0], words), *answers]
+    return answers
+
+
+def _only_asks_to_add_logs(context: CommandContext, words: str) -> bool:
+    """ "add logs CCS-…" (or an alias) with files is the request, not a message."""
+    bare = " ".join(TICKET_NUMBER.sub(" ", words).lower().strip(" .,:;!?").split())
+    return any(
+        bare in (command.name, *command.aliases)
+        for command in context.commands
+        if command.dialog is not None and command.dialog.name == LogfilesDialog.name
+    )
 
 
 def refusal_sentence(refused: FileRejected, name: str, lang: Language, limit: int) -> str:

@@ -633,3 +633,86 @@ async def test_an_upload_is_told_to_the_tickets_thread(
     assert without_marks(thread.payload["answers"][0]["text"]) == (
         "📎 Clara Contact sent trace.log (15 B) for CCS-2026-000001."
     )
+
+
+async def thread_texts(world: Store) -> list[str]:
+    """What the tickets' threads were told, oldest first."""
+    from sqlmodel import col, select
+
+    from storage.models import OutboxRow
+
+    async with world.database.session() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
+    return [
+        without_marks(answer["text"])
+        for row in rows
+        if row.kind == "thread"
+        for answer in row.payload["answers"]
+    ]
+
+
+async def test_words_sent_with_a_file_reach_the_ticket_like_any_message(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+
+    answers = await bot.say(
+        "Here is the trace, it happened again at 10:40",
+        sender=clara,
+        files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),),
+    )
+    await bot.downloaded()
+
+    said = texts(answers)
+    assert "CCS-2026-000001" in said
+    assert "Receiving **trace.log**" in said
+    told = await thread_texts(world)
+    assert any("it happened again at 10:40" in text for text in told)
+    assert any(text.startswith("📎 Clara Contact sent trace.log") for text in told)
+    ticket = await world.tickets.by_number("CCS-2026-000001")
+    assert ticket is not None and ticket.id is not None
+    kinds = [event.kind for event in await world.tickets.events(ticket.id)]
+    assert "customer_message" in kinds
+
+
+async def test_a_file_with_words_naming_a_ticket_goes_to_that_ticket(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+    await report_by_card(bot, clara)  # two open tickets: the words say which
+
+    answers = await bot.say(
+        "log for CCS-2026-000001 as promised",
+        sender=clara,
+        files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),),
+    )
+
+    assert "Receiving **trace.log** for CCS-2026-000001" in texts(answers)
+    assert any("as promised" in text for text in await thread_texts(world))
+
+
+async def test_add_logs_with_a_file_is_a_request_not_a_message(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+
+    await bot.say(
+        "add logs CCS-2026-000001",
+        sender=clara,
+        files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),),
+    )
+
+    assert not any("add logs" in text for text in await thread_texts(world))
+
+
+async def test_words_sent_with_a_file_during_the_report_answer_the_question(
+    bot: Transcript, clara: Sender, files: FakeFiles
+) -> None:
+    await bot.say("report a fault", sender=clara)
+    await bot.say("Teams", sender=clara)
+
+    answers = await bot.say("2", sender=clara, files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),))
+
+    said = texts(answers)
+    assert "Receiving **trace.log**" in said
+    assert "What is wrong?" in said  # "2" answered "How bad is it?"

@@ -490,3 +490,23 @@ async def test_a_file_released_as_the_wrong_type_is_refused_by_its_real_name(
 
     assert (job.name, job.status, job.reason) == ("setup.exe", "refused", "type")
     assert webex.file(url).transfers == []  # judged by its name: never downloaded
+
+
+async def test_words_sent_with_a_file_are_added_to_the_ticket(
+    aiohttp_client: ClientFactory, settings: Settings, directory: Directory, webex: FakeWebex
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    clara, room, ticket = await contact_with_ticket(bot, webex, directory)
+    url = webex.add_file("trace.log", LOG)
+
+    message = webex.say(clara, room, "It happened again at 10:40", files=(url,))
+    await webex.deliver(str(bot.make_url("/api/webex")), "messages", webex.message_data(message))
+    sent = await webex.wait_for_sent(2)
+
+    said = "\n".join(m["markdown"] for m in sent)
+    assert f"Added to {ticket.number}" in said
+    assert "trace.log" in said
+    events = await bot.app[STORE].tickets.events(ticket.id or 0)
+    assert [e.data["text"] for e in events if e.kind == "customer_message"] == [
+        "It happened again at 10:40"
+    ]
