@@ -116,6 +116,9 @@ class Incoming:
     # The person attached files the bot cannot receive here (Teams channels and group chats).
     unreadable_files: bool = False
     received_at: datetime | None = None
+    # The bot was just added to this conversation (installed, invited into a space) by
+    # `sender`: nothing was said, a welcome is due.
+    joined: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -266,12 +266,14 @@ class FakeWebex:
         signature: str | None = "sign",
         secret: str | None = None,
         body: bytes | None = None,
+        actor_id: str | None = None,
     ) -> int:
         """POST a webhook the way Webex does: signed with HMAC-SHA1 over the raw body.
 
-        `signature=None` sends none; any other string than "sign" is sent as is.
+        `signature=None` sends none; any other string than "sign" is sent as is. `actor_id`
+        is who caused the event (default: the `personId` of `data`).
         """
-        raw = body if body is not None else self.webhook_body(resource, data)
+        raw = body if body is not None else self.webhook_body(resource, data, actor_id=actor_id)
         headers = {"Content-Type": "application/json"}
         if signature == "sign":
             headers["X-Spark-Signature"] = self.sign(raw, secret=secret)
@@ -280,9 +282,12 @@ class FakeWebex:
         async with ClientSession() as session, session.post(url, data=raw, headers=headers) as r:
             return r.status
 
-    def webhook_body(self, resource: str, data: Json) -> bytes:
+    def webhook_body(self, resource: str, data: Json, *, actor_id: str | None = None) -> bytes:
         """The raw body of a `created` webhook delivery for `resource` with `data`."""
-        return json.dumps(self._envelope(resource, data)).encode()
+        envelope = self._envelope(resource, data)
+        if actor_id is not None:
+            envelope["actorId"] = actor_id
+        return json.dumps(envelope).encode()
 
     def sign(self, body: bytes, *, secret: str | None = None) -> str:
         """Webex's X-Spark-Signature for `body`: hex HMAC-SHA1 with the webhook secret."""
@@ -293,6 +298,22 @@ class FakeWebex:
         """The `data` of a `messages`/`created` webhook: ids only, never the text."""
         keys = ("id", "roomId", "roomType", "personId", "personEmail", "created")
         return {key: message[key] for key in keys if key in message}
+
+    def membership_data(self, room: Json, *, person: Json | None = None) -> Json:
+        """The `data` of a `memberships`/`created` webhook: `person` (default the bot) joined
+        `room`; the membership is new each time."""
+        member = person or self.bot
+        membership: Json = {
+            "id": webex_id("MEMBERSHIP"),
+            "roomId": room["id"],
+            "roomType": room["type"],
+            "personId": member["id"],
+            "personEmail": member["emails"][0],
+            "isModerator": False,
+            "created": timestamp(),
+        }
+        self.memberships.append(membership)
+        return membership
 
     def action_data(self, action: Json) -> Json:
         """The `data` of an `attachmentActions`/`created` webhook."""

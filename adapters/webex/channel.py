@@ -38,16 +38,25 @@ from adapters.webex.files import (
     describe_later,
     download,
 )
-from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
+from adapters.webex.inbound import (
+    MEMBERSHIPS,
+    MESSAGES,
+    Delivery,
+    parse_delivery,
+    read_signed_body,
+)
 from adapters.webex.people import People
 from adapters.webex.sdk import WebexApi
 from adapters.webex.summary import change_line, has_state, summary_markdown
 from adapters.webex.translate import (
+    conversation_of,
     file_refs,
     incoming_action,
     incoming_message,
+    parse_timestamp,
     plain_fallback,
     room_of,
+    sender_of,
     thread_reference,
     to_messages,
 )
@@ -83,6 +92,8 @@ class WebexAdapter:
             return rejected.response()
         if not delivery.handled or self._from_the_bot(delivery):
             return web.Response(status=200)
+        if delivery.resource == MEMBERSHIPS and not await self._bot_joined(delivery):
+            return web.Response(status=200)  # someone else joined a space: nothing to say
         event_id = await self._core.accept(
             channel=Channel.WEBEX, dedupe_key=delivery.dedupe_key, payload=delivery.payload
         )
@@ -96,6 +107,13 @@ class WebexAdapter:
         # The bot's own messages come back as webhooks too; once its id is known they are not
         # even stored. Before that, processing drops them.
         return delivery.person_id is not None and delivery.person_id == self._people.known_bot_id
+
+    async def _bot_joined(self, delivery: Delivery) -> bool:
+        try:
+            bot = await self._people.bot()
+        except ChannelError:
+            return True  # decided when it is processed
+        return delivery.member_id == bot.person_id
 
     async def resume_pending(self) -> int:
         """Process deliveries a previous run accepted but did not finish; returns how many."""
@@ -115,6 +133,8 @@ class WebexAdapter:
         """The neutral message for a delivery, or None when there is nothing to answer."""
         data: Mapping[str, Any] = payload["data"]
         bot = await self._people.bot()
+        if payload["resource"] == MEMBERSHIPS:  # `personId` is who joined: the bot, here
+            return await self._joined(payload, bot.person_id)
         if data.get("personId") == bot.person_id:
             return None
         if payload["resource"] == MESSAGES:
@@ -129,6 +149,27 @@ class WebexAdapter:
         action = await self._api.attachment_action(str(data["id"]))
         person = await self._people.person(str(action["personId"]))
         return incoming_action(action, card_message=await self._card_of(action), person=person)
+
+    async def _joined(self, payload: Mapping[str, Any], bot_id: str) -> Incoming | None:
+        """The bot was added to a space (someone opened a 1:1 space with it, or invited it):
+        a `joined` message from whoever did it; None for anyone else's membership."""
+        data: Mapping[str, Any] = payload["data"]
+        actor = payload.get("actorId")
+        if data.get("personId") != bot_id or not isinstance(actor, str) or actor == bot_id:
+            return None
+        room_id = str(data["roomId"])
+        room_type = data.get("roomType") or (await self._api.room(room_id)).get("type")
+        person = await self._people.person(actor)
+        return Incoming(
+            channel=Channel.WEBEX,
+            event_id=str(data["id"]),
+            conversation=conversation_of(
+                room_id, room_type, message_id=str(data["id"]), parent_id=None
+            ),
+            sender=sender_of(person),
+            received_at=parse_timestamp(data.get("created")),
+            joined=True,
+        )
 
     async def _card_of(self, action: Mapping[str, Any]) -> dict[str, Any] | None:
         """The message that carried the card: its room type and thread say where to answer."""
