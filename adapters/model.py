@@ -164,6 +164,8 @@ class TextInput:
     multiline: bool = False
     required: bool = False
     max_length: int | None = None
+    # What the client says when a required field is left empty (in the reader's language).
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,7 @@ class ChoiceInput:
     value: str = ""
     required: bool = False
     expanded: bool = False
+    error: str = ""  # as `TextInput.error`
 
 
 Input = TextInput | ChoiceInput

@@ -31,6 +31,7 @@ from dialogs.base import DialogStep
 from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES, FollowUp
 from dialogs.context import Language, Turn, service_zone
 from dialogs.downloads import received_for_draft
+from dialogs.i18n import gettext_for
 from dialogs.logfiles import (
     ReceivedFile,
     Uploader,
@@ -428,6 +429,10 @@ class IntakeDialog:
         lang = turn.actor.language
         raw = {name: draft.report.get(f"raw_{name}", draft.report.get(name, "")) for name in FIELDS}
         raw["priority"] = raw["priority"] or draft.report.get("hint_priority", "")
+        if (
+            "raw_since" not in draft.report
+        ):  # answered in text: an instant, shown as people write it
+            raw["since"] = readable_since(raw["since"])
         paragraphs = [t("intake_intro", lang)]
         understood = _understood(draft, lang)
         if understood:
@@ -436,7 +441,7 @@ class IntakeDialog:
             paragraphs += [t("form_errors", lang), *(f"• {problem}" for problem in errors)]
         card = Card(
             title=t("intake_title", lang),
-            paragraphs=tuple(paragraphs),
+            paragraphs=(*paragraphs, t("intake_text_hint", lang)),
             facts=understood,
             inputs=_form_inputs(lang, raw),
             actions=(SubmitAction(t("button_continue", lang), {"action": FORM_ACTION}),),
@@ -469,6 +474,7 @@ class IntakeDialog:
         facts = summary_facts(draft, lang, _zone(turn, context))
         card = Card(
             title=t("summary_title", lang),
+            paragraphs=(t("summary_confirm", lang),),  # typing works as well as the buttons
             facts=facts,
             actions=(
                 SubmitAction(t("button_send", lang), {"action": "confirm_report"}),
@@ -538,6 +544,8 @@ def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, .
 
 
 def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | ChoiceInput, ...]:
+    _ = gettext_for(lang)
+
     def label(name: str) -> str:
         return t(f"field_{name}", lang)
 
@@ -548,6 +556,7 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
             tuple(Choice(PRODUCT_NAMES[p][lang], p.value) for p in PRODUCTS),
             value=raw["product"],
             required=True,
+            error=_("Please choose the product that does not work."),
         ),
         ChoiceInput(
             "priority",
@@ -556,6 +565,7 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
             value=raw["priority"] or Priority.P3.value,
             required=True,
             expanded=True,
+            error=_("Please choose how bad it is, from P1 (total outage) to P4 (a question)."),
         ),
         TextInput(
             "description",
@@ -564,13 +574,37 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
             multiline=True,
             required=True,
             max_length=4000,
+            error=_("Please describe what does not work, in a sentence or two."),
         ),
-        TextInput("since", label("since"), value=raw["since"]),
         TextInput(
-            "affected", label("affected"), value=raw["affected"], multiline=True, required=True
+            "since",
+            label("since"),
+            value=raw["since"],
+            placeholder=_("e.g. today 09:30 or 30.11. 18:00"),
         ),
-        TextInput("tested", label("tested"), value=raw["tested"], multiline=True, required=True),
-        TextInput("phone", label("phone"), value=raw["phone"], required=True),
+        TextInput(
+            "affected",
+            label("affected"),
+            value=raw["affected"],
+            multiline=True,
+            required=True,
+            error=_("Please name who or what is affected: users, numbers or sites."),
+        ),
+        TextInput(
+            "tested",
+            label("tested"),
+            value=raw["tested"],
+            multiline=True,
+            required=True,
+            error=_('Please say what you already tried, or write "nothing yet".'),
+        ),
+        TextInput(
+            "phone",
+            label("phone"),
+            value=raw["phone"],
+            required=True,
+            error=_("Please give a number we can call you back on, e.g. +43 1 234 5678."),
+        ),
     )
 
 
@@ -641,6 +675,15 @@ def _since(raw: str, now: datetime, zone: ZoneInfo, lang: Language) -> tuple[str
     if instant is None:
         return "", t("bad_since", lang)
     return _plausible_since(instant, now, lang)
+
+
+def readable_since(value: str) -> str:
+    """A stored start (ISO, in the service time's offset) as the form shows it: `30.11.2026
+    18:00`; anything else as it is."""
+    try:
+        return datetime.fromisoformat(value).strftime("%d.%m.%Y %H:%M") if value else ""
+    except ValueError:
+        return value
 
 
 def _plausible_since(instant: datetime, now: datetime, lang: Language) -> tuple[str, str]:

@@ -716,3 +716,79 @@ async def test_words_sent_with_a_file_during_the_report_answer_the_question(
     said = texts(answers)
     assert "Receiving **trace.log**" in said
     assert "What is wrong?" in said  # "2" answered "How bad is it?"
+
+
+# ------------------------------------------------------------------------------ the form as shown
+
+
+def rendered_inputs(card: Card) -> dict[str, dict[str, Any]]:
+    """The form's inputs as Teams (1.5) renders them; Webex (1.3) gets the same fields."""
+    from adapters.cards import render_adaptive_card
+
+    for version in ("1.3", "1.5"):
+        body = render_adaptive_card(card, version=version)["body"]
+    return {item["id"]: item for item in body if str(item["type"]).startswith("Input.")}
+
+
+async def test_required_fields_carry_one_star_and_say_what_is_wrong(
+    bot: Transcript, clara: Sender
+) -> None:
+    [form] = await bot.say("report a fault", sender=clara)
+
+    inputs = rendered_inputs(card_of(form))
+
+    required = {key: field for key, field in inputs.items() if field.get("isRequired")}
+    assert set(required) == {"product", "priority", "description", "affected", "tested", "phone"}
+    # Teams marks a required field with its own "*": the label must not bring another one
+    assert all("*" not in field["label"] for field in required.values())
+    assert inputs["phone"]["errorMessage"].startswith("Please give a number we can call you")
+    assert all(field["errorMessage"] != field["label"] for field in required.values())
+    assert len({field["errorMessage"] for field in required.values()}) == len(required)
+
+
+async def test_the_forms_error_texts_are_in_the_persons_language(
+    bot: Transcript, clara: Sender
+) -> None:
+    await bot.say("language de", sender=clara)
+    [form] = await bot.say("störung melden", sender=clara)
+
+    inputs = rendered_inputs(card_of(form))
+
+    assert inputs["phone"]["errorMessage"].startswith("Bitte geben Sie eine Rückrufnummer")
+
+
+async def test_a_start_given_in_words_comes_back_in_the_form_as_people_write_it(
+    bot: Transcript, clara: Sender
+) -> None:
+    await bot.say("report a fault", sender=clara)
+    for answer in (
+        "Teams",
+        "2",
+        "No dial tone on all Teams phones since this morning",
+        "today 08:15",  # stored as an instant
+        "All 40 users at the Vienna office",
+        "Restarted the Teams client",
+        "+43 1 234 5678",
+        "skip",
+        "skip",
+    ):
+        answers = await bot.say(answer, sender=clara)
+    assert "Please check your report" in texts(answers)
+
+    [form] = await bot.say("", sender=clara, value={"action": "edit_report"})  # "Change"
+    since = rendered_inputs(card_of(form))["since"]
+
+    assert since["value"] == "07.01.2026 08:15"
+
+
+async def test_typing_hints_of_the_text_fallback_are_on_the_cards_too(
+    bot: Transcript, clara: Sender
+) -> None:
+    [form] = await bot.say("report a fault", sender=clara)
+    await bot.say("", sender=clara, value=GOOD_FORM)
+    summary = (await bot.say("", sender=clara, value={"action": "skip_followups"}))[-1]
+
+    assert "step by step in text" in form.text
+    assert "step by step in text" in " ".join(card_of(form).paragraphs)
+    assert "Reply **yes** to send it" in summary.text
+    assert "Reply **yes** to send it" in " ".join(card_of(summary).paragraphs)
