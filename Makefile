@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/sla_cli_batch.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/watcher_scale.py
+	$(BIN)/python bench/webhooks.py
 
 # Re-resolve the pinned versions after changing pyproject.toml's dependencies.
 lock:

@@ -33,6 +33,7 @@ from bot.settings import Settings
 from bot.tasks import TaskTracker
 from bot.understanding import Understanding
 from bot.watcher import SlaWatcher
+from bot.webhooks import WebhookSender
 from dialogs.catalog import build_understander, default_commands
 from dialogs.managers import weekly_card
 from dialogs.notify import Notifier
@@ -79,6 +80,7 @@ TEAMS = web.AppKey("teams", TeamsAdapter)
 WEBEX_API = web.AppKey("webex_api", WebexApi)
 WEBEX = web.AppKey("webex", WebexAdapter)
 DOWNLOADS = web.AppKey("downloads", DownloadWorkers)
+WEBHOOKS = web.AppKey("webhooks", WebhookSender)
 
 
 def utc_now() -> datetime:
@@ -160,6 +162,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     services.notifier = Notifier(
         store=app[STORE], directory=directory, clock=app[CLOCK], wake=wakeup.set
     )
+    app[WEBHOOKS] = _webhook_sender(app)
+    # A ticket event that queued webhook deliveries wakes the dispatcher, like a chat message.
+    app[STORE].webhooks.on_queued = wakeup.set
     app[DISPATCHER] = Dispatcher(
         store=app[STORE],
         senders=services.senders,
@@ -167,6 +172,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         notifier=services.notifier,
         clock=app[CLOCK],
         wakeup=wakeup,
+        webhooks=app[WEBHOOKS],
     )
     app[WATCHER] = SlaWatcher(services)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
@@ -199,6 +205,21 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
+    await app[WEBHOOKS].close()
+
+
+def _webhook_sender(app: web.Application) -> WebhookSender:
+    settings = app[SETTINGS]
+    if settings.webhooks_allow_insecure:
+        log.warning(
+            "CHATOPS_WEBHOOKS_ALLOW_INSECURE is on: webhooks may go to plain http and to "
+            "private or loopback addresses (for local testing only)"
+        )
+    return WebhookSender(
+        store=app[STORE],
+        allow_insecure=settings.webhooks_allow_insecure,
+        timeout_seconds=settings.webhook_timeout,
+    )
 
 
 async def _teams(app: web.Application) -> AsyncIterator[None]:
@@ -316,15 +337,18 @@ async def _signed_file(request: web.Request) -> web.StreamResponse:
     links = request.app[SERVICES].links
     assert links is not None
     name = request.match_info["name"]
+    query, download_as = request.query, request.query.get("name", "")
     path = links.path_if_valid(
-        name, request.query.get("expires", ""), request.query.get("sig", ""), request.app[CLOCK]()
+        name, query.get("expires", ""), query.get("sig", ""), request.app[CLOCK](), download_as
     )
     if path is None:
         return json_error(403, "this link is not valid or has expired")
     if not await asyncio.to_thread(path.is_file):
         return json_error(404, "no such file")
-    content_type = CONTENT_TYPES[name.rpartition(".")[2]]
-    return web.FileResponse(path, headers={"Content-Type": content_type})
+    headers = {"Content-Type": CONTENT_TYPES[name.rpartition(".")[2]]}
+    if download_as:  # a plain name (checked with the signature): no quoting needed
+        headers["Content-Disposition"] = f'attachment; filename="{download_as}"'
+    return web.FileResponse(path, headers=headers)
 
 
 async def _healthz(request: web.Request) -> web.Response:

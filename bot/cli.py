@@ -1,4 +1,4 @@
-"""`chatops`: serve, migrate, check, manifest, webex, sla, understand."""
+"""`chatops`: serve, migrate, check, manifest, webex, sla, understand, webhook."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from bot.sla_cli import add_sla_commands
 from bot.understand_cli import add_understand_command
+from bot.webhook_cli import add_webhook_commands
 from storage.errors import ConfigurationError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -47,7 +48,10 @@ def _parser() -> argparse.ArgumentParser:
         "--host", default=DEFAULT_HOST, help=f"bind address (default {DEFAULT_HOST})"
     )
     serve.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port",
+        type=int,
+        default=None,
+        help=f"port (default CHATOPS_PORT, else {DEFAULT_PORT})",
     )
     serve.set_defaults(run=_serve)
 
@@ -74,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_sla_commands(commands)
     add_understand_command(commands)
+    add_webhook_commands(commands)
     return parser
 
 
@@ -83,16 +88,18 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.settings import check_bind_address, load_settings
 
     settings = load_settings()
+    if args.port is not None:  # the links the bot hands out name the port it really serves on
+        settings = settings.model_copy(update={"port": args.port})
     _configure_logging(settings.log_level)
     check_bind_address(settings, args.host)
     app = create_app(settings)
     logging.getLogger(__name__).info(
-        "serving on http://%s:%d (Teams: POST /api/messages)", args.host, args.port
+        "serving on http://%s:%d (Teams: POST /api/messages)", args.host, settings.port
     )
     web.run_app(
         app,
         host=args.host,
-        port=args.port,
+        port=settings.port,
         print=None,
         shutdown_timeout=15,
         access_log_class=RedactingAccessLogger,

@@ -20,16 +20,22 @@ from typing import Any
 from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, outgoing_from_json
 from adapters.ports import ChannelPoster, Posted, ProactiveSender
 from bot.heartbeat import Heartbeat
+from bot.webhooks import WebhookSender
 from dialogs.notify import Notifier
 from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
 from storage.models import OutboxRow
 from storage.outbox import SHARED_THREAD
 from storage.repositories import Store
+from storage.webhooks import WEBHOOK
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=15)
+# An integrator's receiver gets longer (its maintenance window should not lose events): 12
+# attempts, the gap doubling from 5 s up to an hour, dead about 2 h 25 min after the first.
+WEBHOOK_MAX_ATTEMPTS = 12
+WEBHOOK_LONGEST_RETRY = timedelta(hours=1)
 POLL_SECONDS = 2.0
 # Rows another replica gave up on are looked for this often (our own at once): the query ran
 # after every delivery pass, several times a second while busy.
@@ -55,8 +61,10 @@ class Dispatcher:
         notifier: Notifier,
         clock: Callable[[], datetime],
         wakeup: asyncio.Event | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self._store = store
+        self._webhooks = webhooks
         self._senders = senders
         self._posters = posters
         self._notifier = notifier
@@ -108,13 +116,17 @@ class Dispatcher:
     async def _deliver_batch(self, rows: Sequence[OutboxRow]) -> int:
         sent = 0
         members: dict[tuple[str, str], list[OutboxRow]] = {}
+        webhooks: list[OutboxRow] = []
         for row in rows:
             if row.id in self._taken:
                 continue  # our lease ran out unrenewed and another replica sends it
             if row.kind == "member":
                 members.setdefault((row.target["incident"], row.channel), []).append(row)
+            elif row.kind == WEBHOOK:
+                webhooks.append(row)
             else:
                 sent += await self._deliver(row)
+        sent += await self._deliver_webhooks(webhooks)
         for (incident, channel), held in members.items():
             sent += await self._deliver_members(incident, Channel(channel), held)
         return sent
@@ -124,14 +136,27 @@ class Dispatcher:
         for row in await self._store.outbox.unreported_dead():
             assert row.id is not None
             if ":managers:" not in row.dedupe_key:  # never report a failed report forever
-                text = (
-                    f"Could not deliver a message ({row.kind} on {row.channel}, "
-                    f"{row.dedupe_key.split(':')[0]}) after {row.attempts} attempts: "
-                    f"{row.last_error or 'unknown error'}"
-                )
-                report = Outgoing(ConversationRef(Channel(row.channel), ""), text)
+                report = Outgoing(ConversationRef(_report_channel(row), ""), _dead_text(row))
                 await self._notifier.to_managers(report, event=f"dead:{row.id}")
             await self._store.outbox.mark_reported(row.id)
+
+    async def _deliver_webhooks(self, rows: Sequence[OutboxRow]) -> int:
+        """Each to another receiver or about another ticket (a claim hands out one row per
+        ordering key), so all at once: one slow receiver must not hold up the others. The
+        delivered ones are marked together (one transaction, not one each)."""
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in rows))
+        delivered = [row.id for row, ok in zip(rows, outcomes, strict=True) if ok and row.id]
+        await self._store.outbox.all_sent(delivered, now=self._clock())
+        return len(delivered)
+
+    async def _attempt(self, row: OutboxRow) -> bool:
+        """One try; a failure is recorded (retry or dead) here."""
+        try:
+            await self._send(row)
+        except ChannelError as exc:
+            await self._failed(row, exc)
+            return False
+        return True
 
     async def _deliver(self, row: OutboxRow) -> int:
         assert row.id is not None
@@ -147,12 +172,15 @@ class Dispatcher:
         """Retry later with backoff (honouring Retry-After), or give up for good."""
         assert row.id is not None
         attempts = row.attempts + 1
-        if isinstance(exc, PermanentChannelError) or attempts >= MAX_ATTEMPTS:
+        webhook = row.kind == WEBHOOK
+        most = WEBHOOK_MAX_ATTEMPTS if webhook else MAX_ATTEMPTS
+        if isinstance(exc, PermanentChannelError) or attempts >= most:
             log.warning("outbox %s dead: %s", row.id, exc)
             await self._store.outbox.dead(row.id, error=str(exc), attempts=attempts)
             self._dead_check_due = 0.0  # tell the managers in this pass
             return
-        delay = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
+        longest = WEBHOOK_LONGEST_RETRY if webhook else LONGEST_RETRY
+        delay = min(FIRST_RETRY * 2 ** (attempts - 1), longest)
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             delay = max(delay, timedelta(seconds=retry_after))
@@ -198,6 +226,9 @@ class Dispatcher:
         return len(rows)
 
     async def _send(self, row: OutboxRow) -> None:
+        if row.kind == WEBHOOK:  # to an integrator, not into a chat
+            await self._webhook_sender().deliver(row)
+            return
         channel = Channel(row.channel)
         answers = [outgoing_from_json(item) for item in row.payload.get("answers", [])]
         match row.kind:
@@ -280,6 +311,11 @@ class Dispatcher:
             now=self._clock(),
         )
 
+    def _webhook_sender(self) -> WebhookSender:
+        if self._webhooks is None:
+            raise PermanentChannelError("webhooks are not configured")
+        return self._webhooks
+
     def _sender(self, channel: Channel) -> ProactiveSender:
         sender = self._senders.get(channel)
         if sender is None:
@@ -311,6 +347,27 @@ def _members_post(rows: list[OutboxRow]) -> Outgoing:
     card = Card(title=title, paragraphs=note, facts=tuple(lines[:MEMBERS_LISTED]))
     text = "\n".join([f"**{title}**", *note, *(f"- {f.label}: {f.value}" for f in card.facts)])
     return Outgoing(first.conversation, text, card=card)
+
+
+def _dead_text(row: OutboxRow) -> str:
+    """What the managers read about a message given up on."""
+    error = row.last_error or "unknown error"
+    if row.kind == WEBHOOK:
+        ticket = row.payload.get("ticket", {}).get("number", "?")
+        return (
+            f"Could not deliver the webhook {row.payload.get('type', '?')} about {ticket} to "
+            f"subscription {row.target.get('subscription_id', '?')} after {row.attempts} "
+            f"attempts: {error}. Its receiver misses this event (`chatops webhook list`)."
+        )
+    return (
+        f"Could not deliver a message ({row.kind} on {row.channel}, "
+        f"{row.dedupe_key.split(':')[0]}) after {row.attempts} attempts: {error}"
+    )
+
+
+def _report_channel(row: OutboxRow) -> Channel:
+    """The chat system a report about `row` is labelled with (a webhook has none: any)."""
+    return Channel(row.channel) if row.channel in set(Channel) else Channel.TEAMS
 
 
 def _tenant(reference: dict[str, Any]) -> str:

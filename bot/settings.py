@@ -25,6 +25,7 @@ from storage.leases import DEFAULT_LEASE
 log = logging.getLogger(__name__)
 
 DEFAULT_DIRECTORY = Path("chatops.toml")
+DEFAULT_PORT = 3978  # the Bot Framework's convention
 EXAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "chatops.example.toml"
 WEBEX_PUBLIC_API = "https://webexapis.com/v1/"
 # A host name with at least two labels, optionally below a `*.` wildcard (never `*` alone).
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     directory: Path = Field(default=DEFAULT_DIRECTORY, validation_alias=_env("CHATOPS_DIRECTORY"))
     data_dir: Path = Field(default=Path("var"), validation_alias=_env("CHATOPS_DATA_DIR"))
     public_url: str = Field(default="", validation_alias=_env("CHATOPS_PUBLIC_URL"))
+    # The port `chatops serve` listens on (`--port` overrides it); without a public URL, the
+    # links the bot hands out (report charts, CSV) point at this port on localhost.
+    port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, validation_alias=_env("CHATOPS_PORT"))
     log_level: str = Field(default="INFO", validation_alias=_env("CHATOPS_LOG_LEVEL"))
     # Where the trained understanding is kept between starts ("" = the user's cache
     # directory, "off" = train at every start).
@@ -84,6 +88,16 @@ class Settings(BaseSettings):
         default=DEFAULT_LEASE.total_seconds(), ge=3, le=600,
         validation_alias=_env("CHATOPS_LEASE_SECONDS"),
     )  # fmt: skip
+
+    # Outbound webhooks: a receiver that has not answered after this many seconds has failed
+    # this attempt; plain http and private or loopback receivers only when explicitly allowed
+    # (trying the bot against a receiver on one's own machine).
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, validation_alias=_env("CHATOPS_WEBHOOK_TIMEOUT")
+    )
+    webhooks_allow_insecure: bool = Field(
+        default=False, validation_alias=_env("CHATOPS_WEBHOOKS_ALLOW_INSECURE")
+    )
 
     microsoft_app_id: str = Field(default="", validation_alias=_env("MICROSOFT_APP_ID"))
     microsoft_app_password: SecretStr = Field(
@@ -195,7 +209,7 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         """Where people reach the bot's links: the public URL, else this machine."""
-        return self.public_url or "http://localhost:3978"
+        return self.public_url or f"http://localhost:{self.port}"
 
     @property
     def files_dir(self) -> Path:

@@ -170,7 +170,7 @@ class SlaWatcher:
             if item.kind == "milestone" and item.percent == 100:
                 await notify.to_managers(self._escalation(current, item, now), event=event)
         await self._services.store.tickets.append(
-            ticket.id, kind=_RECORD[item.kind], at=now, data={"key": item.key}
+            ticket.id, kind=_RECORD[item.kind], at=now, data=_record_data(current, item)
         )
 
     def _thread_message(self, current: TicketView, item: Due, now: datetime) -> Outgoing:
@@ -209,6 +209,16 @@ class SlaWatcher:
                 "Ihre Antwort."
             )
         return f"A reminder: for {ticket.number} we are still waiting for your logfiles or answer."
+
+
+def _record_data(current: TicketView, item: Due) -> dict[str, str]:
+    """What the log keeps of an announcement: its key (what makes it "once") and, for a
+    warning or breach, the deadline it was about (integrators' webhooks report it)."""
+    if item.kind != "milestone":
+        return {"key": item.key}
+    clock = current.sla.reaction if item.clock == "reaction" else current.sla.resolution
+    deadline = clock.deadline if clock is not None else None
+    return {"key": item.key, "deadline": deadline.isoformat() if deadline else ""}
 
 
 def _when(instant: datetime | None, now: datetime, zone: ZoneInfo) -> str:

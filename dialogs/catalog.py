@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from adapters.model import Outgoing
-from dialogs import billing, engineering, maintenance, managers, status
+from dialogs import billing, engineering, maintenance, managers, queue, status
 from dialogs.commands import EVERYONE, Command, CommandContext, foundation_commands
 from dialogs.context import Turn, as_language
 from dialogs.customer_tickets import message_command, reopen_command
@@ -273,12 +273,12 @@ def engineer_commands() -> list[Command]:
                     "show me 12", "details zu CCS-2026-000012", "pull up the Luware ticket",
                     "zeig mal das Ticket von gestern",
                 ), takes=("ticket",), twins=("status",))),
-        Command("mine", "cmd_mine", ENGINEERS, e.mine,
+        Command("mine", "cmd_mine", ENGINEERS, queue.mine,
                 phrasing=Phrasing((
                     "what's on my plate", "meine offenen Tickets", "what am I working on",
                     "was hab ich offen",
                 ), twins=("my tickets",))),
-        Command("queue", "cmd_queue", ENGINEERS, e.queue, aliases=("warteschlange",),
+        Command("queue", "cmd_queue", ENGINEERS, queue.queue, aliases=("warteschlange",),
                 phrasing=Phrasing((
                     "what's in the queue", "was ist offen", "show all open tickets",
                     "alle offenen Tickets bitte",

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from adapters.model import Outgoing, customer_text
+from adapters.model import Card, Outgoing, customer_text
 from dialogs import engineering
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.context import Turn
 from dialogs.engineering import event_key, relay_to_ticket, reopen_ticket
+from dialogs.resolution import follow_up_report
 from dialogs.texts import t
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
@@ -46,8 +47,16 @@ async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list
     if ticket.status != TicketStatus.RESOLVED:
         return [turn.reply(t("reopen_still_open", lang, number=ticket.number))]
     if not await _reopenable(context, [ticket]):
-        return [turn.reply(t("reopen_too_late", lang, number=ticket.number))]
+        return [_too_late(turn, ticket)]
     return await _reopen(turn, context, ticket)
+
+
+def _too_late(turn: Turn, ticket: TicketRow) -> Outgoing:
+    """A polite no, with a button that starts a new report referring to the old ticket."""
+    lang = turn.actor.language
+    text = t("reopen_too_late", lang, number=ticket.number)
+    card = Card(title=ticket.number, paragraphs=(text,), actions=(follow_up_report(ticket, lang),))
+    return turn.reply(text, card=card)
 
 
 async def recently_resolved(turn: Turn, context: CommandContext) -> list[TicketRow]:

@@ -9,13 +9,14 @@ customer who is working on it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from adapters.model import Card, Fact, Outgoing, customer_text
+from adapters.model import Outgoing, customer_text
 from dialogs.access import ticket_for
-from dialogs.coaching import PRODUCT_NAMES, coaching
+from dialogs.coaching import coaching
 from dialogs.context import Language, Turn, as_language
+from dialogs.resolution import resolution_message
 from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
 from dialogs.when import in_words
@@ -116,8 +117,12 @@ async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
 async def take(turn: Turn, context: CommandContext, ticket: TicketRow, rest: str) -> list[Outgoing]:
     """Take the ticket: you own it (and it counts as acknowledged)."""
     assert ticket.id is not None
+    now = context.services.clock()
     await context.services.store.tickets.set_owner(
-        ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=context.services.clock()
+        ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=now
+    )
+    await context.services.store.tickets.append(
+        ticket.id, kind="taken", at=now, actor=turn.actor.user_id, data={"by": turn.actor.name}
     )
     ticket.owner_user_id = staff_id(turn)  # so ack does not take it again
     [acknowledged] = await ack(turn, context, ticket, rest)
@@ -263,7 +268,10 @@ async def resolve(
         if _lang(ticket) == "de"
         else f"Your ticket {ticket.number} is resolved: {summary}"
     )
-    await services.notify.to_customer(ticket, text, event=event_key(turn, "resolved", ticket))
+    text, card = resolution_message(ticket, text, _lang(ticket), services.tunables.reopen_within)
+    await services.notify.to_customer(
+        ticket, text, event=event_key(turn, "resolved", ticket), card=card
+    )
     await _after_change(context, ticket, event_key(turn, "resolve", ticket))
     return [turn.reply(f"{ticket.number} resolved.")]
 
@@ -322,48 +330,6 @@ async def show(
     customer = context.directory.customer(ticket.customer_key)
     card = alert_card(current, customer.name if customer else ticket.customer_key, now)
     return [turn.reply(card.text, card=card.card)]
-
-
-async def _listing(
-    turn: Turn, context: CommandContext, owner: str | None, title: str
-) -> list[Outgoing]:
-    services, now = context.services, context.services.clock()
-    views = [
-        await view(services, t, now)
-        for t in await services.store.tickets.open_tickets(owner_user_id=owner)
-    ]
-    views.sort(key=lambda v: (v.sla.reaction.deadline is None, v.sla.reaction.deadline or now))
-    facts = tuple(_line(v, now) for v in views)
-    if not facts:
-        return [turn.reply(f"**{title}**: nothing open.")]
-    card = Card(title=title, facts=facts)
-    text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
-    return [turn.reply(text, card=card)]
-
-
-def _line(current: TicketView, now: datetime) -> Fact:
-    ticket, reaction = current.ticket, current.sla.reaction
-    zone = current.sla.terms.calendar.zone
-    if reaction.stopped_at is not None:
-        due = "responded"
-    elif reaction.deadline is None:
-        due = "paused"
-    else:
-        due = ("BREACHED " if reaction.breached else "due ") + in_words(
-            reaction.deadline, now=now, zone=zone, language="en"
-        )
-    product = PRODUCT_NAMES[Product(ticket.product)]["en"]
-    return Fact(ticket.number, f"{ticket.priority} {product} · {ticket.customer_key} · {due}")
-
-
-async def queue(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
-    """Open tickets, nearest reaction deadline first."""
-    return await _listing(turn, context, None, "Open tickets")
-
-
-async def mine(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
-    """Your open tickets, nearest reaction deadline first."""
-    return await _listing(turn, context, staff_id(turn), "Your tickets")
 
 
 def event_key(turn: Turn, what: str, ticket: TicketRow) -> str:

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Fact, OpenUrlAction, Outgoing
+from dialogs.coaching import PRODUCT_NAMES
 from dialogs.context import Turn
 from dialogs.services import Services
 from dialogs.status import card_text
 from storage.charts import attainment_chart
-from storage.directory import Customer
+from storage.directory import Customer, Product
 from storage.reports import (
     Report,
     TicketFacts,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 MONTH = re.compile(r"\b\d{4}-\d{2}\b")
 DIGEST = "digest"
+# Reports speak English in the managers' channel; products by their names, not their keys.
+PRODUCT_TITLES = {product.value: PRODUCT_NAMES[product]["en"] for product in Product}
 
 
 def report_zone(services: Services) -> ZoneInfo:
@@ -97,19 +100,32 @@ async def report_command(turn: Turn, context: CommandContext, args: str) -> list
         label=scope.label,
         customer=customer.key if customer else None,
         zone=report_zone(services),
+        now=services.clock(),
     )
-    return [await _report_answer(turn, services, report, customer.name if customer else "")]
+    return [await _report_answer(turn, services, report, customer)]
 
 
-async def _report_answer(turn: Turn, services: Services, report: Report, customer: str) -> Outgoing:
-    title = f"SLA report {report.period.label}" + (f" – {customer}" if customer else "")
+def csv_name(report: Report) -> str:
+    """The name the report's CSV downloads as: `sla-2026-11.csv`, `sla-2026-11-demo.csv`."""
+    words = ["sla", report.period.label, *([report.customer] if report.customer else [])]
+    return "-".join(re.sub(r"[^A-Za-z0-9-]+", "_", word) for word in words) + ".csv"
+
+
+async def _report_answer(
+    turn: Turn, services: Services, report: Report, customer: Customer | None
+) -> Outgoing:
+    title = f"SLA report {report.period.label}" + (f" – {customer.name}" if customer else "")
     chart_url = csv_url = None
     if services.links is not None:
         now = services.clock()
-        chart = attainment_chart(report.weekly, title=f"Reaction SLA met per week – {title}")
+        scope = f"{report.period.label}, {customer.name if customer else 'all customers'}"
+        # One title: the card's; the chart (also opened on its own) names what it shows.
+        chart = attainment_chart(report.weekly, title=f"Reaction SLA met per week, {scope}")
         chart_url = await services.links.publish(chart, suffix="png", now=now)
-        csv_url = await services.links.publish(to_csv(report).encode(), suffix="csv", now=now)
-    summary = render_text(report)
+        csv_url = await services.links.publish(
+            to_csv(report).encode(), suffix="csv", now=now, download_as=csv_name(report)
+        )
+    summary = render_text(report, product_names=PRODUCT_TITLES, heading=False)
     card = Card(
         title=title,
         paragraphs=(summary,),
@@ -175,7 +191,8 @@ async def weekly_card(services: Services, start: datetime, end: datetime) -> Car
     facts = await facts_between(services, start, end)
     report = period_report(facts, start=start, end=end, label="last week", zone=zone)
     duties = await overdue_paragraph(services)
-    return Card(title="SLA last week", paragraphs=(render_text(report), duties))
+    summary = render_text(report, product_names=PRODUCT_TITLES, heading=False)
+    return Card(title="SLA last week", paragraphs=(summary, duties))
 
 
 def _customer(context: CommandContext, key: str) -> str:

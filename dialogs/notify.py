@@ -8,10 +8,11 @@ handled (a retry, a second replica, a restart), each target hears about it once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.model import Channel, ConversationRef, Fact, Outgoing, outgoing_to_json
+from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, outgoing_to_json
 from storage.directory import ChannelTarget, Directory
 from storage.models import TicketRow
 from storage.repositories import Store
@@ -46,10 +47,13 @@ class Notifier:
         self._clock = clock
         self._wake = wake
 
-    async def to_customer(self, ticket: TicketRow, text: str, *, event: str) -> None:
-        """A message into the chat where the customer reported the ticket."""
+    async def to_customer(
+        self, ticket: TicketRow, text: str, *, event: str, card: Card | None = None
+    ) -> None:
+        """A message (and its card, if any) into the chat where the customer reported the
+        ticket."""
         channel = Channel(ticket.reporter_channel)
-        answer = _message(channel, ticket.conversation_id, text)
+        answer = replace(_message(channel, ticket.conversation_id, text), card=card)
         await self._enqueue(
             f"{event}:customer",
             channel,

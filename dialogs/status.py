@@ -6,17 +6,22 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Fact, Outgoing, customer_text
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.coaching import PRODUCT_NAMES
-from dialogs.context import Language, Turn
+from dialogs.context import Language, Turn, service_zone
+from dialogs.customers import customer_named
+from dialogs.i18n import gettext_for
+from dialogs.moments import moment_words
 from dialogs.services import Services
 from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, view
-from dialogs.when import in_words
-from storage.directory import Product, Role
+from dialogs.urgency import risk_line, views_of
+from storage.directory import Product
 from storage.models import TicketRow, TicketStatus
+from storage.sla import SlaEventKind
 from storage.sla_explain import explain
 from storage.tickets import sla_events
 
@@ -24,17 +29,20 @@ if TYPE_CHECKING:
     from dialogs.commands import CommandContext
 
 AT_RISK_PERCENT = 75
+# The managers' `status` lists this many open tickets, most at risk first, above the counts.
+MOST_AT_RISK = 10
 
 
 async def status_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
-    """`status <ticket>` for anyone who may see it; `status [customer]` for managers."""
+    """`status <ticket>` for anyone who may see it; `status [customer]` for staff (managers
+    and engineers: the service status, never a contact's own list)."""
     if TICKET_NUMBER.search(args) or turn.incoming.conversation.thread_id:
         ticket, _rest = await ticket_for(turn, context, args)
         if ticket is not None:
             return [await _ticket_status(turn, context, ticket)]
         if TICKET_NUMBER.search(args):
             return [turn.reply(t("status_unknown", turn.actor.language, number=_number(args)))]
-    if turn.actor.may(Role.MANAGER):
+    if turn.actor.is_staff:
         return [await _overview(turn, context, args.strip())]
     return await my_tickets(turn, context, args)
 
@@ -47,8 +55,8 @@ async def my_tickets(turn: Turn, context: CommandContext, _args: str) -> list[Ou
     )
     if not tickets:
         return [turn.reply(t("my_tickets_none", lang))]
-    now = services.clock()
-    facts = [_line(await view(services, ticket, now), now, lang) for ticket in tickets[:20]]
+    now, zone = services.clock(), service_zone(turn.actor, context.directory)
+    facts = [_line(await view(services, ticket, now), now, lang, zone) for ticket in tickets[:20]]
     card = Card(title=t("my_tickets_title", lang), facts=tuple(facts))
     return [turn.reply(_as_text(card), card=card)]
 
@@ -67,14 +75,14 @@ async def why_command(turn: Turn, context: CommandContext, args: str) -> list[Ou
 
 async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow) -> Outgoing:
     services, lang = context.services, turn.actor.language
-    now = services.clock()
+    now, zone = services.clock(), service_zone(turn.actor, context.directory)
     current = await view(services, ticket, now)
     facts = (
         Fact(t("label_product", lang), PRODUCT_NAMES[Product(ticket.product)][lang]),
         Fact(t("label_priority", lang), ticket.priority),
-        Fact(t("status_state", lang), _state(current, lang)),
+        Fact(t("status_state", lang), state_words(current, lang)),
         Fact(t("status_owner", lang), ticket.owner_name or "–"),
-        Fact(t("status_reaction", lang), _reaction(current, now, lang)),
+        Fact(t("status_reaction", lang), _reaction(current, now, lang, zone)),
         Fact(t("status_waiting", lang), _waiting_for(current, lang)),
     )
     card = Card(
@@ -87,33 +95,38 @@ async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow)
 
 
 async def _overview(turn: Turn, context: CommandContext, customer_filter: str) -> Outgoing:
-    customer_key = None
+    customer_key, lang = None, turn.actor.language
     if customer_filter:
-        wanted = customer_filter.lower()
-        customer = next(
-            (c for c in context.directory.customers if wanted in (c.key, c.name.lower())), None
-        )
+        customer = customer_named(context.directory, customer_filter)
         if customer is None:
-            return turn.reply(f"I know no customer called {customer_filter!r}.")
-        customer_key = customer.key
+            _ = gettext_for(lang)
+            return turn.reply(
+                _("I know no customer called {name}.").format(name=customer_text(customer_filter))
+            )
+        customer_key, customer_filter = customer.key, customer.name
     card = await service_overview(
-        context.services, customer_key=customer_key, title_suffix=customer_filter
+        context.services, customer_key=customer_key, title_suffix=customer_filter, language=lang
     )
     return turn.reply(_as_text(card), card=card)
 
 
 async def service_overview(
-    services: Services, *, customer_key: str | None = None, title_suffix: str = ""
+    services: Services,
+    *,
+    customer_key: str | None = None,
+    title_suffix: str = "",
+    language: Language = "en",
 ) -> Card:
-    """Open tickets by state and priority, at risk and breached (the `status` card and the
-    daily digest)."""
+    """The open tickets most at risk first, then the counts by state and priority, at risk
+    and breached (the `status` card and the daily digest)."""
     now = services.clock()
-    views = [
-        await view(services, ticket, now)
+    tickets = [
+        ticket
         for ticket in await services.store.tickets.open_tickets()
         if customer_key is None or ticket.customer_key == customer_key
     ]
-    states = Counter(_state(v, "en") for v in views)
+    views = await views_of(services, tickets, now)
+    states = Counter(state_words(v, "en") for v in views)
     priorities = Counter(v.ticket.priority for v in views)
     at_risk = [v.ticket.number for v in views if _at_risk(v)]
     breached = [v.ticket.number for v in views if v.sla.reaction.breached]
@@ -129,7 +142,26 @@ async def service_overview(
         Fact("Breached", ", ".join(breached) or "–"),
     )
     scope = f" – {title_suffix}" if title_suffix else ""
-    return Card(title=f"Service status{scope}", facts=facts)
+    return Card(
+        title=f"Service status{scope}",
+        paragraphs=(_most_at_risk(services, views, language),),
+        facts=facts,
+    )
+
+
+def _most_at_risk(services: Services, views: list[TicketView], language: Language) -> str:
+    """The open tickets, most at risk first (breached, then least time left), as a list."""
+    _ = gettext_for(language)
+    if not views:
+        return _("No open tickets.")
+    lines = [
+        risk_line(v, services.directory, state_words(v, language), language)
+        for v in views[:MOST_AT_RISK]
+    ]
+    heading = _("**Most at risk** ({shown} of {total} open)").format(
+        shown=len(lines), total=len(views)
+    )
+    return "\n".join([heading, *lines])
 
 
 def card_text(card: Card) -> str:
@@ -144,7 +176,8 @@ def _at_risk(current: TicketView) -> bool:
     return reaction.used >= reaction.target * AT_RISK_PERCENT / 100
 
 
-def _state(current: TicketView, lang: Language) -> str:
+def state_words(current: TicketView, lang: Language) -> str:
+    """The ticket's state in a word or two: new, in progress, waiting for …, resolved."""
     ticket = current.ticket
     if ticket.status == TicketStatus.RESOLVED:
         return t("state_resolved", lang)
@@ -157,14 +190,35 @@ def _state(current: TicketView, lang: Language) -> str:
     return t("state_new", lang)
 
 
-def _reaction(current: TicketView, now: datetime, lang: Language) -> str:
+def _reaction(current: TicketView, now: datetime, lang: Language, zone: ZoneInfo) -> str:
+    """When the reaction is due, or when and by whom the ticket was answered, in the reader's
+    time zone."""
+    _ = gettext_for(lang)
     reaction = current.sla.reaction
     if reaction.stopped_at is not None:
-        return t("reaction_breached" if reaction.breached else "reaction_met", lang)
+        when = moment_words(reaction.stopped_at, now=now, zone=zone, language=lang)
+        by = _answered_by(current)
+        if by:
+            return _("answered at {when} by {name}").format(when=when, name=by)
+        if current.ticket.status == TicketStatus.RESOLVED:
+            return _("resolved at {when}").format(when=when)
+        return _("answered at {when}").format(when=when)
     if reaction.deadline is None:
         return t("reaction_paused", lang)
-    when = in_words(reaction.deadline, now=now, zone=current.sla.terms.calendar.zone, language=lang)
-    return t("reaction_breached_due" if reaction.breached else "reaction_due", lang, when=when)
+    when = moment_words(reaction.deadline, now=now, zone=zone, language=lang)
+    if reaction.breached:
+        return _("reaction overdue since {when}").format(when=when)
+    return _("reaction due by {when}").format(when=when)
+
+
+def _answered_by(current: TicketView) -> str:
+    """Who gave the first response of the current reaction cycle ("" if nobody did)."""
+    for event in reversed(current.events):
+        if event.kind == SlaEventKind.REOPENED:
+            return ""
+        if event.kind == SlaEventKind.RESPONDED:
+            return str((event.data or {}).get("by") or "")
+    return ""
 
 
 def _waiting_for(current: TicketView, lang: Language) -> str:
@@ -178,13 +232,13 @@ def _waiting_for(current: TicketView, lang: Language) -> str:
     return t("waiting_for_work", lang)
 
 
-def _line(current: TicketView, now: datetime, lang: Language) -> Fact:
+def _line(current: TicketView, now: datetime, lang: Language, zone: ZoneInfo) -> Fact:
     ticket = current.ticket
     product = PRODUCT_NAMES[Product(ticket.product)][lang]
     return Fact(
         ticket.number,
-        f"{product} · {ticket.priority} · {_state(current, lang)} · "
-        f"{_reaction(current, now, lang)}",
+        f"{product} · {ticket.priority} · {state_words(current, lang)} · "
+        f"{_reaction(current, now, lang, zone)}",
     )
 
 

@@ -3,12 +3,15 @@
 Stacked bars (met at the bottom, breached on top) with the week's attainment above each bar,
 week labels below, a count axis on the left and a legend. Blue and orange rather than green
 and red, so colour-blind readers tell them apart. Drawn with Pillow's built-in font only, so
-the output depends on nothing installed and the same input gives the same bytes.
+the output depends on nothing installed and the same input gives the same bytes. That font has
+ASCII glyphs only: every text is spelt in ASCII before it is drawn ("–" as "-", "ä" as "ae"),
+never shown as a box.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +23,11 @@ MET_COLOUR, BREACHED_COLOUR = (33, 102, 172), (230, 120, 20)
 INK, GRID, BACKGROUND = (40, 40, 40), (222, 222, 222), (255, 255, 255)
 MAX_BAR_WIDTH = 56
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+# What the built-in font cannot draw, spelt in ASCII; the rest loses its accents.
+_ASCII = str.maketrans(
+    {"–": "-", "—": "-", "…": "...", "·": "-", "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae",
+     "Ö": "Oe", "Ü": "Ue", "ß": "ss", "€": "EUR"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,7 @@ def attainment_chart(weekly: Sequence[tuple[str, int, int]], *, title: str) -> b
     draw = ImageDraw.Draw(image)
     fonts = _fonts()
     legend_left = _legend(draw, fonts.text)
-    draw.text((LEFT, 10), _fit(draw, title, fonts.title, legend_left - LEFT - 16),
+    draw.text((LEFT, 10), _fit(draw, drawable(title), fonts.title, legend_left - LEFT - 16),
               font=fonts.title, fill=INK)  # fmt: skip
     plot = _plot(max((met + breached for _, met, breached in weekly), default=0))
     _axes(draw, plot, fonts.small)
@@ -61,6 +69,12 @@ def attainment_chart(weekly: Sequence[tuple[str, int, int]], *, title: str) -> b
         _centred(draw, "No tickets in this period", (plot.left + plot.right) // 2, HEIGHT // 2,
                  fonts.text)  # fmt: skip
     return _png(image)
+
+
+def drawable(text: str) -> str:
+    """`text` in the characters the built-in font has (ASCII): no glyph drawn as a box."""
+    spelt = unicodedata.normalize("NFKD", text.translate(_ASCII))
+    return spelt.encode("ascii", "ignore").decode("ascii")
 
 
 def _fonts() -> _Fonts:

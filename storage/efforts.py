@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from storage.db import Database
 from storage.models import EffortRow, TicketKind, TicketRow
+from storage.webhooks import EFFORT_LOGGED, WebhookSubscriptions
 
 CSV_HEADER = (
     "customer",
@@ -40,8 +41,9 @@ CSV_HEADER = (
 class Efforts:
     """Effort entries on tickets."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, webhooks: WebhookSubscriptions | None = None) -> None:
         self._db = database
+        self._webhooks = webhooks or WebhookSubscriptions(database)
 
     async def log(
         self,
@@ -68,10 +70,23 @@ class Efforts:
             .on_conflict_do_nothing(index_elements=["source_key"])
             .returning(EffortRow.id)
         )
+        queued = 0
         async with self._db.session() as session:
             inserted: int | None = (await session.execute(statement)).scalar_one_or_none()
             query = select(EffortRow).where(col(EffortRow.source_key) == source_key[:200])
             row = (await session.scalars(query)).one()
+            if inserted is not None:
+                queued = await self._webhooks.queue_for_event(
+                    session,
+                    ticket_id=ticket_id,
+                    kind=EFFORT_LOGGED,
+                    message_id=f"msg_eff{inserted}",
+                    at=at,
+                    actor=row.by,
+                    data={"minutes": row.minutes, "note": row.note},
+                )
+        if queued:
+            self._webhooks.on_queued()
         return row, inserted is not None
 
     async def of_ticket(self, ticket_id: int) -> Sequence[EffortRow]:

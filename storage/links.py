@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 NAME = re.compile(r"^[0-9a-f]{64}\.(png|csv)$")
+# The name a file is downloaded under (`sla-2026-11.csv`): plain enough for any header.
+DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 DEFAULT_TTL = timedelta(days=7)
 # ASCII digits only (`isdigit` also takes "²", which `int` refuses), and few enough that
 # converting them is cheap: an epoch second has 10 digits until the year 2286.
@@ -42,31 +44,47 @@ class SignedFiles:
         self._base_url = base_url.rstrip("/")
 
     async def publish(
-        self, content: bytes, *, suffix: str, now: datetime, ttl: timedelta = DEFAULT_TTL
+        self,
+        content: bytes,
+        *,
+        suffix: str,
+        now: datetime,
+        ttl: timedelta = DEFAULT_TTL,
+        download_as: str = "",
     ) -> str:
-        """Store `content` and return a link to it valid until `now + ttl`."""
+        """Store `content` and return a link to it valid until `now + ttl`; with `download_as`
+        the link downloads it as an attachment of that name (signed with the rest)."""
+        if download_as and not DOWNLOAD_NAME.fullmatch(download_as):
+            raise ValueError(f"not a plain file name: {download_as!r}")
         name = f"{hashlib.sha256(content).hexdigest()}.{suffix}"
         await asyncio.to_thread(self._write, name, content)
         expires = int((now + ttl).timestamp())
-        signature = self._sign(name, expires)
-        return f"{self._base_url}/files/reports/{name}?expires={expires}&sig={signature}"
+        signature = self._sign(name, expires, download_as)
+        url = f"{self._base_url}/files/reports/{name}?expires={expires}&sig={signature}"
+        return f"{url}&name={download_as}" if download_as else url
 
-    def path_if_valid(self, name: str, expires: str, signature: str, now: datetime) -> Path | None:
-        """The file a link names, if the link is genuine and not expired."""
+    def path_if_valid(
+        self, name: str, expires: str, signature: str, now: datetime, download_as: str = ""
+    ) -> Path | None:
+        """The file a link names, if the link (with its download name) is genuine and not
+        expired."""
         if not NAME.match(name) or not _EXPIRY.fullmatch(expires):
+            return None
+        if download_as and not DOWNLOAD_NAME.fullmatch(download_as):
             return None
         if int(expires) < now.timestamp():
             return None
         # `compare_digest` raises on non-ASCII text; such a signature is simply wrong.
         if not signature.isascii() or not hmac.compare_digest(
-            self._sign(name, int(expires)), signature
+            self._sign(name, int(expires), download_as), signature
         ):
             return None
         return self.root / name
 
-    def _sign(self, name: str, expires: int) -> str:
-        message = f"{name}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+    def _sign(self, name: str, expires: int, download_as: str = "") -> str:
+        # Links without a download name keep the signature they always had.
+        message = f"{name}\n{expires}" + (f"\n{download_as}" if download_as else "")
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
     def _write(self, name: str, content: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

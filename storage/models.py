@@ -239,6 +239,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_status_reported", "status", "reported"),
+        Index("ix_outbox_ordering_key_status", "ordering_key", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -257,6 +258,30 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = _utc(nullable=False)
     sent_at: datetime | None = _utc(nullable=True)
     reported: bool = Field(default=False)
+    # Rows sharing a key go out one at a time in id order (a webhook subscription's deliveries
+    # about one ticket): a row is handed out only when no earlier row of its key is pending.
+    ordering_key: str | None = Field(default=None, max_length=120)
+
+
+class WebhookSubscriptionRow(SQLModel, table=True):
+    """An integrator's endpoint that receives signed ticket and SLA events.
+
+    The signing secret is kept as issued (`whsec_…`): every delivery is signed with it, so it
+    cannot be stored as a hash the way a password would be.
+    """
+
+    __tablename__ = "webhook_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # None: every customer's events; else only this customer's.
+    customer_key: str | None = Field(default=None, max_length=64, index=True)
+    secret: str = Field(max_length=100)
+    active: bool = Field(default=True)
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _utc(nullable=False)
+    disabled_at: datetime | None = _utc(nullable=True)
 
 
 class TicketThreadRow(SQLModel, table=True):

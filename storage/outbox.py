@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Executable, and_, bindparam, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -147,8 +148,14 @@ class Outbox:
 
     async def sent(self, row_id: int, *, now: datetime) -> None:
         """Delivered: never again."""
+        await self.all_sent([row_id], now=now)
+
+    async def all_sent(self, row_ids: Sequence[int], *, now: datetime) -> None:
+        """Several delivered, in one transaction."""
+        if not row_ids:
+            return
         async with self._db.session() as session:
-            await session.execute(_mark_sent([row_id], now))
+            await session.execute(_mark_sent(row_ids, now))
 
     async def members_posted(
         self,
@@ -228,11 +235,23 @@ class Outbox:
 
 
 def _claimable(now: datetime) -> tuple[Any, ...]:
-    """Pending, due, and not leased to anyone (or the lease ran out)."""
+    """Pending, due, not leased to anyone (or the lease ran out), and first of its ordering
+    key (no earlier row of that key pending: not sent yet, nor given up)."""
+    earlier = aliased(OutboxRow)
+    waits_for_earlier = (
+        select(earlier.id)
+        .where(
+            col(earlier.ordering_key) == col(OutboxRow.ordering_key),
+            col(earlier.status) == OutboxStatus.PENDING,
+            col(earlier.id) < col(OutboxRow.id),
+        )
+        .exists()
+    )
     return (
         col(OutboxRow.status) == OutboxStatus.PENDING,
         col(OutboxRow.next_attempt_at) <= now,
         or_(col(OutboxRow.claimed_until).is_(None), col(OutboxRow.claimed_until) < now),
+        or_(col(OutboxRow.ordering_key).is_(None), ~waits_for_earlier),
     )
 
 

@@ -28,7 +28,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -256,9 +256,11 @@ def period_report(
     label: str,
     customer: str | None = None,
     zone: tzinfo | None = None,
+    now: datetime | None = None,
 ) -> Report:
     """The report of the tickets created in [start, end) (of one customer). Weeks and CSV
-    times are in `zone`, by default the zone of `start`."""
+    times are in `zone`, by default the zone of `start`; weeks that begin after `now` (of a
+    period still running) are left out."""
     local = zone or start.tzinfo or UTC
     rows = sorted(
         (
@@ -287,7 +289,7 @@ def period_report(
         by_product=_by_product(rows),
         by_priority=_by_priority(rows),
         paused_total=sum((f.paused for f in rows), timedelta(0)),
-        weekly=_weekly(rows, start, end, local),
+        weekly=_weekly(rows, start, end if now is None else min(end, now), local),
         rows=rows,
     )
 
@@ -384,11 +386,17 @@ def minutes(duration: timedelta) -> str:
     return f"{round(duration / MINUTE, 1):.1f}".removesuffix(".0")
 
 
-def render_text(report: Report) -> str:
-    """A compact markdown summary: the chat's text (and the fallback for the chart)."""
+def render_text(
+    report: Report, *, product_names: Mapping[str, str] | None = None, heading: bool = True
+) -> str:
+    """A compact markdown summary: the chat's text (and the fallback for the chart). Products
+    are named by `product_names` (default: their keys); without `heading` the summary goes
+    under a title of its own."""
     who = f"customer {report.customer}" if report.customer else "all customers"
+    names = product_names or {}
+    by_product = {names.get(key, key): count for key, count in report.by_product.items()}
     lines = [
-        f"**SLA report {report.period.label}** · {who}",
+        *([f"**SLA report {report.period.label}** · {who}"] if heading else []),
         f"- Tickets: {report.tickets} ({_plural(report.faults, 'fault')}, "
         f"{_plural(report.change_requests, 'change request')})",
         f"- Reaction met: **{_percent_text(report.reaction_met_percent)}** "
@@ -397,7 +405,7 @@ def render_text(report: Report) -> str:
         f"median {_hm(report.median_reaction)}, p90 {_hm(report.p90_reaction)}",
         f"- Waiting for the customer: {_hm(report.paused_total)}",
         "- By priority: " + _counts(report.by_priority),
-        "- By product: " + (_counts(report.by_product) or "–"),
+        "- By product: " + (_counts(by_product) or "–"),
         "- By week (met/known): " + _weeks_text(report.weekly),
     ]
     breached = [f for f in report.rows if f.breached]

@@ -35,6 +35,7 @@ from storage.models import (
 from storage.outbox import IncidentThreads, Outbox, TicketThreads
 from storage.tickets import Logfiles, Tickets
 from storage.types import UTCDateTime
+from storage.webhooks import WebhookSubscriptions
 
 
 class Customers:
@@ -583,7 +584,9 @@ class Store:
         self.conversations = ConversationReferences(database)
         self.inbox = Inbox(database, self.lease)
         self.dialog_states = DialogStates(database)
-        self.tickets = Tickets(database)
+        # Ticket events and effort entries queue webhook deliveries in their own transaction.
+        self.webhooks = WebhookSubscriptions(database)
+        self.tickets = Tickets(database, self.webhooks)
         self.logfiles = Logfiles(database)
         self.outbox = Outbox(database, self.lease)
         self.threads = TicketThreads(database)
@@ -591,5 +594,5 @@ class Store:
         self.preferences = Preferences(database)
         self.duties = Duties(database)
         self.windows = MaintenanceWindows(database)
-        self.efforts = Efforts(database)
+        self.efforts = Efforts(database, self.webhooks)
         self.downloads = Downloads(database)

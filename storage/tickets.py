@@ -23,6 +23,7 @@ from storage.models import (
 )
 from storage.sla import SlaEvent, SlaEventKind
 from storage.types import is_row_id
+from storage.webhooks import WebhookSubscriptions
 
 SLA_KINDS = frozenset(kind.value for kind in SlaEventKind)
 
@@ -56,10 +57,12 @@ def ticket_number(prefix: str, year: int, sequence: int) -> str:
 
 
 class Tickets:
-    """Creates tickets and appends to their event log."""
+    """Creates tickets and appends to their event log (and queues the webhook deliveries of
+    each event in the same transaction)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, webhooks: WebhookSubscriptions | None = None) -> None:
         self._db = database
+        self._webhooks = webhooks or WebhookSubscriptions(database)
 
     async def create(
         self, ticket: NewTicket, *, prefix: str, year: int, now: datetime
@@ -118,15 +121,15 @@ class Tickets:
             session.add(row)
             await session.flush()
             assert row.id is not None
-            session.add(
-                TicketEventRow(
-                    ticket_id=row.id,
-                    kind=SlaEventKind.CREATED,
-                    at=now,
-                    actor=ticket.reporter_user_id,
-                    data={"priority": ticket.priority.value, "contract": ticket.contract},
-                )
+            event = TicketEventRow(
+                ticket_id=row.id,
+                kind=SlaEventKind.CREATED,
+                at=now,
+                actor=ticket.reporter_user_id,
+                data={"priority": ticket.priority.value, "contract": ticket.contract},
             )
+            queued = await self._record(session, event)
+        self._queued(queued)
         return row
 
     async def _next_number(self, session: AsyncSession, prefix: str) -> int:
@@ -242,15 +245,37 @@ class Tickets:
     ) -> None:
         """Append an event (and change the ticket's status with it, in one transaction)."""
         async with self._db.session() as session:
-            session.add(
-                TicketEventRow(ticket_id=ticket_id, kind=kind, at=at, actor=actor, data=data or {})
-            )
             changes: dict[str, Any] = {"updated_at": at}
             if status is not None:
                 changes["status"] = status
             await session.execute(
                 update(TicketRow).where(col(TicketRow.id) == ticket_id).values(**changes)
             )
+            event = TicketEventRow(
+                ticket_id=ticket_id, kind=kind, at=at, actor=actor, data=data or {}
+            )
+            queued = await self._record(session, event)
+        self._queued(queued)
+
+    async def _record(self, session: AsyncSession, event: TicketEventRow) -> int:
+        """Add an event to the log and queue its webhook deliveries (the ticket's changes made
+        before this in the session are what the deliveries report)."""
+        session.add(event)
+        await session.flush()
+        assert event.id is not None
+        return await self._webhooks.queue_for_event(
+            session,
+            ticket_id=event.ticket_id,
+            kind=event.kind,
+            message_id=f"msg_evt{event.id}",
+            at=event.at,
+            actor=event.actor,
+            data=event.data,
+        )
+
+    def _queued(self, deliveries: int) -> None:
+        if deliveries:
+            self._webhooks.on_queued()
 
     async def set_owner(self, ticket_id: int, *, user_id: str, name: str, at: datetime) -> None:
         """Make someone the ticket's owner."""

@@ -60,7 +60,7 @@ async def test_customer_and_manager_commands_in_the_playground(playground: Playg
     for command in ("status", f"why {number}", "breaches this month", "report", "digest on"):
         await pg.send(thread.conversation_id, command, user_id=MANAGER, mention_bot=True)
         answers[command] = everything(await _answer(pg, thread.conversation_id))
-    assert '"Open"' in answers["status"]
+    assert '"Open"' in answers["status"] and number in answers["status"]  # tickets, then counts
     assert "counted" in answers[f"why {number}"] or "reported" in answers[f"why {number}"]
     assert "No breaches" in answers["breaches this month"]
     assert "SLA report" in answers["report"]
@@ -117,7 +117,8 @@ async def test_customer_and_manager_commands_through_webex(
         await say(clara, clara_room, f"status {number}")
     )
     assert number in json.dumps(await say(clara, clara_room, "my tickets"))
-    assert '"Open"' in json.dumps(await say(adele, adele_room, "status"))
+    status = json.dumps(await say(adele, adele_room, "status"))
+    assert '"Open"' in status and number in status
     assert "counted" in json.dumps(await say(adele, adele_room, f"why {number}"))
     assert "No breaches" in json.dumps(await say(adele, adele_room, "breaches"))
     assert "SLA report" in json.dumps(await say(adele, adele_room, "report"))

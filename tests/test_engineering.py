@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from adapters.model import Sender
+from adapters.model import Sender, without_marks
 from storage.directory import Directory
 from storage.models import OutboxRow, TicketRow, TicketStatus
 from storage.repositories import Store
@@ -172,7 +172,7 @@ async def test_notes_vendor_cases_resolve_and_reopen(bot: Transcript, erika: Sen
 
     [resolved] = await bot.say(f"resolve {NUMBER} Carrier fixed the trunk", sender=erika)
     assert resolved.text == f"{NUMBER} resolved."
-    assert texts(await outbox(bot, "conversation"))[-1] == (
+    assert texts(await outbox(bot, "conversation"))[-1].startswith(
         f"Your ticket {NUMBER} is resolved: Carrier fixed the trunk"
     )
     assert (await ticket(bot)).sla_next_due is None
@@ -196,7 +196,10 @@ async def test_assign_show_mine_and_queue(
     assert queue.card is not None
     [line] = queue.card.facts
     assert line.label == NUMBER
-    assert line.value == "P2 Webex Calling · demo · due tomorrow 10:30"
+    assert without_marks(line.value) == (
+        "Demo Customer GmbH · Webex Calling · P2 · new · Adele Vance · **3 h 40 min left** · "
+        "Calls drop after 30 seconds on all phones"
+    )
 
     [mine] = await bot.say("mine", sender=erika)
     assert "nothing open" in mine.text

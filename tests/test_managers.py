@@ -69,11 +69,28 @@ async def test_the_monthly_report_with_chart_and_csv(bot: Transcript, manager: S
     assert links is not None
     name = urlsplit(csv_link.url).path.rsplit("/", 1)[1]
     query = dict(part.split("=") for part in urlsplit(csv_link.url).query.split("&"))
-    path = links.path_if_valid(name, query["expires"], query["sig"], bot.now)
+    assert query["name"] == "sla-2026-01.csv"  # the name it downloads as, signed with the rest
+    assert links.path_if_valid(name, query["expires"], query["sig"], bot.now) is None
+    path = links.path_if_valid(name, query["expires"], query["sig"], bot.now, query["name"])
     assert path is not None
+    assert links.path_if_valid(name, query["expires"], query["sig"], bot.now, "x.csv") is None
     rows = path.read_text(encoding="utf-8").splitlines()
     assert len(rows) == 3  # header and two tickets
     assert "CCS-2026-000002" in rows[2]
+
+
+async def test_the_report_has_one_title_product_names_and_no_weeks_to_come(
+    bot: Transcript, manager: Sender
+) -> None:
+    [answer] = await bot.say("report 2026-01", sender=manager)
+
+    assert answer.card is not None
+    [summary] = answer.card.paragraphs
+    assert "SLA report" not in summary  # the card's title is the only one
+    assert answer.text.count("SLA report 2026-01") == 1
+    assert "By product: Microsoft Teams Calling 1 · Webex Calling 1" in summary
+    # on 9 January the month's first two weeks have begun; the rest are left out
+    assert "By week (met/known): 2026-W01 0/0 · 2026-W02 1/2" in summary
 
 
 async def test_breaches_lists_the_late_ones(bot: Transcript, manager: Sender) -> None:

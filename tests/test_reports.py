@@ -36,9 +36,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
-from storage.charts import attainment_chart
+from storage.charts import attainment_chart, drawable
 from storage.directory import Directory, Priority
 from storage.models import TicketStatus
 from storage.reports import (
@@ -410,3 +410,21 @@ def test_different_weeks_give_different_charts() -> None:
     for png in (one, other, empty):
         with Image.open(io.BytesIO(png)) as image:
             assert image.size == (640, 320)
+
+
+def test_the_chart_draws_no_missing_glyph_boxes() -> None:
+    weeks = [("2026-W01", 3, 1)]
+
+    dashed = attainment_chart(weeks, title="Reaction SLA met – Müller Telefonie GmbH …")
+    spelt = attainment_chart(weeks, title="Reaction SLA met - Mueller Telefonie GmbH ...")
+
+    assert dashed == spelt  # drawn in ASCII, not as the font's box for a glyph it lacks
+    # what is drawn is what the font has: the box it draws for a missing glyph is never there
+    box = _glyph("\u25a1")
+    assert all(_glyph(ch) != box for ch in drawable("– … · äöüß € é"))
+
+
+def _glyph(character: str) -> bytes:
+    image = Image.new("L", (24, 24))
+    ImageDraw.Draw(image).text((2, 2), character, font=ImageFont.load_default(size=16), fill=255)
+    return image.tobytes()

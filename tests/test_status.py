@@ -84,7 +84,7 @@ async def test_a_contact_sees_the_state_of_their_ticket(
     assert answer.card is not None
     facts = {f.label: f.value for f in answer.card.facts}
     assert facts["State"] == "new"
-    assert facts["Reaction"] == "due tomorrow 10:30"
+    assert facts["Reaction"] == "reaction due by Thu 10:30"
     assert facts["Waiting for"] == "an engineer to pick it up"
 
 

@@ -1,0 +1,40 @@
+"""What a contact can do with a resolved ticket: the resolution message carries a "Reopen"
+button (pressed within the reopen period it reopens the ticket; later it offers a new report),
+and a report that refers to the old ticket is one button away."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from adapters.model import Card, SubmitAction
+from dialogs.coaching import PRODUCT_NAMES
+from dialogs.context import Language
+from dialogs.i18n import gettext_for
+from storage.directory import Product
+from storage.models import TicketRow
+
+REPORT_A_FAULT = "report a fault"
+
+
+def resolution_message(
+    ticket: TicketRow, text: str, language: Language, reopen_within: timedelta
+) -> tuple[str, Card]:
+    """The resolution message (text and card) with how to reopen the ticket: a button on the
+    card, the command in the text."""
+    _ = gettext_for(language)
+    reopen = SubmitAction(_("Reopen"), {"command": f"reopen {ticket.number}"})
+    hint = _(
+        "If the fault is back within {days} days, press **Reopen** or write `reopen {number}`."
+    ).format(days=reopen_within.days, number=ticket.number)
+    card = Card(title=ticket.number, paragraphs=(text, hint), actions=(reopen,))
+    return f"{text}\n\n{hint}", card
+
+
+def follow_up_report(ticket: TicketRow, language: Language) -> SubmitAction:
+    """A button that starts a new report already saying it follows up the old ticket."""
+    _ = gettext_for(language)
+    product = PRODUCT_NAMES[Product(ticket.product)][language]
+    description = _("The fault of {number} ({product}) is back.").format(
+        number=ticket.number, product=product
+    )
+    return SubmitAction(_("Report a new fault"), {"command": f"{REPORT_A_FAULT} {description}"})
