@@ -15,6 +15,7 @@ from adapters.model import (
     ChoiceInput,
     Input,
     OpenUrlAction,
+    ShowCardAction,
     SubmitAction,
     TextInput,
     has_customer_text,
@@ -52,6 +53,7 @@ def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
     quoted = _customer_box(card)
     if quoted is not None:
         body.append(quoted)
+    body += [_text(text) for text in card.footer]
     body += [_render_input(field) for field in card.inputs]
     rendered: dict[str, Any] = {
         "type": "AdaptiveCard",
@@ -60,7 +62,7 @@ def render_adaptive_card(card: Card, *, version: str) -> dict[str, Any]:
         "body": body,
     }
     if card.actions:
-        rendered["actions"] = [_render_action(action) for action in card.actions]
+        rendered["actions"] = [_render_action(action, version) for action in card.actions]
     return rendered
 
 
@@ -148,8 +150,12 @@ def _render_input(field: Input) -> dict[str, Any]:
     return rendered
 
 
-def _render_action(action: Action) -> dict[str, Any]:
+def _render_action(action: Action, version: str) -> dict[str, Any]:
     match action:
+        case ShowCardAction(title=title, card=shown):
+            inner = render_adaptive_card(shown, version=version)
+            del inner["$schema"]  # a card inside a card declares no schema of its own
+            return {"type": "Action.ShowCard", "title": without_marks(title), "card": inner}
         case SubmitAction(title=title, data=data):
             plain = {key: without_marks(value) for key, value in data.items()}
             return {"type": "Action.Submit", "title": without_marks(title), "data": plain}

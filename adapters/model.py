@@ -150,7 +150,16 @@ class OpenUrlAction:
     url: str
 
 
-Action = SubmitAction | OpenUrlAction
+@dataclass(frozen=True, slots=True)
+class ShowCardAction:
+    """A button that unfolds `card` (its own inputs and buttons) below the card it is on: a
+    question to answer before a submit (e.g. the resolution before "Resolve")."""
+
+    title: str
+    card: Card
+
+
+Action = SubmitAction | OpenUrlAction | ShowCardAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +215,9 @@ class Card:
     # The heading of the box that shows customer text apart from the bot's own lines, in the
     # reader's language (e.g. "Customer wrote:"); empty: the box without a heading.
     quote_label: str = ""
+    # The bot's own markdown lines shown after the facts and the customer's words (e.g. the
+    # ticket's files with their download links).
+    footer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,16 +260,20 @@ def _card_from_json(data: dict[str, Any]) -> Card:
         paragraphs=tuple(data.get("paragraphs", ())),
         facts=tuple(Fact(**fact) for fact in data.get("facts", ())),
         inputs=tuple(_input_from_json(item) for item in data.get("inputs", ())),
-        actions=tuple(
-            SubmitAction(action["title"], action["data"])
-            if "data" in action
-            else OpenUrlAction(action["title"], action["url"])
-            for action in data.get("actions", ())
-        ),
+        actions=tuple(_action_from_json(action) for action in data.get("actions", ())),
         image_url=data.get("image_url"),
         image_alt=data.get("image_alt", ""),
         quote_label=data.get("quote_label", ""),
+        footer=tuple(data.get("footer", ())),
     )
+
+
+def _action_from_json(data: dict[str, Any]) -> Action:
+    if "data" in data:
+        return SubmitAction(data["title"], data["data"])
+    if "card" in data:
+        return ShowCardAction(data["title"], _card_from_json(data["card"]))
+    return OpenUrlAction(data["title"], data["url"])
 
 
 def _input_from_json(data: dict[str, Any]) -> Input:

@@ -6,6 +6,7 @@ Adapters never import storage or the router; they are handed a `CorePort`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,10 +25,15 @@ class PendingEvent:
 class CorePort(Protocol):
     """The core, as seen from a channel adapter."""
 
+    def acknowledgement(self) -> AbstractContextManager[None]:
+        """Around the part of a webhook its sender waits for (reading, verifying, storing):
+        background work yields to it meanwhile."""
+
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
     ) -> int | None:
-        """Persist an inbound event; None when it was delivered before (a retry)."""
+        """Persist an inbound event (together with others arriving at the same time); its id
+        once it is stored, None when it was delivered before (a retry)."""
 
     async def remember_conversation(
         self, conversation: ConversationRef, *, user_id: str | None, reference: dict[str, Any]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
 from bot.pages import page_handler
 from bot.pipeline import Core
+from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.settings import Settings
 from bot.tasks import TaskTracker
@@ -40,10 +42,15 @@ from dialogs.notify import Notifier
 from dialogs.services import Services, Tunables
 from storage.db import Database
 from storage.directory import Directory, load_directory, parse_duration
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, EventNotStored
 from storage.files import BlobStore
 from storage.leases import Lease
-from storage.links import CONTENT_TYPES, SignedFiles, load_or_create_secret
+from storage.links import (
+    CONTENT_TYPES,
+    SignedFiles,
+    attachment_disposition,
+    load_or_create_secret,
+)
 from storage.migrate import upgrade_database
 from storage.repositories import Store
 from storage.sla import SlaCatalog
@@ -113,6 +120,7 @@ def create_app(
     app.router.add_get("/healthz", _healthz, name="healthz")
     app.router.add_get("/metrics", _metrics, name="metrics")
     app.router.add_get("/files/reports/{name}", _signed_file, name="signed-file")
+    app.router.add_get("/files/logfiles/{logfile}", _logfile, name="logfile")
     # The Teams app manifest links to these (website, privacy, terms of use).
     for path, page in (("/", "about"), ("/privacy", "privacy"), ("/terms", "terms")):
         app.router.add_get(path, page_handler(app[DIRECTORY], page), name=page)
@@ -165,6 +173,8 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
     app[WEBHOOKS] = _webhook_sender(app)
     # A ticket event that queued webhook deliveries wakes the dispatcher, like a chat message.
     app[STORE].webhooks.on_queued = wakeup.set
+    # Background work yields to the webhooks being acknowledged (`bot/priority.py`).
+    priority = AckPriority()
     app[DISPATCHER] = Dispatcher(
         store=app[STORE],
         senders=services.senders,
@@ -173,8 +183,9 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         clock=app[CLOCK],
         wakeup=wakeup,
         webhooks=app[WEBHOOKS],
+        priority=priority,
     )
-    app[WATCHER] = SlaWatcher(services)
+    app[WATCHER] = SlaWatcher(services, priority=priority)
     app[TASKS].start_loop(DraftSweeper(services).run(), name="draft-sweeper")
     app[TASKS].start_loop(app[DISPATCHER].run(), name="outbox")
     app[TASKS].start_loop(app[DISPATCHER].heartbeat.run(), name="outbox-heartbeat")
@@ -200,10 +211,16 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         tasks=app[TASKS],
         metrics=app[METRICS],
         clock=app[CLOCK],
+        priority=priority,
     )
+    app[CORE].batcher.start()
     app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield
+    # Events still queued are stored and answered (or refused) before the work is drained;
+    # those that wait for a turn are handed back at once for the next start or another replica.
+    await app[CORE].batcher.close()
+    await app[CORE].stop_starting_turns()
     await app[TASKS].drain(SHUTDOWN_GRACE_SECONDS)
     await app[WEBHOOKS].close()
 
@@ -244,6 +261,7 @@ async def _teams(app: web.Application) -> AsyncIterator[None]:
             hosts=settings.teams_file_host_patterns,
             test_hosts=app[OVERRIDES].teams_file_test_hosts,
         ),
+        trust_env=settings.http_trust_env,
     )
     app[TEAMS] = adapter
     app[SERVICES].file_sources[Channel.TEAMS] = adapter
@@ -266,7 +284,13 @@ async def _webex_api(app: web.Application) -> AsyncIterator[None]:
     if not token:
         yield  # Webex is optional: without a token /api/webex answers 404
         return
-    api = WebexApi(token=token, base_url=settings.webex_api_url)
+    api = WebexApi(
+        token=token,
+        base_url=settings.webex_api_url,
+        # Room for every running download, and as many abandoned ones still in a read.
+        download_workers=2 * settings.max_concurrent_downloads,
+        trust_env=settings.http_trust_env,
+    )
     app[WEBEX_API] = api
     yield
     await api.close()
@@ -351,6 +375,47 @@ async def _signed_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers=headers)
 
 
+# A declared content type as the channel reported it; anything else is served as bytes.
+_MEDIA_WORD = r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}"
+_MEDIA_TYPE = re.compile(f"{_MEDIA_WORD}/{_MEDIA_WORD}")
+# What a customer's file may do in a browser that opens it anyway: nothing.
+_INERT = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "Cache-Control": "private, no-store",
+}
+
+
+async def _logfile(request: web.Request) -> web.StreamResponse:
+    """A logfile a customer delivered, behind a signed link made for its ticket: 403 when the
+    link is forged or expired, 404 when it names no logfile of that ticket (or its bytes are
+    gone). Always a download (`attachment`) under the name it was sent with."""
+    services = request.app[SERVICES]
+    assert services.links is not None
+    grant = services.links.logfile_if_valid(
+        request.match_info["logfile"],
+        request.query.get("ticket", ""),
+        request.query.get("expires", ""),
+        request.query.get("sig", ""),
+        request.app[CLOCK](),
+    )
+    if grant is None:
+        return json_error(403, "this link is not valid or has expired")
+    row = await request.app[STORE].logfiles.get(grant.logfile_id)
+    if row is None or row.ticket_id != grant.ticket_id:
+        return json_error(404, "no such file")
+    path = services.blobs.path_of(row.sha256)
+    if not await asyncio.to_thread(path.is_file):
+        return json_error(404, "no such file")
+    declared = row.content_type.split(";", 1)[0].strip()
+    headers = {
+        "Content-Type": declared if _MEDIA_TYPE.fullmatch(declared) else "application/octet-stream",
+        "Content-Disposition": attachment_disposition(row.original_name or row.name),
+        **_INERT,
+    }
+    return web.FileResponse(path, headers=headers)
+
+
 async def _healthz(request: web.Request) -> web.Response:
     if await request.app[DATABASE].ping():
         return web.json_response({"status": "ok"})
@@ -406,7 +471,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except web.HTTPException:
         raise
-    except DatabaseUnavailable:
+    except (DatabaseUnavailable, EventNotStored):
         request.app[METRICS].errors.labels(where="database").inc()
         log.warning("database unavailable while handling %s %s", request.method, request.path)
         return web.json_response(

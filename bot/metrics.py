@@ -43,6 +43,12 @@ class Metrics:
             ["where"],
             registry=self.registry,
         )
+        self.inbound_batch_size = Histogram(
+            "chatops_inbound_batch_size",
+            "Inbound events stored per transaction (webhooks arriving together share one)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+            registry=self.registry,
+        )
         self.duplicates = Counter(
             "chatops_duplicate_events",
             "Inbound events delivered again and ignored",

@@ -20,6 +20,7 @@ from typing import Any
 from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, outgoing_from_json
 from adapters.ports import ChannelPoster, Posted, ProactiveSender
 from bot.heartbeat import Heartbeat
+from bot.priority import AckPriority
 from bot.webhooks import WebhookSender
 from dialogs.notify import Notifier
 from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
@@ -62,9 +63,12 @@ class Dispatcher:
         clock: Callable[[], datetime],
         wakeup: asyncio.Event | None = None,
         webhooks: WebhookSender | None = None,
+        priority: AckPriority | None = None,
     ) -> None:
         self._store = store
         self._webhooks = webhooks
+        # Sends wait while webhooks are being acknowledged (briefly: see `AckPriority`).
+        self.priority = priority or AckPriority()
         self._senders = senders
         self._posters = posters
         self._notifier = notifier
@@ -103,7 +107,11 @@ class Dispatcher:
     async def deliver_due(self) -> int:
         """Deliver every due message once; returns how many were sent."""
         sent = 0
-        while rows := await self._store.outbox.claim(now=self._clock()):
+        while True:
+            await self.priority.yield_to_acknowledgements()
+            rows = await self._store.outbox.claim(now=self._clock())
+            if not rows:
+                return sent
             ids = {row.id for row in rows if row.id is not None}
             self.heartbeat.held |= ids
             try:
@@ -111,7 +119,6 @@ class Dispatcher:
             finally:
                 self.heartbeat.held -= ids
                 self._taken -= ids
-        return sent
 
     async def _deliver_batch(self, rows: Sequence[OutboxRow]) -> int:
         sent = 0
@@ -120,6 +127,7 @@ class Dispatcher:
         for row in rows:
             if row.id in self._taken:
                 continue  # our lease ran out unrenewed and another replica sends it
+            await self.priority.yield_to_acknowledgements()
             if row.kind == "member":
                 members.setdefault((row.target["incident"], row.channel), []).append(row)
             elif row.kind == WEBHOOK:

@@ -10,21 +10,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing
 from bot.heartbeat import Heartbeat
 from bot.identity import resolve_actor
+from bot.ingest import InboundBatcher
 from bot.metrics import Metrics
+from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.tasks import TaskTracker
 from dialogs.texts import t
 from storage.db import retry_on_stale
 from storage.directory import Directory
 from storage.errors import ChannelError, PermanentChannelError, StorageError
-from storage.repositories import Store
+from storage.repositories import NewEvent, Store
 
 log = logging.getLogger(__name__)
 # An event that failed this often (a poison message) is given up and marked failed.
@@ -50,6 +53,7 @@ class Core:
         tasks: TaskTracker,
         metrics: Metrics,
         clock: Clock,
+        priority: AckPriority | None = None,
     ) -> None:
         self._store = store
         self._router = router
@@ -57,6 +61,9 @@ class Core:
         self._tasks = tasks
         self._metrics = metrics
         self._clock = clock
+        self.priority = priority or AckPriority()
+        # Webhooks arriving together are stored in one transaction (started by `start`).
+        self.batcher = InboundBatcher(self._store_batch, orphaned=self._orphaned)
         # Events this replica holds (accepted or claimed, not finished): their leases are
         # renewed while they wait for a turn slot and while their turn runs.
         self.heartbeat = Heartbeat(
@@ -67,6 +74,8 @@ class Core:
         )
         self._in_flight = self.heartbeat.held
         self._turn_tasks: dict[int, asyncio.Task[Any]] = {}
+        self._in_turn: set[int] = set()  # events whose turn holds a slot now
+        self._stopping = False
         self._turns = asyncio.Semaphore(MAX_CONCURRENT_TURNS)
         # A re-drive pass that leased a full batch may have left events behind: the next pass
         # then comes as soon as this replica has room again, not a whole interval later.
@@ -76,20 +85,26 @@ class Core:
             Channel, Callable[[int, dict[str, Any]], Coroutine[Any, Any, None]]
         ] = {}
 
+    def acknowledgement(self) -> AbstractContextManager[None]:
+        return self.priority.acknowledgement()
+
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]
     ) -> int | None:
-        # A second try on a fresh connection if the first was found dead: safe, as a stored
-        # event is never stored twice (at worst, when only the commit's answer was lost, the
-        # second try finds it and it is answered after its lease, by the re-drive).
-        event_id = await retry_on_stale(
-            lambda: self._store.inbox.accept(
-                channel=channel.value, dedupe_key=dedupe_key, payload=payload, now=self._clock()
-            )
-        )
+        event_id = await self.batcher.accept(NewEvent(channel.value, dedupe_key, payload))
         if event_id is not None:
             self._in_flight.add(event_id)  # held until finished, released or lost
         return event_id
+
+    async def _store_batch(self, events: Sequence[NewEvent]) -> list[int | None]:
+        ids = await self._store.inbox.accept_many(events=events, now=self._clock())
+        self._metrics.inbound_batch_size.observe(len(events))
+        return ids
+
+    def _orphaned(self, event_id: int) -> None:
+        """Stored for a request that stopped waiting (its sender will deliver it again and
+        find it stored): hand it to the re-drive now rather than after its lease."""
+        self.spawn(self.release(event_id), name=f"release-{event_id}")
 
     async def remember_conversation(
         self, conversation: ConversationRef, *, user_id: str | None, reference: dict[str, Any]
@@ -135,18 +150,37 @@ class Core:
             # Bounded: under a flood the loop keeps acknowledging (events are persisted first)
             # while at most MAX_CONCURRENT_TURNS are worked on.
             async with self._turns:
+                await self.priority.yield_to_acknowledgements()
+                if self._stopping:
+                    return  # handed back in bulk by `stop_starting_turns`
+                self._in_turn.add(event_id)
                 await self._run_event(channel, event_id, work)
         except asyncio.CancelledError:
             # Shutting down before it was done: hand it back now rather than after the lease
-            # (a no-op when the cancel came because another replica holds it now).
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._store.inbox.release(event_id=event_id), 2.0)
+            # (a no-op when the cancel came because another replica holds it now; done in
+            # bulk already for a turn that had not started when the shutdown began).
+            if event_id in self._in_turn or not self._stopping:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._store.inbox.release(event_id=event_id), 2.0)
             raise
         finally:
             self._in_flight.discard(event_id)
+            self._in_turn.discard(event_id)
             self._turn_tasks.pop(event_id, None)
             if self._backlog_room():
                 self._wake.set()
+
+    async def stop_starting_turns(self) -> None:
+        """At shutdown: start no further turn, and hand every held event whose turn has not
+        started back in one statement, so that the next start or another replica answers it
+        at once (a flood can leave thousands; one release each took longer than the grace)."""
+        self._stopping = True
+        waiting = sorted(self._in_flight - self._in_turn)
+        self._in_flight.difference_update(waiting)
+        try:
+            await self._store.inbox.release_many(event_ids=waiting)
+        except StorageError as exc:  # then their leases run out unrenewed instead
+            log.warning("could not hand %d event(s) back at shutdown: %s", len(waiting), exc)
 
     def _stop_turn(self, event_id: int) -> None:
         """Another replica took this event over (our lease ran out unrenewed: the database or
@@ -211,6 +245,7 @@ class Core:
                 await asyncio.wait_for(self._wake.wait(), every)
             self._wake.clear()
             self._backlog = False
+            await self.priority.yield_to_acknowledgements()
             for channel in list(self._processors):
                 try:
                     await self._redrive(channel)

@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr = Field(
         default=SecretStr(""), validation_alias=_env("CHATOPS_METRICS_TOKEN")
     )
+    # Off: the chat SDKs' HTTP clients ignore HTTP(S)_PROXY, NO_PROXY and ~/.netrc (reading
+    # them again for every call cost 2-3 % of the CPU); on: they use them, for a proxy.
+    http_trust_env: bool = Field(default=False, validation_alias=_env("CHATOPS_HTTP_TRUST_ENV"))
 
     @property
     def understanding_cache_dir(self) -> Path | None:

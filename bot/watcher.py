@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.model import Channel, ConversationRef, Outgoing
+from bot.priority import AckPriority
 from dialogs.services import Services
 from dialogs.ticket_state import (
     CUSTOMER_REMINDED,
@@ -49,8 +50,11 @@ _RECORD = {"milestone": NOTICE, "customer_reminder": CUSTOMER_REMINDED,
 class SlaWatcher:
     """Looks at due tickets and says what is due."""
 
-    def __init__(self, services: Services, *, batch: int = BATCH) -> None:
+    def __init__(
+        self, services: Services, *, batch: int = BATCH, priority: AckPriority | None = None
+    ) -> None:
         self._services = services
+        self._priority = priority or AckPriority()
         self._batch = batch
         self._terms_checked = False
 
@@ -100,6 +104,7 @@ class SlaWatcher:
         now = self._services.clock()
         announced = 0
         while True:
+            await self._priority.yield_to_acknowledgements()
             tickets = await self._services.store.tickets.claim_due(
                 now=now, lease=self._lease, limit=self._batch
             )

@@ -1,10 +1,11 @@
 """Effort on tickets and the monthly billable-effort report.
 
-- Engineers: `effort <ticket> <duration> [note]` logs effort (`45m`, `1h30m`); `effort <ticket>`
-  shows what was logged. In a ticket's thread the number may be left out. Each incoming message
-  logs once: the entry's key is the message's identity, so a retried message is not counted
-  twice. Effort can be logged on every ticket; only change requests are billable (see
-  `storage/efforts.py`).
+- Engineers: `effort <ticket> <duration> [note]` logs effort (`45m`, `1h30m`, and as people
+  write it: `1,5h`, `90 min`, `1 h 30`, `1:30`, `anderthalb Stunden`); `effort <ticket>` shows
+  what was logged, by whom (their names). In a ticket's thread the number may be left out.
+  Each incoming message logs once: the entry's key is the message's identity, so a retried
+  message is not counted twice. Effort can be logged on every ticket; only change requests
+  are billable (see `storage/efforts.py`).
 - Managers: `billing [YYYY-MM] [customer]`: per customer the change requests worked on, the
   billable hours and the number of entries in the month, with every entry as CSV behind a
   signed link.
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +22,8 @@ from adapters.model import Card, Fact, OpenUrlAction, Outgoing
 from dialogs.context import Turn
 from dialogs.engineering import staff_id
 from dialogs.managers import month_and_customer, report_zone
-from storage.directory import parse_duration
+from dialogs.understanding.when import duration_in
+from storage.directory import Directory, parse_duration
 from storage.efforts import billable, billing_csv, hours_text, per_customer
 from storage.models import TicketRow
 
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 
 # One entry longer than this is most likely a typo (`80h` for `8h`).
 MAX_ENTRY = timedelta(hours=24)
+# "1:30" after a ticket is a duration (hours:minutes), not a time of day.
+_HOURS_MINUTES = re.compile(r"([0-9]{1,2}):([0-5][0-9])")
 
 
 def source_key(turn: Turn) -> str:
@@ -48,7 +53,7 @@ async def effort(
     if not words:
         return [await _summary(turn, context, ticket)]
     try:
-        duration = parse_duration(words[0])
+        duration, note = effort_duration(rest)
     except ValueError as exc:
         return [turn.reply(f"{exc}. Write `effort {ticket.number} 45m <what you did>`.")]
     if duration > MAX_ENTRY:
@@ -57,7 +62,7 @@ async def effort(
     entry, new = await store.efforts.log(
         ticket_id=ticket.id,
         minutes=minutes,
-        note=words[1] if len(words) > 1 else "",
+        note=note,
         by=staff_id(turn),
         at=context.services.clock(),
         source_key=source_key(turn),
@@ -72,6 +77,23 @@ async def effort(
     ]
 
 
+def effort_duration(text: str) -> tuple[timedelta, str]:
+    """The duration at the start of `text` and the note after it; `ValueError` (saying how to
+    write one) when `text` does not start with a duration."""
+    first, _space, note = text.strip().partition(" ")
+    if clock := _HOURS_MINUTES.fullmatch(first):
+        return timedelta(hours=int(clock[1]), minutes=int(clock[2])), note.strip()
+    found = duration_in(text.strip().lower())
+    if found is not None and found[1][0] == 0:
+        return found[0], text.strip()[found[1][1] :].strip()
+    return parse_duration(first), note.strip()  # raises, naming what it takes
+
+
+def person_name(directory: Directory, email: str) -> str:
+    """Staff are stored by e-mail; people read their names."""
+    return next((s.name for s in directory.staff if s.email == email.lower()), email)
+
+
 async def _summary(turn: Turn, context: CommandContext, ticket: TicketRow) -> Outgoing:
     assert ticket.id is not None
     entries = await context.services.store.efforts.of_ticket(ticket.id)
@@ -80,7 +102,10 @@ async def _summary(turn: Turn, context: CommandContext, ticket: TicketRow) -> Ou
     title = f"Effort on {ticket.number}: {hours_text(total)}, {kind}"
     zone = report_zone(context.services)
     facts = tuple(
-        Fact(f"{e.at.astimezone(zone):%d.%m.%Y %H:%M}", f"{_hm(e.minutes)} · {e.by} · {e.note}")
+        Fact(
+            f"{e.at.astimezone(zone):%d.%m.%Y %H:%M}",
+            f"{_hm(e.minutes)} · {person_name(context.directory, e.by)} · {e.note}",
+        )
         for e in entries
     )
     if not facts:

@@ -253,7 +253,7 @@ def engineer_commands() -> list[Command]:
                     "Microsoft-Case 2411250040001234 zu 14 eröffnet",
                     "Luware ticket 12345678 for the recording issue",
                 ), takes=("ticket", "vendor", "case"))),
-        Command("resolve", "cmd_resolve", ENGINEERS, e.on_ticket(e.resolve, open_only=False),
+        Command("resolve", "cmd_resolve", ENGINEERS, dialog=e.ResolveDialog(),
                 usage="resolve <ticket> <summary>",
                 phrasing=Phrasing((
                     "mark 14 as fixed, trunk was down", "12 erledigt: Lizenz fehlte",

@@ -91,7 +91,7 @@ async def _ticket_of(services: Services, job: DownloadJobRow) -> TicketRow | Non
 def _received(job: DownloadJobRow) -> ReceivedFile:
     assert job.sha256 is not None
     assert job.size is not None
-    return ReceivedFile(job.sha256, job.name, job.size, job.content_type)
+    return ReceivedFile(job.sha256, job.name, job.size, job.content_type, job.original_name)
 
 
 def _uploader(job: DownloadJobRow) -> Uploader:

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from adapters.model import Outgoing, customer_text
 from dialogs.access import ticket_for
+from dialogs.base import DialogStep
 from dialogs.coaching import coaching
 from dialogs.context import Language, Turn, as_language
+from dialogs.i18n import gettext_for
 from dialogs.resolution import resolution_message
 from dialogs.texts import t
-from dialogs.ticket_state import VENDOR_CASE, TicketView, after_change, alert_card, view
+from dialogs.ticket_state import (
+    RESOLUTION_INPUT,
+    VENDOR_CASE,
+    TicketView,
+    after_change,
+    alert_for,
+    view,
+)
 from dialogs.when import in_words
 from storage.directory import Product, Role
 from storage.models import TicketRow, TicketStatus
@@ -249,12 +258,11 @@ async def vendor(
 async def resolve(
     turn: Turn, context: CommandContext, ticket: TicketRow, summary: str
 ) -> list[Outgoing]:
-    """Resolve the ticket and tell the customer."""
+    """Resolve the ticket and tell the customer the summary (`ResolveDialog` asks for one)."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
     if ticket.status == TicketStatus.RESOLVED:
         return [turn.reply(f"{ticket.number} is already resolved.")]
-    summary = summary or "resolved"
     await services.store.tickets.append(
         ticket.id,
         kind=SlaEventKind.RESOLVED,
@@ -274,6 +282,56 @@ async def resolve(
     )
     await _after_change(context, ticket, event_key(turn, "resolve", ticket))
     return [turn.reply(f"{ticket.number} resolved.")]
+
+
+def submitted_resolution(turn: Turn) -> str:
+    """The resolution typed into the Resolve button's field (empty: none came with it)."""
+    value = (turn.incoming.value or {}).get(RESOLUTION_INPUT)
+    return value.strip() if isinstance(value, str) else ""
+
+
+class ResolveDialog:
+    """`resolve <ticket> <summary>` resolves at once; without a summary (typed, or a card whose
+    required field came back empty) it asks what was done, since the customer reads it. The
+    next message is the summary; `cancel` stops (the router's global cancel)."""
+
+    name = "resolve"
+
+    async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
+        asked: dict[str, Any] = {}
+
+        async def begin(
+            turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
+        ) -> list[Outgoing]:
+            summary = rest or submitted_resolution(turn)
+            if summary or ticket.status == TicketStatus.RESOLVED:
+                return await resolve(turn, context, ticket, summary)
+            asked["ticket"] = ticket.number
+            return [_ask_for_resolution(turn, ticket.number)]
+
+        answers = await on_ticket(begin, open_only=False)(turn, context, args)
+        return DialogStep(answers, asked or None)
+
+    async def resume(
+        self, turn: Turn, context: CommandContext, state: dict[str, Any]
+    ) -> DialogStep:
+        number = str(state.get("ticket", ""))
+        ticket = await context.services.store.tickets.by_number(number)
+        if ticket is None:
+            return DialogStep()
+        summary = turn.incoming.text.strip() or submitted_resolution(turn)
+        if not summary:
+            return DialogStep([_ask_for_resolution(turn, number)], state)
+        return DialogStep(await resolve(turn, context, ticket, summary), None)
+
+
+def _ask_for_resolution(turn: Turn, number: str) -> Outgoing:
+    _ = gettext_for(turn.actor.language)
+    question = _(
+        "What was done to resolve {number}? Your next message goes to the customer as the "
+        "resolution. (Type `cancel` to stop.)"
+    ).format(number=number)
+    return turn.reply(question)
 
 
 async def reopen(
@@ -324,11 +382,13 @@ async def reopen_ticket(
 async def show(
     turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
 ) -> list[Outgoing]:
-    """The ticket's card with its current state."""
+    """The ticket's card with its current state, its files and the buttons that apply to the
+    engineer who asked (no Take on their own ticket)."""
     now = context.services.clock()
     current = await view(context.services, ticket, now)
-    customer = context.directory.customer(ticket.customer_key)
-    card = alert_card(current, customer.name if customer else ticket.customer_key, now)
+    card = await alert_for(
+        context.services, current, viewer=staff_id(turn), language=turn.actor.language
+    )
     return [turn.reply(card.text, card=card.card)]
 
 

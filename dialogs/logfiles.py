@@ -12,15 +12,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from babel.numbers import format_decimal
+
 from adapters.model import Channel, ConversationRef, FileRef, Outgoing, customer_text
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
-from dialogs.i18n import gettext_for
+from dialogs.i18n import BABEL_LOCALE, gettext_for
 from dialogs.texts import t
 from storage.downloads import NewDownload
 from storage.errors import FileRejected
-from storage.files import check_type, safe_name
+from storage.files import check_type, original_name, safe_name
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -47,14 +49,17 @@ class ReceivedFile:
     name: str
     size: int
     content_type: str
+    original_name: str = ""
 
 
-def human_size(size: int) -> str:
-    """`812 B`, `14.2 KB`, `3.4 MB`."""
+def human_size(size: int, language: Language = "en") -> str:
+    """`812 B`, `14.2 KB`, `3.4 MB` (German: `14,2 KB`), numbers as the language writes them."""
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            pattern = "#,##0" if unit == "B" else "#,##0.0"
+            number = format_decimal(value, format=pattern, locale=BABEL_LOCALE[language])
+            return f"{number} {unit}"
         value /= 1024
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -172,6 +177,7 @@ def _new_download(
         content_type=file.content_type,
         ticket_number=ticket.number if ticket is not None else None,
         draft_key=draft_key,
+        original_name=original_name(file.name),
     )
 
 
@@ -179,7 +185,8 @@ async def attach(
     services: Services, ticket: TicketRow, files: list[ReceivedFile], by: Uploader
 ) -> list[str]:
     """Attach stored files to the ticket; a sentence per file, and one if the clock resumes.
-    The ticket's thread hears about new files; a waiting ticket's SLA clock runs again."""
+    The ticket's thread hears about new files (each with a link to download it); a waiting
+    ticket's SLA clock runs again."""
     assert ticket.id is not None
     lang, store, now = by.language, services.store, services.clock()
     sentences, added = [], []
@@ -193,12 +200,13 @@ async def attach(
             uploaded_by=by.user_id,
             channel=by.channel.value,
             now=now,
+            original_name=file.original_name,
         )
         key = "logs_received" if attached else "logs_duplicate"
-        size = human_size(file.size)
+        size = human_size(file.size, lang)
         sentences.append(t(key, lang, name=file.name, size=size, number=ticket.number))
         if attached:
-            added.append(f"{customer_text(file.name)} ({size})")
+            added.append(file.sha256)
             await store.tickets.append(
                 ticket.id,
                 kind="logfile_added",
@@ -226,13 +234,19 @@ async def attach(
 async def _tell_the_thread(
     services: Services, ticket: TicketRow, added: list[str], by: Uploader, *, resumed: bool
 ) -> None:
+    from dialogs.ticket_files import ENGINEERS_LANGUAGE, file_lines
     from dialogs.ticket_state import after_change
 
     event = f"logs:{ticket.number}:{by.event}"
-    lines = [f"📎 {customer_text(by.name)} sent {', '.join(added)} for {ticket.number}."]
+    files = await file_lines(services, ticket, language=ENGINEERS_LANGUAGE, only=added)
+    _ = gettext_for(ENGINEERS_LANGUAGE)
+    heading = _("📎 {name} sent for {number}:").format(
+        name=customer_text(by.name), number=ticket.number
+    )
+    lines = [heading, *(f"- {line}" for line in files)]
     if resumed:
         lines.append("The customer delivered: the SLA clock runs again.")
-    answer = Outgoing(by.conversation, " ".join(lines))
+    answer = Outgoing(by.conversation, "\n".join(lines))
     await services.notify.to_thread(ticket, [answer], event=event)
     await after_change(services, ticket, event)
 

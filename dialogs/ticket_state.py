@@ -12,20 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.model import (
+    Action,
     Card,
     Channel,
     ConversationRef,
     Fact,
     Outgoing,
+    ShowCardAction,
     SubmitAction,
+    TextInput,
     customer_text,
 )
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES
+from dialogs.context import Language
+from dialogs.i18n import gettext_for
 from dialogs.services import Services
+from dialogs.ticket_files import ENGINEERS_LANGUAGE, file_lines
 from dialogs.when import in_words
 from storage.directory import Product
 from storage.models import TicketEventRow, TicketRow, TicketStatus
-from storage.sla import SlaEventKind, SlaState, sla_state
+from storage.sla import ClockState, SlaEventKind, SlaState, sla_state
 from storage.tickets import sla_events
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,8 @@ VENDOR_CASE = "vendor_case"
 # The engineers' channel speaks English (like every alert); what the customer typed is shown
 # quoted under this heading, apart from the bot's facts.
 CUSTOMER_WROTE = "Customer wrote:"
+# The card input that carries the resolution summary with the Resolve button's command.
+RESOLUTION_INPUT = "resolution"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +183,24 @@ async def after_change(services: Services, ticket: TicketRow, event: str) -> Tic
     await refresh_next_due(services, fresh)
     now = services.clock()
     current = await view(services, fresh, now)
-    customer = services.directory.customer(fresh.customer_key)
-    card = alert_card(current, customer.name if customer else fresh.customer_key, now)
-    await services.notify.update_alert(fresh, card, event=event)
+    await services.notify.update_alert(fresh, await alert_for(services, current), event=event)
     return current
+
+
+async def alert_for(
+    services: Services,
+    view_: TicketView,
+    *,
+    viewer: str | None = None,
+    language: Language = ENGINEERS_LANGUAGE,
+) -> Outgoing:
+    """The ticket's alert card with its files' download links (fresh ones: links expire).
+    `viewer`: the engineer it is shown to (`show`), None for the channel's shared card."""
+    ticket = view_.ticket
+    customer = services.directory.customer(ticket.customer_key)
+    files = await file_lines(services, ticket, language=language)
+    name = customer.name if customer else ticket.customer_key
+    return alert_card(view_, name, services.clock(), files=files, viewer=viewer, language=language)
 
 
 def status_text(view_: TicketView) -> str:
@@ -213,8 +235,17 @@ def digest_line(view_: TicketView, customer_name: str, now: datetime) -> Fact:
     )
 
 
-def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing:
-    """The ticket's card in the engineers' channel, with its current state and buttons."""
+def alert_card(
+    view_: TicketView,
+    customer_name: str,
+    now: datetime,
+    *,
+    files: Sequence[str] = (),
+    viewer: str | None = None,
+    language: Language = ENGINEERS_LANGUAGE,
+) -> Outgoing:
+    """The ticket's card in the engineers' channel, with its current state, what the customer
+    told us, its files and the buttons that still apply (for `viewer`, if one person sees it)."""
     ticket = view_.ticket
     due = _reaction_text(view_, now)
     facts = (
@@ -228,18 +259,11 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
             "Reported by", f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
         ),
         Fact("Affected", customer_text(ticket.affected)),
+        *_what_they_told_us(view_, now, language),
+        *_sla_facts(view_, now, language),
     )
     number = ticket.number
-    actions = (
-        ()
-        if ticket.status == TicketStatus.RESOLVED
-        else (
-            SubmitAction("Acknowledge", {"command": f"ack {number}"}),
-            SubmitAction("Take", {"command": f"take {number}"}),
-            SubmitAction("Ask for logs", {"command": f"ask-logs {number}"}),
-            SubmitAction("Resolve", {"command": f"resolve {number}"}),
-        )
-    )
+    actions = _actions(view_, viewer, language)
     kind = "Change request" if ticket.kind == "change_request" else "Fault"
     description = customer_text(ticket.description)
     card = Card(
@@ -248,10 +272,125 @@ def alert_card(view_: TicketView, customer_name: str, now: datetime) -> Outgoing
         facts=facts,
         actions=actions,
         quote_label=CUSTOMER_WROTE,
+        footer=_files_footer(files, language),
     )
     facts_text = "\n".join(f"- {fact.label}: {fact.value}" for fact in facts)
     text = f"**{card.title}**\n\n{facts_text}\n\n{CUSTOMER_WROTE}\n\n{description}"
+    if card.footer:
+        text += "\n\n" + "\n".join(card.footer)
     return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)
+
+
+def _what_they_told_us(view_: TicketView, now: datetime, language: Language) -> list[Fact]:
+    """Since when, what was tried and the product's follow-up answers (customer text)."""
+    _ = gettext_for(language)
+    ticket, zone = view_.ticket, view_.sla.terms.calendar.zone
+    facts = []
+    if ticket.since is not None:
+        since = in_words(ticket.since, now=now, zone=zone, language=language)
+        facts.append(Fact(_("Since"), since))
+    if ticket.tested:
+        facts.append(Fact(_("Tried"), customer_text(ticket.tested)))
+    for question in FOLLOW_UP_QUESTIONS.get(Product(ticket.product), []):
+        if answer := ticket.details.get(question.id):
+            facts.append(Fact(question.label[language], customer_text(str(answer))))
+    return facts
+
+
+def _sla_facts(view_: TicketView, now: datetime, language: Language) -> list[Fact]:
+    """Business time used and left on the running clocks, and the next warning."""
+    _ = gettext_for(language)
+    state = view_.sla
+    clocks = ((_("Reaction time"), state.reaction), (_("Resolution time"), state.resolution))
+    facts = [Fact(label, _clock_words(clock, language)) for label, clock in clocks if clock]
+    facts = [fact for fact in facts if fact.value]
+    warning = _next_warning(state, now, language)
+    if warning:
+        facts.append(Fact(_("Next warning"), warning))
+    return facts
+
+
+def _clock_words(clock: ClockState, language: Language) -> str:
+    """`1h20 of 4h00 used, 2h40 left` (empty once the clock has stopped)."""
+    if not clock.running:
+        return ""
+    _ = gettext_for(language)
+    used, target = _hm(clock.used), _hm(clock.target)
+    if clock.breached:
+        over = _hm(clock.used - clock.target)
+        words = _("{used} of {target} used, {over} over").format(
+            used=used, target=target, over=over
+        )
+    else:
+        words = _("{used} of {target} used, {left} left").format(
+            used=used, target=target, left=_hm(clock.left)
+        )
+    return _("{words} (paused)").format(words=words) if clock.is_paused else words
+
+
+def _next_warning(state: SlaState, now: datetime, language: Language) -> str:
+    """The next warning or deadline of a running clock, in words (empty: none ahead)."""
+    _ = gettext_for(language)
+    ahead = [
+        milestone
+        for clock in (state.reaction, state.resolution)
+        if clock is not None and clock.running and not clock.is_paused
+        for milestone in clock.milestones
+        if milestone.at is not None and milestone.at > now
+    ]
+    if not ahead:
+        return ""
+    first = min(ahead, key=lambda milestone: milestone.at or now)
+    assert first.at is not None
+    when = in_words(first.at, now=now, zone=state.terms.calendar.zone, language=language)
+    if first.percent >= 100:
+        return _("deadline {when}").format(when=when)
+    return _("{percent} % at {when}").format(percent=first.percent, when=when)
+
+
+def _actions(view_: TicketView, viewer: str | None, language: Language) -> tuple[Action, ...]:
+    """Only the buttons that still do something: no Acknowledge once responded, no Take for
+    the owner (on the shared card: once anyone owns it), no Ask for logs while waiting."""
+    ticket = view_.ticket
+    number = ticket.number
+    if ticket.status == TicketStatus.RESOLVED:
+        return ()
+    buttons: list[Action] = []
+    if view_.sla.reaction.stopped_at is None:
+        buttons.append(SubmitAction("Acknowledge", {"command": f"ack {number}"}))
+    owner = ticket.owner_user_id
+    if (not owner) if viewer is None else owner != viewer:
+        buttons.append(SubmitAction("Take", {"command": f"take {number}"}))
+    if ticket.status != TicketStatus.WAITING_FOR_CUSTOMER:
+        buttons.append(SubmitAction("Ask for logs", {"command": f"ask-logs {number}"}))
+    buttons.append(resolve_button(number, language))
+    return tuple(buttons)
+
+
+def resolve_button(number: str, language: Language) -> ShowCardAction:
+    """Resolve asks for the resolution first: the button unfolds a required field (what the
+    customer will read) and the button that confirms."""
+    _ = gettext_for(language)
+    summary = TextInput(
+        RESOLUTION_INPUT,
+        _("Resolution (the customer receives it)"),
+        placeholder=_("e.g. The SIP trunk was restarted; calls work again."),
+        multiline=True,
+        required=True,
+        max_length=2000,
+        error=_("Please write what was done: the customer receives it."),
+    )
+    confirm = SubmitAction(
+        _("Resolve {number}").format(number=number), {"command": f"resolve {number}"}
+    )
+    return ShowCardAction(_("Resolve"), Card(title="", inputs=(summary,), actions=(confirm,)))
+
+
+def _files_footer(files: Sequence[str], language: Language) -> tuple[str, ...]:
+    if not files:
+        return ()
+    _ = gettext_for(language)
+    return (_("📎 **Files**"), *(f"- {line}" for line in files))
 
 
 def _reporter(ticket: TicketRow) -> str:

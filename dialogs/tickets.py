@@ -116,14 +116,14 @@ def _hours(duration: timedelta) -> str:
 async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
     """The new ticket's card in the engineers' channel: a thread of its own, or, when several
     customers report the same product at once, inside one grouped alert of a possible outage."""
-    from dialogs.ticket_state import alert_card, digest_line, view
+    from dialogs.ticket_state import alert_for, digest_line, view
 
     services = context.services
     now = services.clock()
     customer = context.directory.customer(ticket.customer_key)
     current = await view(services, ticket, now)
     customer_name = customer.name if customer else ""
-    card = alert_card(current, customer_name, now)
+    card = await alert_for(services, current)
     incident = await _possible_outage(context, ticket)
     if incident is None:
         await services.notify.new_alert(ticket, card)

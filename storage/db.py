@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -37,6 +38,8 @@ class Database:
         self.url = url
         self.engine = _create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool, without BEGIN and COMMIT around a statement (see `statement`).
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -50,10 +53,18 @@ class Database:
             async with self.sessions() as session, session.begin():
                 yield session
         except (OperationalError, DBAPIError, OSError) as exc:
-            if _is_connection_problem(exc):
-                stale = bool(getattr(exc, "connection_invalidated", False))
-                raise DatabaseUnavailable(type(exc).__name__, stale_connection=stale) from exc
-            raise
+            raise _unavailable(exc) from exc
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which every statement is a transaction of its own: one round trip
+        where a session takes three (BEGIN, the statement, COMMIT). For a single statement
+        that must be all or nothing, which every statement is on both backends."""
+        try:
+            async with self._autocommit.connect() as connection:
+                yield connection
+        except (OperationalError, DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
 
     def insert(self, model: type[Any]) -> Any:
         """An INSERT for `model`'s table in this database's dialect, so that the
@@ -165,7 +176,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _unavailable(exc: OperationalError | DBAPIError | OSError) -> Exception:
+    """`DatabaseUnavailable` for a connection problem, otherwise the error itself."""
+    if _is_connection_problem(exc):
+        stale = bool(getattr(exc, "connection_invalidated", False))
+        return DatabaseUnavailable(type(exc).__name__, stale_connection=stale)
+    return exc
+
+
 def _is_connection_problem(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return True
-    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, OperationalError)
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
+        return True
+    return _server_cannot_serve(exc)
+
+
+# SQLSTATE classes in which PostgreSQL says it cannot serve now rather than that the request
+# is wrong: 08 connection exceptions, 53 insufficient resources ("too many clients", out of
+# memory, disk full), 57P operator intervention (shutting down, starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def _server_cannot_serve(exc: BaseException) -> bool:
+    """True for PostgreSQL's "not now" errors, which asyncpg and SQLAlchemy report as plain
+    DBAPI errors (a refused connection among them, e.g. "sorry, too many clients already")."""
+    error: BaseException | None = exc
+    while error is not None:
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+    return False

@@ -31,6 +31,7 @@ class NewDownload:
     content_type: str
     ticket_number: str | None = None
     draft_key: str | None = None
+    original_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class Downloads:
             "ticket_number": job.ticket_number,
             "draft_key": job.draft_key,
             "name": job.name[:200],
+            "original_name": job.original_name[:255],
             "url": job.url[:4000],
             "content_type": job.content_type[:100],
             "status": DownloadStatus.PENDING.value,

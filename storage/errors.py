@@ -32,6 +32,11 @@ class DatabaseUnavailable(StorageError):
         self.stale_connection = stale_connection
 
 
+class EventNotStored(StorageError):
+    """The database refused to store one inbound event (callers answer 503: its sender
+    delivers it again later), while the others stored with it were kept."""
+
+
 class ConcurrencyConflict(StorageError):
     """Someone else changed the row since it was read (optimistic concurrency)."""
 

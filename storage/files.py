@@ -34,6 +34,7 @@ ALLOWED_EXTENSIONS = frozenset(
 )  # fmt: skip
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 MAX_NAME_LENGTH = 120
+MAX_ORIGINAL_NAME = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,19 @@ def safe_name(name: str) -> str:
     if dot and len(cleaned) > MAX_NAME_LENGTH:
         return f"{stem[: MAX_NAME_LENGTH - len(extension) - 1]}.{extension}"
     return cleaned[:MAX_NAME_LENGTH]
+
+
+def original_name(name: str) -> str:
+    """The name as it was sent, for the `Content-Disposition` of a download: umlauts and
+    spaces kept, but no directories and no control or formatting characters."""
+    base = PureWindowsPath(PurePosixPath(name).name).name
+    kept = "".join(c for c in unicodedata.normalize("NFC", base) if _printable(c))
+    return kept.strip()[:MAX_ORIGINAL_NAME] or safe_name(name)
+
+
+def _printable(character: str) -> bool:
+    # Cc control, Cf format (bidi overrides that disguise an extension), Cs/Co/Cn odd ones.
+    return not unicodedata.category(character).startswith("C")
 
 
 def extension_of(name: str) -> str:

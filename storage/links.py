@@ -1,7 +1,11 @@
-"""Files the bot offers through links that are signed and expire (report charts and CSV).
+"""Files the bot offers through links that are signed and expire: report charts and CSV
+(`/files/reports/…`) and the logfiles customers delivered (`/files/logfiles/…`).
 
-A link names the file by its SHA-256 and carries an expiry and an HMAC-SHA256 of both, so it
-cannot be guessed, altered or used after it expires; the bot serves it at `/files/reports/…`.
+A report link names the file by its SHA-256; a logfile link names the logfile and the ticket it
+was made for. Each carries an expiry and an HMAC-SHA256 over all of it, so it cannot be
+guessed, altered, pointed at another ticket's file or used after it expires. The two kinds sign
+different messages (a logfile's starts with `logfile`, which no report name does), so one kind
+of link never passes for the other.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 NAME = re.compile(r"^[0-9a-f]{64}\.(png|csv)$")
 # The name a file is downloaded under (`sla-2026-11.csv`): plain enough for any header.
@@ -21,6 +27,7 @@ DEFAULT_TTL = timedelta(days=7)
 # ASCII digits only (`isdigit` also takes "²", which `int` refuses), and few enough that
 # converting them is cheap: an epoch second has 10 digits until the year 2286.
 _EXPIRY = re.compile(r"[0-9]{1,12}")
+_ROW_ID = re.compile(r"[1-9][0-9]{0,17}")  # a positive id, as a database column holds it
 CONTENT_TYPES = {"png": "image/png", "csv": "text/csv; charset=utf-8"}
 
 
@@ -33,6 +40,25 @@ def load_or_create_secret(path: Path) -> bytes:
     path.write_text(key.hex(), encoding="ascii")
     path.chmod(0o600)
     return key
+
+
+@dataclass(frozen=True, slots=True)
+class LogfileGrant:
+    """A genuine logfile link: this logfile, if it belongs to this ticket."""
+
+    logfile_id: int
+    ticket_id: int
+
+
+def attachment_disposition(name: str) -> str:
+    """`Content-Disposition: attachment` naming the file: an ASCII `filename` for old clients
+    and, when the name is not plain ASCII, the exact name as `filename*` (RFC 6266, 5987)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() else "_" for c in name) or "file"
+    fallback = fallback.replace("\\", "_").replace('"', "_")
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
 
 
 class SignedFiles:
@@ -80,6 +106,34 @@ class SignedFiles:
         ):
             return None
         return self.root / name
+
+    def logfile_link(
+        self, *, logfile_id: int, ticket_id: int, now: datetime, ttl: timedelta = DEFAULT_TTL
+    ) -> str:
+        """A link to download one logfile of one ticket, valid until `now + ttl`."""
+        expires = int((now + ttl).timestamp())
+        signature = self._sign_logfile(logfile_id, ticket_id, expires)
+        return (
+            f"{self._base_url}/files/logfiles/{logfile_id}"
+            f"?ticket={ticket_id}&expires={expires}&sig={signature}"
+        )
+
+    def logfile_if_valid(
+        self, logfile_id: str, ticket_id: str, expires: str, signature: str, now: datetime
+    ) -> LogfileGrant | None:
+        """What a logfile link grants, if the link is genuine and not expired."""
+        if not (_ROW_ID.fullmatch(logfile_id) and _ROW_ID.fullmatch(ticket_id)):
+            return None
+        if not _EXPIRY.fullmatch(expires) or int(expires) < now.timestamp():
+            return None
+        expected = self._sign_logfile(int(logfile_id), int(ticket_id), int(expires))
+        if not signature.isascii() or not hmac.compare_digest(expected, signature):
+            return None
+        return LogfileGrant(logfile_id=int(logfile_id), ticket_id=int(ticket_id))
+
+    def _sign_logfile(self, logfile_id: int, ticket_id: int, expires: int) -> str:
+        message = f"logfile\n{logfile_id}\n{ticket_id}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def _sign(self, name: str, expires: int, download_as: str = "") -> str:
         # Links without a download name keep the signature they always had.

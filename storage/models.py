@@ -215,6 +215,8 @@ class LogfileRow(SQLModel, table=True):
     uploaded_by: str = Field(default="", max_length=255)
     channel: str = Field(max_length=16)
     created_at: datetime = _utc(nullable=False)
+    # The name as it was sent (`name` is its safe form); empty for files stored before.
+    original_name: str = Field(default="", max_length=255)
 
 
 class OutboxStatus(StrEnum):
@@ -450,3 +452,5 @@ class DownloadJobRow(SQLModel, table=True):
     claimed_until: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc(nullable=False)
     finished_at: datetime | None = _utc(nullable=True)
+    # The name as it was sent (`name` is its safe form).
+    original_name: str = Field(default="", max_length=255)

@@ -205,6 +205,15 @@ class ConversationReferences:
             return (await session.scalars(query)).one_or_none()
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An inbound event to store: its channel, the key a redelivery has too, the payload."""
+
+    channel: str
+    dedupe_key: str
+    payload: dict[str, Any]
+
+
 class Inbox:
     """Inbound events: persisted before the webhook is acknowledged, processed once.
 
@@ -242,7 +251,45 @@ class Inbox:
             inserted: int | None = result.scalar_one_or_none()
         return inserted
 
+    async def accept_many(self, *, events: Sequence[NewEvent], now: datetime) -> list[int | None]:
+        """Store a batch of events in one transaction, each leased to the caller; for each
+        event in order, its new id, or None when it was stored before (by an earlier batch,
+        another replica, or an event earlier in this batch with the same key)."""
+        until = now + self._lease.duration
+        rows = [
+            {
+                "channel": event.channel,
+                "dedupe_key": event.dedupe_key,
+                "payload": event.payload,
+                "received_at": now,
+                "claimed_until": until,
+                "claimed_by": self._lease.owner,
+            }
+            for event in events
+        ]
+        async with self._db.statement() as connection:
+            # One multi-row INSERT … ON CONFLICT DO NOTHING, a transaction of its own: all of
+            # the batch is stored or none of it. The database skips each row whose key is
+            # taken, even by a row of the same statement, and returns the rows it stored.
+            result = await connection.execute(self._accept_returning_key, rows)
+            stored = {(channel, key): event_id for event_id, channel, key in result.all()}
+        return [stored.pop((event.channel, event.dedupe_key), None) for event in events]
+
     # The statements of every turn are built once: building one costs more CPU than sending it.
+    @cached_property
+    def _accept_returning_key(self) -> Executable:
+        columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until", "claimed_by")
+        insert: Executable = (
+            self._db.insert(InboundEventRow)
+            .values(
+                {c: bindparam(c) for c in columns}
+                | {"status": InboundStatus.PENDING.value, "attempts": 0}
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
+            .returning(InboundEventRow.id, InboundEventRow.channel, InboundEventRow.dedupe_key)
+        )
+        return insert
+
     @cached_property
     def _accept(self) -> Executable:
         columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until", "claimed_by")
@@ -396,11 +443,19 @@ class Inbox:
     async def release(self, *, event_id: int, retry_at: datetime | None = None) -> None:
         """Give up this replica's lease of an unfinished event, so any replica may retry it:
         at once, or from `retry_at` on (after a transient failure)."""
+        await self.release_many(event_ids=[event_id], retry_at=retry_at)
+
+    async def release_many(
+        self, *, event_ids: Sequence[int], retry_at: datetime | None = None
+    ) -> None:
+        """`release` for many events in one statement (a replica stopping with a backlog)."""
+        if not event_ids:
+            return
         async with self._db.session() as session:
             await session.execute(
                 update(InboundEventRow)
                 .where(
-                    col(InboundEventRow.id) == event_id,
+                    col(InboundEventRow.id).in_(event_ids),
                     col(InboundEventRow.status) == InboundStatus.PENDING,
                     col(InboundEventRow.claimed_by) == self._lease.owner,
                 )

@@ -3,7 +3,9 @@
 Every stretch from the report (or the last reopen) to the deadline, the response or now is
 one line: counted (with the running total), paused (with the reason), outside the service
 time, or closed (naming the holidays and closed days). Changes of priority or contract are
-lines of their own, and the last line says how the deadline follows.
+lines of their own, and the last line says how the deadline follows. A stretch shorter than a
+minute (an acknowledge seconds after the report) is left out: shown to the minute it would
+read "09:00 – 09:00: counted 0h00"; its seconds still count in the totals.
 """
 
 from __future__ import annotations
@@ -68,8 +70,19 @@ def explain(events: Sequence[SlaEvent], terms_for: TermsFor, now: datetime) -> E
     state = sla_state(events, terms_for, now)
     cycle = _current_cycle(events)
     horizon = _horizon(state, now)
-    lines = list(_lines(cycle, terms_for, horizon, state))
+    lines = [line for line in _lines(cycle, terms_for, horizon, state) if _shown(line)]
     return Explanation(tuple(lines), state, state.terms.calendar.zone)
+
+
+# The lines that cover a stretch of time (the others mark an instant).
+_STRETCHES = frozenset({LineKind.COUNTED, LineKind.PAUSED, LineKind.OUT_OF_HOURS, LineKind.CLOSED})
+
+
+def _shown(line: Line) -> bool:
+    """False for a stretch too short to show at the resolution of a minute."""
+    if line.kind not in _STRETCHES or line.end is None:
+        return True
+    return line.end - line.start >= timedelta(minutes=1)
 
 
 def _current_cycle(events: Sequence[SlaEvent]) -> list[SlaEvent]:

@@ -473,6 +473,7 @@ class Logfiles:
         uploaded_by: str,
         channel: str,
         now: datetime,
+        original_name: str = "",
     ) -> bool:
         """Attach a stored file; False when the ticket already has these exact bytes."""
         statement = (
@@ -486,12 +487,18 @@ class Logfiles:
                 uploaded_by=uploaded_by,
                 channel=channel,
                 created_at=now,
+                original_name=original_name[:255],
             )
             .on_conflict_do_nothing(index_elements=["ticket_id", "sha256"])
         )
         async with self._db.session() as session:
             result = await session.execute(statement)
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def get(self, logfile_id: int) -> LogfileRow | None:
+        """One file by its id (what a download link names)."""
+        async with self._db.session() as session:
+            return await session.get(LogfileRow, logfile_id)
 
     async def of_ticket(self, ticket_id: int) -> Sequence[LogfileRow]:
         """The ticket's files in the order they arrived."""

@@ -16,7 +16,7 @@ from storage.links import SignedFiles
 from storage.repositories import Store
 from storage.tickets import NewTicket
 from tests.samples import sample_ticket
-from tests.transcript import Transcript, customer_contact, staff_member
+from tests.transcript import Transcript, customer_contact, staff_member, webex_staff
 
 VIENNA = ZoneInfo("Europe/Vienna")
 CR1, CR2, FAULT, ACME_CR = (f"CCS-2026-00000{n}" for n in range(1, 5))
@@ -101,11 +101,30 @@ async def test_effort_is_logged_totalled_and_shown(bot: Transcript, erika: Sende
     assert shown.card is not None
     assert shown.card.title == f"Effort on {CR1}: 2h15 (2.25 h), billable (change request)"
     assert [(f.label, f.value) for f in shown.card.facts] == [
-        ("02.03.2026 10:00", "0h45 · meganb@example.com · Added the user"),
-        ("03.03.2026 11:00", "1h30 · meganb@example.com · Hunt group rework"),
+        ("02.03.2026 10:00", "0h45 · Megan Bowen · Added the user"),
+        ("03.03.2026 11:00", "1h30 · Megan Bowen · Hunt group rework"),
     ]
     [none] = await bot.say(f"effort {CR2}", sender=erika)
     assert none.text == f"No effort logged on {CR2} yet."
+
+
+@pytest.mark.parametrize("channel", [Channel.TEAMS, Channel.WEBEX])
+@pytest.mark.parametrize(
+    "written", ["1,5h", "90 min", "1 h 30", "1:30", "anderthalb Stunden", "1.5 hours"]
+)
+async def test_effort_is_taken_as_people_write_it(
+    bot: Transcript, directory: Directory, store: Store, channel: Channel, written: str
+) -> None:
+    engineer = webex_staff(directory, "engineer") if channel is Channel.WEBEX else None
+    sender = engineer or staff_member(directory, "engineer")
+    bot.now = vienna("2026-03-02 10:00")
+
+    [logged] = await bot.say(f"effort {CR1} {written} dial plan", sender=sender, channel=channel)
+
+    assert logged.text.startswith(f"Logged 1h30 on {CR1}")
+    [shown] = await bot.say(f"effort {CR1}", sender=sender, channel=channel)
+    assert shown.card is not None
+    assert [fact.value for fact in shown.card.facts] == ["1h30 · Megan Bowen · dial plan"]
 
 
 async def test_bad_durations_are_explained_and_nothing_is_logged(

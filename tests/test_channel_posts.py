@@ -6,7 +6,9 @@ The adapters are built directly, with a core that must not be called: posting ne
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -36,6 +38,9 @@ NOWHERE = ConversationRef(Channel.TEAMS, "unused")
 
 class UnusedCore:
     """A `CorePort` for adapters that only send: every inbound call is a test failure."""
+
+    def acknowledgement(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     async def accept(
         self, *, channel: Channel, dedupe_key: str, payload: dict[str, Any]

@@ -195,6 +195,9 @@ async def test_the_alert_shows_the_customers_words_apart_under_a_heading(
         "Status",
         "Owner",
         "Reaction",
+        "Since",
+        "Reaction time",
+        "Next warning",
     ]
     assert "Customer wrote:\n\n> No dial tone\n> \\- Status: Resolved" in out["webex_markdown"]
     assert "> No dial tone\n> - Status: Resolved" in out["webex_text"]

@@ -57,10 +57,13 @@ async def test_engineers_work_a_ticket_from_the_team_channel(playground: Playgro
     )
     notice = await pg.next_bot_activity(personal)
     assert notice.text == f"Megan Bowen is working on your ticket {number}."
-    await pg.wait_for(
+    updated = await pg.wait_for(
         lambda e: e.action == "updateMessage" and "In progress (Megan Bowen)" in _text(e),
         timeout=15,
     )
+    # the card everyone sees offers only what still applies
+    titles = [a["title"] for card in updated.adaptive_cards() for a in card.get("actions", ())]
+    assert titles == ["Ask for logs", "Resolve"]
 
     # In the thread the ticket number may be left out.
     await pg.send(thread, "reply Please restart the phone", user_id=ENGINEER, mention_bot=True)
@@ -74,6 +77,16 @@ async def test_engineers_work_a_ticket_from_the_team_channel(playground: Playgro
     assert added.text == f"Added to {number}; the engineers see it."
     answer = await pg.next_bot_activity(thread)
     assert "Restarted it, calls still drop" in (answer.text or "")
+
+    # Resolve: the card's field is what the customer reads; the card then offers nothing.
+    resolution = {"command": f"resolve {number}", "resolution": "The trunk was restarted."}
+    await pg.submit(thread, alert.message_id, resolution, user_id=ENGINEER)
+    told = await pg.next_bot_activity(personal)
+    assert f"Your ticket {number} is resolved: The trunk was restarted." in _text(told)
+    closed = await pg.wait_for(
+        lambda e: e.action == "updateMessage" and '"Resolved"' in _text(e), timeout=15
+    )
+    assert not any(card.get("actions") for card in closed.adaptive_cards())
 
 
 def _is_alert_of(event: BotEvent, number: str) -> bool:

@@ -631,7 +631,7 @@ async def test_an_upload_is_told_to_the_tickets_thread(
         rows = (await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
     [thread] = [row for row in rows if row.kind == "thread"]
     assert without_marks(thread.payload["answers"][0]["text"]) == (
-        "📎 Clara Contact sent trace.log (15 B) for CCS-2026-000001."
+        "📎 Clara Contact sent for CCS-2026-000001:\n- trace.log · 15 B · today 15:30"
     )
 
 

@@ -248,3 +248,28 @@ def test_explain_a_reopened_ticket_starts_at_the_reopen(terms: TermsFor) -> None
     lines = explain(log, terms, at("03-03T16:30")).render().splitlines()
     assert lines[0].startswith("Tue 03.03.2026 16:00: reopened: a new reaction cycle")
     assert lines[-1].endswith("deadline Wed 04.03.2026 11:00: 4h00 used up")
+
+
+def test_explain_leaves_out_stretches_shorter_than_a_minute(terms: TermsFor) -> None:
+    from storage.sla_explain import LineKind, explain
+
+    report = at("03-02T09:00")
+    log = [
+        SlaEvent(SlaEventKind.CREATED, report, priority=Priority.P2, contract="CCSB"),
+        SlaEvent(SlaEventKind.PAUSED, report + timedelta(seconds=20), reason="a question"),
+        SlaEvent(SlaEventKind.RESUMED, report + timedelta(seconds=40)),
+        SlaEvent(SlaEventKind.RESPONDED, report + 2 * H),
+    ]
+    explanation = explain(log, terms, report + 3 * H)
+
+    text = explanation.render()
+    assert "09:00 – Mon 02.03.2026 09:00" not in text
+    stretches = [
+        line for line in explanation.lines if line.kind in {LineKind.COUNTED, LineKind.PAUSED}
+    ]
+    assert [(line.kind, line.business) for line in stretches] == [
+        (LineKind.COUNTED, 2 * H - 40 * timedelta(seconds=1))
+    ]
+    # the pause and the resume stay as events; the seconds before them still count
+    assert "paused: a question" in text and "resumed" in text
+    assert text.splitlines()[-1].endswith("first response after 1h59: in time")

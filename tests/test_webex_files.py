@@ -20,7 +20,7 @@ from adapters.ports import CorePort, FileSource
 from adapters.retry import RetryPolicy
 from adapters.webex import DownloadedFile, FileNotReady, FileRefused, WebexAdapter, files, sdk
 from adapters.webex.files import Download, describe, download
-from adapters.webex.sdk import CHUNK_BYTES, WebexApi
+from adapters.webex.sdk import CHUNK_BYTES, FileStream, WebexApi
 from bot.app import STORE, WEBEX, create_app
 from bot.settings import Settings
 from storage.directory import Directory
@@ -510,3 +510,43 @@ async def test_words_sent_with_a_file_are_added_to_the_ticket(
     assert [e.data["text"] for e in events if e.kind == "customer_message"] == [
         "It happened again at 10:40"
     ]
+
+
+@pytest.fixture
+def clara(webex: FakeWebex) -> Json:
+    return webex.add_person("Clara Contact", "clara@somewhere.example")
+
+
+async def read_until_stuck(stream: FileStream) -> None:
+    """Read what the file host sent until a read waits for bytes that do not come; that read
+    is cancelled, as a download over its time limit is."""
+    while True:
+        reading = asyncio.create_task(stream.read())
+        done, _ = await asyncio.wait({reading}, timeout=0.5)
+        if not done:
+            reading.cancel()
+            await asyncio.wait({reading})
+            return
+
+
+async def test_downloads_stuck_mid_read_never_hold_up_the_turns_calls(
+    webex: FakeWebex, clara: Json
+) -> None:
+    # As many stuck downloads as the calls have threads: each was abandoned (its time limit
+    # passed) while its thread waited for bytes that never come.
+    client = WebexApi(token=webex.token, base_url=webex.base_url, workers=2, download_workers=4)
+    never = asyncio.Event()
+    message = webex.say(clara, webex.add_room("direct"), "help")
+    try:
+        for n in range(2):
+            url = webex.add_file(f"stuck-{n}.log", big_file(), gate=never)
+            stream = await client.open_file(url)
+            await read_until_stuck(stream)
+            await stream.aclose()  # abandoned, its thread still in the read
+
+        async with asyncio.timeout(5):  # a turn's calls still go through at once
+            assert (await client.message(message["id"]))["text"] == "help"
+            assert (await client.me())["id"] == webex.bot["id"]
+    finally:
+        never.set()
+        await client.close()

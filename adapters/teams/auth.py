@@ -94,9 +94,10 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
     the loop before every use.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, trust_env: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connector_clients: dict[tuple[str, str, str], ConnectorClient] = {}
+        self.trust_env = trust_env
         self._user_token_clients: dict[str, UserTokenClient] = {}
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
@@ -104,6 +105,7 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
             super().create_connector_factory(claims_identity),
             app_id=_app_id_of(claims_identity),
             clients=self.connector_clients,
+            trust_env=self.trust_env,
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
@@ -129,10 +131,12 @@ class _CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         *,
         app_id: str,
         clients: dict[tuple[str, str, str], ConnectorClient],
+        trust_env: bool,
     ) -> None:
         self._inner = inner
         self._app_id = app_id
         self._clients = clients
+        self._trust_env = trust_env
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (self._app_id, service_url, audience or "")
@@ -142,6 +146,9 @@ class _CachedConnectorFactory(ConnectorFactory):  # type: ignore[misc]
             await CachingCredentialsFactory.warm(client.config.credentials)
             return client
         client = await self._inner.create(service_url, audience)
+        # msrest has `requests` read the proxy variables and ~/.netrc for every call unless
+        # told not to (CHATOPS_HTTP_TRUST_ENV turns it back on, for a proxy).
+        client.config.proxies.use_env_settings = self._trust_env
         if len(self._clients) >= MAX_CONNECTOR_CLIENTS:
             # The least recently used; not closed, as a send may still be using it (its
             # connections close when it is garbage-collected).
@@ -167,6 +174,7 @@ def build_authentication(
     credentials: TeamsCredentials,
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
+    trust_env: bool = False,
 ) -> CachingBotFrameworkAuthentication:
     """The SDK's authentication for this registration, with cached outbound credentials and
     connector clients."""
@@ -177,7 +185,7 @@ def build_authentication(
         )
     )
     return CachingBotFrameworkAuthentication(
-        _SdkConfiguration(credentials), credentials_factory=factory
+        _SdkConfiguration(credentials), credentials_factory=factory, trust_env=trust_env
     )
 
 

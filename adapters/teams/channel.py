@@ -79,13 +79,14 @@ class TeamsAdapter:
         credentials_factory: ServiceClientCredentialsFactory | None = None,
         retry: RetryPolicy | None = None,
         file_policy: FetchPolicy | None = None,
+        trust_env: bool = False,
     ) -> None:
         self._credentials = credentials
         self._core = core
         self._max_body_bytes = max_body_bytes
         self._retry = retry or RetryPolicy()
         self._authentication = build_authentication(
-            credentials, credentials_factory=credentials_factory
+            credentials, credentials_factory=credentials_factory, trust_env=trust_env
         )
         self._adapter = CloudAdapter(self._authentication)
         self._members = MemberEmails()
@@ -93,6 +94,23 @@ class TeamsAdapter:
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """The `POST /api/messages` handler."""
+        with self._core.acknowledgement():
+            accepted = await self._accept(request)
+        if isinstance(accepted, web.Response):
+            return accepted
+        event_id, activity, body = accepted
+        if activity.type == ActivityTypes.invoke:
+            # Teams waits for the invoke's answer: the turn runs here, no longer counted as
+            # an acknowledgement (background work need not wait for it).
+            return await self._answer_invoke(event_id, activity)
+        self._core.spawn(self.process(event_id, body), name=f"teams-event-{event_id}")
+        return web.Response(status=200)
+
+    async def _accept(
+        self, request: web.Request
+    ) -> web.Response | tuple[int, Activity, dict[str, Any]]:
+        """Check and store an activity: its stored event, or the answer when there is none
+        to process (refused, ignored, delivered before)."""
         try:
             body = await read_json_object(request, max_bytes=self._max_body_bytes)
         except RequestRejected as rejected:
@@ -120,10 +138,7 @@ class TeamsAdapter:
         if event_id is None:
             self._core.count_duplicate(Channel.TEAMS)
             return web.Response(status=200)
-        if activity.type == ActivityTypes.invoke:
-            return await self._answer_invoke(event_id, activity)
-        self._core.spawn(self.process(event_id, body), name=f"teams-event-{event_id}")
-        return web.Response(status=200)
+        return event_id, activity, body
 
     def check(self, file: FileRef) -> None:
         """`adapters.ports.FileSource`: refuse at once a URL outside Teams' file hosts."""

@@ -83,6 +83,10 @@ class WebexAdapter:
 
     async def handle_request(self, request: web.Request) -> web.Response:
         """The `POST /api/webex` handler."""
+        with self._core.acknowledgement():
+            return await self._acknowledge(request)
+
+    async def _acknowledge(self, request: web.Request) -> web.Response:
         try:
             body = await read_signed_body(
                 request, secret=self._secret, max_bytes=self._max_body_bytes

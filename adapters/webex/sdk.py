@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_WORKERS = 4
+DEFAULT_DOWNLOAD_WORKERS = 4
 REQUEST_TIMEOUT_SECONDS = 30
 CLOSE_TIMEOUT_SECONDS = 5.0
 MAX_FILE_BYTES = 100 * 1024 * 1024  # Webex's own limit per file
@@ -51,6 +52,8 @@ class WebexApi:
         base_url: str,
         retry: RetryPolicy | None = None,
         workers: int = DEFAULT_WORKERS,
+        download_workers: int = DEFAULT_DOWNLOAD_WORKERS,
+        trust_env: bool = False,
     ) -> None:
         self._api: Any = WebexTeamsAPI(
             access_token=token,
@@ -62,9 +65,18 @@ class WebexApi:
         # 1.6.1 has no public handle on its HTTP session; files and edits need it.
         self._session: Any = self._api._session
         self._session._req_session.hooks["response"].append(_numeric_retry_after)
+        # `requests` reads the proxy variables and ~/.netrc again for every call unless told
+        # not to; only a deployment behind a proxy needs them (CHATOPS_HTTP_TRUST_ENV).
+        self._session._req_session.trust_env = trust_env
         self._origin = _origin(base_url)
         self._retry = retry or RetryPolicy()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webex-sdk")
+        # File bodies are read in threads of their own: a download abandoned mid-read (its
+        # time limit passed) leaves its thread blocked until the socket times out, and must
+        # not hold up the turns' calls meanwhile.
+        self._downloads = ThreadPoolExecutor(
+            max_workers=download_workers, thread_name_prefix="webex-download"
+        )
 
     async def me(self) -> dict[str, Any]:
         """The bot's own person record (`people/me`)."""
@@ -156,8 +168,8 @@ class WebexApi:
         params = {"allow": "unscannable"} if allow_unscannable else None
         what = "contents.get"
         opening = partial(self._open_file, url, params)
-        response = await self._call(what, opening, discard=_close_response)
-        return FileStream(response, pool=self._pool, what=what)
+        response = await self._call(what, opening, discard=_close_response, pool=self._downloads)
+        return FileStream(response, pool=self._downloads, what=what)
 
     def _open_file(self, url: str, params: dict[str, str] | None) -> Any:
         # A redirect would lead away from the checked host (requests follows them by default;
@@ -187,6 +199,9 @@ class WebexApi:
             log.warning("Webex calls still running at shutdown; not waiting for them")
 
     def _shutdown(self) -> None:
+        # An abandoned download's thread may sit in a read until the socket times out: not
+        # worth waiting for (closing the session below ends it).
+        self._downloads.shutdown(wait=False, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._session._req_session.close()
 
@@ -197,15 +212,17 @@ class WebexApi:
         *,
         policy: RetryPolicy | None = None,
         discard: Callable[[T], object] | None = None,
+        pool: ThreadPoolExecutor | None = None,
     ) -> T:
-        """Run one SDK call in the pool, mapping failures; transient ones are retried.
+        """Run one SDK call in the pool (`pool`, else the calls' own), mapping failures;
+        transient ones are retried.
 
         `discard` releases what a call returns when its caller was cancelled meanwhile (the
         thread cannot be stopped, so its result is cleaned up once it arrives).
         """
 
         async def attempt() -> T:
-            running = self._pool.submit(call)
+            running = (pool or self._pool).submit(call)
             try:
                 return await asyncio.wrap_future(running)
             except asyncio.CancelledError:

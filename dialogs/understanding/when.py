@@ -38,7 +38,7 @@ _UNIT = r"(?:stunden|stunde|stdn|std|hours|hour|hrs|hr|h|minuten|minutes|minute|
 _WORD_NUMBER = "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True))
 _FRACTION = "|".join(sorted(map(re.escape, _FRACTIONS), key=len, reverse=True))
 DURATION = re.compile(
-    rf"\b(?:(?P<h>{_NUMBER})\s*(?:h|std|stunden?|hours?|hrs?)\s*(?P<m>\d{{1,2}})\s*(?:m|min|minuten|minutes)?\b"
+    rf"\b(?:(?P<h>{_NUMBER})\s*(?:h|std|stunden?|hours?|hrs?)\s*(?P<m>\d{{1,2}})(?:\s*(?:m|min|minuten|minutes))?\b"
     rf"|(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})\b"
     rf"|\b(?P<word>{_WORD_NUMBER}|{_FRACTION})\s+(?P<wunit>{_UNIT})\b)"
 )
