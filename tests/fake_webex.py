@@ -419,7 +419,12 @@ class FakeWebex:
         room = request.query.get("roomId")
         if room is None:
             return _error(400, "roomId is required")
-        found = [m for m in self.messages.values() if m["roomId"] == room]
+        parent = request.query.get("parentId")
+        found = [
+            m
+            for m in self.messages.values()
+            if m["roomId"] == room and (parent is None or m.get("parentId") == parent)
+        ]
         return self._page(request, list(reversed(found)))  # newest first, as Webex lists
 
     async def _message(self, request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -465,6 +466,25 @@ async def test_webex_alert_update_edits_the_summary_and_says_only_what_changed(
     assert change["parentId"] == root["id"]
     assert change["markdown"] == "Status: New → In progress · Owner: – → Megan Bowen"
     assert "attachments" not in change
+
+
+async def test_webex_alert_whose_buttons_changed_gets_its_current_card_in_the_thread(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    space = webex.add_room("group")
+    posted = await webex_adapter.post_to_channel({"room_id": space["id"]}, alert("New"))
+    [old_card] = [m for m in webex.sent if m.get("attachments")]
+    done = alert("Resolved", "Megan Bowen")
+    assert done.card is not None
+    resolved = replace(done, card=replace(done.card, actions=()))  # nothing left to press
+
+    await webex_adapter.update_post(posted, resolved)
+
+    root, change, card = webex.sent
+    assert old_card["id"] not in webex.messages  # its buttons no longer apply
+    assert change["markdown"] == "Status: New → Resolved · Owner: – → Megan Bowen"
+    assert card["parentId"] == root["id"]
+    assert "actions" not in card["attachments"][0]["content"]
 
 
 async def test_webex_alert_update_without_a_change_posts_and_edits_nothing(

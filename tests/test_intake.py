@@ -668,7 +668,9 @@ async def test_words_sent_with_a_file_reach_the_ticket_like_any_message(
     assert "Receiving **trace.log**" in said
     told = await thread_texts(world)
     assert any("it happened again at 10:40" in text for text in told)
-    assert any(text.startswith("📎 Clara Contact sent trace.log") for text in told)
+    assert any(
+        text.startswith("📎 Clara Contact sent for") and "trace.log" in text for text in told
+    )
     ticket = await world.tickets.by_number("CCS-2026-000001")
     assert ticket is not None and ticket.id is not None
     kinds = [event.kind for event in await world.tickets.events(ticket.id)]

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.cards import render_adaptive_card
 from adapters.http import RequestRejected
 from adapters.markup import render_markdown
 from adapters.model import (
@@ -49,6 +50,7 @@ from adapters.webex.people import People
 from adapters.webex.sdk import WebexApi
 from adapters.webex.summary import change_line, has_state, summary_markdown
 from adapters.webex.translate import (
+    WEBEX_CARD_VERSION,
     conversation_of,
     file_refs,
     incoming_action,
@@ -266,6 +268,26 @@ class WebexAdapter:
                     **_text_fields(after),
                 }
             )
+        await self._renew_card(posted, answer)
+
+    async def _renew_card(self, posted: Posted, answer: Outgoing) -> None:
+        """The card in the thread offers only what still applies: when its buttons changed,
+        the current card is posted into the thread and the bot's older ones are deleted
+        (new first: a retry may show two, never none)."""
+        assert answer.card is not None
+        room = room_of(posted.reference)
+        bot = await self._people.bot()
+        replies = await self._api.thread_replies(room.conversation_id, posted.message_id)
+        cards = [m for m in replies if m.get("personId") == bot.person_id and m.get("attachments")]
+        wanted = render_adaptive_card(answer.card, version=WEBEX_CARD_VERSION).get("actions")
+        if cards and cards[0]["attachments"][0].get("content", {}).get("actions") == wanted:
+            return
+        await self.send_proactive(posted.reference, [answer])
+        for stale in cards:
+            try:
+                await self._api.delete_message(str(stale["id"]))
+            except PermanentChannelError as gone:
+                log.info("an old card in a Webex thread was not deleted: %s", gone)
 
     async def _summary_root(self, posted: Posted) -> dict[str, Any] | None:
         """The thread's root when it is an editable summary (not a card from before summaries,
