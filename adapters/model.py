@@ -56,10 +56,12 @@ def has_customer_text(text: str) -> bool:
 
 
 class Channel(StrEnum):
-    """The chat systems the bot lives in."""
+    """The chat systems the bot lives in, and the integration API beside them."""
 
     TEAMS = "teams"
     WEBEX = "webex"
+    # Not a chat: the integration API (a ticket another system opened, a change it made).
+    API = "api"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from adapters.api import BASE as API_BASE
+from adapters.api import ApiService, RateLimiter
 from adapters.file_fetch import FetchPolicy
 from adapters.http import json_error
 from adapters.model import Channel
@@ -24,6 +26,7 @@ from bot.digest import DigestPoster
 from bot.downloads import DownloadLimits, DownloadWorkers
 from bot.drafts import DraftSweeper
 from bot.duty_watch import DutyWatcher
+from bot.integration import Integration
 from bot.maintenance_watch import MaintenanceReminder
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.outbox import Dispatcher
@@ -35,6 +38,7 @@ from bot.settings import Settings
 from bot.tasks import TaskTracker
 from bot.understanding import Understanding
 from bot.watcher import SlaWatcher
+from bot.webhook_payloads import openapi_webhooks
 from bot.webhooks import WebhookSender
 from dialogs.catalog import build_understander, default_commands
 from dialogs.managers import weekly_card
@@ -87,6 +91,7 @@ TEAMS = web.AppKey("teams", TeamsAdapter)
 WEBEX_API = web.AppKey("webex_api", WebexApi)
 WEBEX = web.AppKey("webex", WebexAdapter)
 DOWNLOADS = web.AppKey("downloads", DownloadWorkers)
+API = web.AppKey("api", ApiService)
 WEBHOOKS = web.AppKey("webhooks", WebhookSender)
 
 
@@ -121,6 +126,13 @@ def create_app(
     app.router.add_get("/metrics", _metrics, name="metrics")
     app.router.add_get("/files/reports/{name}", _signed_file, name="signed-file")
     app.router.add_get("/files/logfiles/{logfile}", _logfile, name="logfile")
+    # The integration API: its port to the core is bound once the core is built (`_core`).
+    app[API] = ApiService(
+        limiter=RateLimiter(rate=settings.api_rate, burst=settings.api_burst),
+        max_body_bytes=settings.max_body_bytes,
+        webhooks=openapi_webhooks(),  # the outbound events, documented beside the API
+    )
+    app.add_subapp(API_BASE, app[API].app())
     # The Teams app manifest links to these (website, privacy, terms of use).
     for path, page in (("/", "about"), ("/privacy", "privacy"), ("/terms", "terms")):
         app.router.add_get(path, page_handler(app[DIRECTORY], page), name=page)
@@ -214,6 +226,7 @@ async def _core(app: web.Application) -> AsyncIterator[None]:
         priority=priority,
     )
     app[CORE].batcher.start()
+    app[API].bind(Integration(services))
     app[TASKS].start_loop(app[CORE].heartbeat.run(), name="inbound-heartbeat")
     app[TASKS].start_loop(app[CORE].redrive_forever(), name="inbound-redrive")
     yield

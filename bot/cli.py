@@ -1,4 +1,4 @@
-"""`chatops`: serve, migrate, check, manifest, webex, sla, understand, webhook."""
+"""`chatops`: serve, migrate, check, manifest, webex, sla, understand, webhook, token."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.sla_cli import add_sla_commands
+from bot.token_cli import add_token_commands
 from bot.understand_cli import add_understand_command
 from bot.webhook_cli import add_webhook_commands
 from storage.errors import ConfigurationError
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     add_sla_commands(commands)
     add_understand_command(commands)
     add_webhook_commands(commands)
+    add_token_commands(commands)
     return parser
 
 

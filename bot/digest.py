@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Channel, ConversationRef, Outgoing
+from dialogs.i18n import gettext_for
 from dialogs.managers import DIGEST, report_zone
 from dialogs.services import Services
 from dialogs.status import card_text, service_overview
@@ -47,9 +48,10 @@ class DigestPoster:
             return []
         day = opening.astimezone(self._zone()).date()
         queued = [f"digest:daily:{day.isoformat()}"]
-        await self._post(
-            await service_overview(self._services, title_suffix="daily digest"), queued[0]
-        )
+        lang = self._services.notify.managers_language()
+        _ = gettext_for(lang)
+        overview = service_overview(self._services, title_suffix=_("daily digest"), language=lang)
+        await self._post(await overview, queued[0])
         if day.weekday() == 0 and self._weekly is not None:
             week = f"digest:weekly:{day.isocalendar().year}-W{day.isocalendar().week:02d}"
             start = opening - timedelta(days=7)

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from adapters.model import Channel, ConversationRef, Outgoing
 from dialogs.context import as_language
+from dialogs.i18n import gettext_for
 from dialogs.intake import IntakeDialog
 from dialogs.services import Services
-from dialogs.texts import t
 from storage.errors import ChatOpsError, ConcurrencyConflict
 from storage.models import DialogStateRow
 from storage.repositories import DialogKey
@@ -74,8 +74,18 @@ class DraftSweeper:
                 now=now,
                 touch=False,
             )
-        language = as_language(row.state.get("language")) or "en"
-        await self._tell(row, t("draft_expired" if expired else "draft_reminder", language))
+        _ = gettext_for(as_language(row.state.get("language")) or "en")
+        if expired:
+            text = _(
+                "Your unfinished fault report has expired and was discarded. Type "
+                "**report a fault** to start again."
+            )
+        else:
+            text = _(
+                "Your fault report is not finished yet. Answer the last question to "
+                "continue, or type **cancel**."
+            )
+        await self._tell(row, text)
 
     async def _tell(self, row: DialogStateRow, text: str) -> None:
         channel = Channel(row.channel)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.model import Incoming
-from dialogs.context import Actor, Language
+from dialogs.context import Actor, Language, language_of_locale
 from storage.directory import Customer, Directory, Role, StaffMember
 
 
@@ -63,10 +63,4 @@ def _find_customer(directory: Directory, incoming: Incoming) -> Customer | None:
 
 def _language(locale: str | None, default: Language) -> Language:
     """The client's language when it is one we speak, else the customer's."""
-    if locale:
-        prefix = locale.split("-")[0].lower()
-        if prefix == "de":
-            return "de"
-        if prefix == "en":
-            return "en"
-    return default
+    return language_of_locale(locale) or default

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from dialogs.i18n import gettext_for
 from dialogs.maintenance import (
     contact_of,
     customer_calendar,
@@ -90,14 +91,19 @@ class MaintenanceReminder:
         if contact is not None:
             text = reminder_text(window, calendar, contact.language)
             await to_contact(services, contact, text, event=event)
-        when = span(window.starts_at, window.ends_at, calendar, "en")
-        await to_engineers(
-            services,
-            window.customer_key,
-            f"🛠️ Today: maintenance window W{window.id} “{window.title}” for {customer.name}, "
-            f"{when} (confirmed by {window.decided_by or 'the contact'}).",
-            event=event,
+        lang = services.notify.engineers_language(customer.key)
+        _ = gettext_for(lang)
+        today = _(
+            "🛠️ Today: maintenance window {ref} “{title}” for {customer}, {span} (confirmed by "
+            "{who})."
+        ).format(
+            ref=f"W{window.id}",
+            title=window.title,
+            customer=customer.name,
+            span=span(window.starts_at, window.ends_at, calendar, lang),
+            who=window.decided_by or _("the contact"),
         )
+        await to_engineers(services, window.customer_key, today, event=event)
         assert window.id is not None
         entry = history_entry("reminded", by="bot", at=now, to=contact.name if contact else "")
         return await services.store.windows.mark_reminded(window.id, entry=entry)

@@ -22,6 +22,8 @@ from adapters.ports import ChannelPoster, Posted, ProactiveSender
 from bot.heartbeat import Heartbeat
 from bot.priority import AckPriority
 from bot.webhooks import WebhookSender
+from dialogs.context import Language
+from dialogs.i18n import gettext_for, ngettext_for
 from dialogs.notify import Notifier
 from storage.errors import ChannelError, PermanentChannelError, TransientChannelError
 from storage.models import OutboxRow
@@ -144,7 +146,8 @@ class Dispatcher:
         for row in await self._store.outbox.unreported_dead():
             assert row.id is not None
             if ":managers:" not in row.dedupe_key:  # never report a failed report forever
-                report = Outgoing(ConversationRef(_report_channel(row), ""), _dead_text(row))
+                text = _dead_text(row, self._notifier.managers_language())
+                report = Outgoing(ConversationRef(_report_channel(row), ""), text)
                 await self._notifier.to_managers(report, event=f"dead:{row.id}")
             await self._store.outbox.mark_reported(row.id)
 
@@ -219,7 +222,7 @@ class Dispatcher:
             thread = await self._store.incidents.get(key=incident, channel=channel.value)
             if thread is None:
                 raise NotYet("the incident's grouped alert is not posted yet")
-            post = _members_post(rows)
+            post = _members_post(rows, self._notifier.engineers_language(None))
             await self._sender(channel).send_proactive(thread.reference, [post])
         except ChannelError as exc:
             for row in rows:
@@ -337,8 +340,9 @@ class Dispatcher:
         return poster
 
 
-def _members_post(rows: list[OutboxRow]) -> Outgoing:
+def _members_post(rows: list[OutboxRow], language: Language) -> Outgoing:
     """One ticket's own card, or one list for several: "N tickets …", a line each."""
+    _, ngettext = gettext_for(language), ngettext_for(language)
     try:
         first = outgoing_from_json(rows[0].payload["answers"][0])
         lines = [Fact(*row.payload["line"]) for row in rows if "line" in row.payload]
@@ -346,30 +350,43 @@ def _members_post(rows: list[OutboxRow]) -> Outgoing:
         raise PermanentChannelError(f"a malformed member alert: {exc!r}") from exc
     if len(rows) == 1:
         return first
-    title = f"{len(rows)} tickets joined this possible outage"
-    note = (
-        (f"The first {MEMBERS_LISTED} are listed; `queue` shows every open ticket.",)
-        if len(lines) > MEMBERS_LISTED
-        else ()
-    )
+    title = ngettext(
+        "{n} ticket joined this possible outage",
+        "{n} tickets joined this possible outage",
+        len(rows),
+    ).format(n=len(rows))
+    listed = _("The first {n} are listed; `queue` shows every open ticket.")
+    note = (listed.format(n=MEMBERS_LISTED),) if len(lines) > MEMBERS_LISTED else ()
     card = Card(title=title, paragraphs=note, facts=tuple(lines[:MEMBERS_LISTED]))
     text = "\n".join([f"**{title}**", *note, *(f"- {f.label}: {f.value}" for f in card.facts)])
     return Outgoing(first.conversation, text, card=card)
 
 
-def _dead_text(row: OutboxRow) -> str:
-    """What the managers read about a message given up on."""
-    error = row.last_error or "unknown error"
+def _dead_text(row: OutboxRow, language: Language) -> str:
+    """What the managers read about a message given up on (the error stays as logged)."""
+    _ = gettext_for(language)
+    error = row.last_error or _("unknown error")
     if row.kind == WEBHOOK:
-        ticket = row.payload.get("ticket", {}).get("number", "?")
-        return (
-            f"Could not deliver the webhook {row.payload.get('type', '?')} about {ticket} to "
-            f"subscription {row.target.get('subscription_id', '?')} after {row.attempts} "
-            f"attempts: {error}. Its receiver misses this event (`chatops webhook list`)."
+        return _(
+            "Could not deliver the webhook {type} about {ticket} to subscription {subscription} "
+            "after {attempts} attempts: {error}. Its receiver misses this event "
+            "(`chatops webhook list`)."
+        ).format(
+            type=row.payload.get("type", "?"),
+            ticket=row.payload.get("ticket", {}).get("number", "?"),
+            subscription=row.target.get("subscription_id", "?"),
+            attempts=row.attempts,
+            error=error,
         )
-    return (
-        f"Could not deliver a message ({row.kind} on {row.channel}, "
-        f"{row.dedupe_key.split(':')[0]}) after {row.attempts} attempts: {error}"
+    return _(
+        "Could not deliver a message ({kind} on {channel}, {what}) after {attempts} attempts: "
+        "{error}"
+    ).format(
+        kind=row.kind,
+        channel=row.channel,
+        what=row.dedupe_key.split(":")[0],
+        attempts=row.attempts,
+        error=error,
     )
 
 

@@ -23,7 +23,7 @@ from bot.metrics import Metrics
 from bot.priority import AckPriority
 from bot.router import Clock, Router
 from bot.tasks import TaskTracker
-from dialogs.texts import t
+from dialogs.i18n import gettext_for
 from storage.db import retry_on_stale
 from storage.directory import Directory
 from storage.errors import ChannelError, PermanentChannelError, StorageError
@@ -133,9 +133,13 @@ class Core:
     def _apology(self, incoming: Incoming) -> Outgoing:
         actor = resolve_actor(self._directory, incoming)
         language = actor.language if actor else "en"
+        _ = gettext_for(language)
         return Outgoing(
             conversation=incoming.conversation,
-            text=t("something_went_wrong", language),
+            text=_(
+                "Sorry, something went wrong on my side. Nothing you sent is lost; "
+                "please try again in a minute."
+            ),
             reply_to=incoming.event_id,
         )
 

@@ -18,12 +18,11 @@ from bot.understanding import Understanding
 from dialogs.base import Dialog, DialogStep
 from dialogs.catalog import build_understander
 from dialogs.commands import Command, CommandContext
-from dialogs.context import Actor, Language, Turn, as_language
+from dialogs.context import Actor, Turn, as_language, language_of_locale
 from dialogs.conversation import Answer, Ask, ClarifyDialog, Conversation, Run, ask_step
 from dialogs.i18n import gettext_for
 from dialogs.logfiles import files_without_command
 from dialogs.services import Services
-from dialogs.texts import t
 from dialogs.understanding import CANCEL, NONE, Reading
 from dialogs.welcome import welcome, welcome_message
 from storage.directory import Directory, Role
@@ -129,11 +128,19 @@ class Router:
         if has_files and turn.actor.role is Role.CONTACT:
             self._count(turn.incoming, "files")
             return await files_without_command(turn, self._context)
+        _ = gettext_for(turn.actor.language)
         if not turn.incoming.text.strip():
             if turn.incoming.value and "action" in turn.incoming.value:
                 # A button of a form whose dialog is over (already sent, cancelled, expired).
                 self._count(turn.incoming, "stale-card")
-                return [turn.reply(t("card_expired", turn.actor.language))]
+                return [
+                    turn.reply(
+                        _(
+                            "That form was already sent or has expired. Type **help** to start "
+                            "again."
+                        )
+                    )
+                ]
             return []
         reading = await self.read(turn)
         return await self._act(turn, key, snapshot, reading)
@@ -160,9 +167,14 @@ class Router:
         """A command line from a button: exactly what it says, for who may use it."""
         name, args = parse_command(words, self._lookup)
         command = self._lookup.get(name)
+        _ = gettext_for(turn.actor.language)
         if command is None or not command.allowed(turn.actor):
             self._count(turn.incoming, "stale-card")
-            return [turn.reply(t("card_expired", turn.actor.language))]
+            return [
+                turn.reply(
+                    _("That form was already sent or has expired. Type **help** to start again.")
+                )
+            ]
         self._count(turn.incoming, command.name)
         return await self._run(turn, key, snapshot, command, args)
 
@@ -202,6 +214,7 @@ class Router:
     async def _resume(self, turn: Turn, snapshot: DialogState, dialog: Dialog) -> DialogStep:
         """The dialog's next step; a dialog that cannot go on (its state does not load, or a
         bug in its step) is ended with a note, so the next message is not stuck in it."""
+        _ = gettext_for(turn.actor.language)
         try:
             return await dialog.resume(turn, self._context, snapshot.state)
         except (StorageError, ChannelError):
@@ -209,7 +222,19 @@ class Router:
         except Exception:
             log.exception("dialog %s could not go on; ending it", dialog.name)
             self._count(turn.incoming, "dialog-failed")
-            return DialogStep([turn.reply(t("dialog_ended_by_error", turn.actor.language))], None)
+            return DialogStep(
+                [
+                    turn.reply(
+                        _(
+                            "Sorry, I could not continue our conversation because of an error on "
+                            "my side, so I have ended it (a ticket you already have is not "
+                            "affected). Please start again – for example with **report a fault** "
+                            "– or type **help** to see what I can do."
+                        )
+                    )
+                ],
+                None,
+            )
 
     async def _interrupt(
         self, turn: Turn, key: DialogKey, snapshot: DialogState, dialog: Dialog, reading: Reading
@@ -229,7 +254,11 @@ class Router:
         note_language = (
             as_language(reading.entities.language) if command.name == "language" else None
         )
-        return [*answers, turn.reply(t("still_in_dialog", note_language or turn.actor.language))]
+        _ = gettext_for(note_language or turn.actor.language)
+        note = _(
+            "We're still in the middle of something; answer the last question, or type **cancel**."
+        )
+        return [*answers, turn.reply(note)]
 
     async def _save(
         self, key: DialogKey, dialog: Dialog, step: DialogStep, snapshot: DialogState
@@ -257,8 +286,13 @@ class Router:
         return []
 
     def _not_registered(self, incoming: Incoming) -> Outgoing:
-        language: Language = "de" if (incoming.locale or "").lower().startswith("de") else "en"
-        text = t("not_registered", language, provider=self._directory.provider.name)
+        language = language_of_locale(incoming.locale) or "en"
+        _ = gettext_for(language)
+        text = _(
+            "Hello! I am the support bot of {provider}. I don't know you yet, so "
+            "I can't help you here. Please ask your account manager at {provider} "
+            "to register you."
+        ).format(provider=self._directory.provider.name)
         return Outgoing(conversation=incoming.conversation, text=text, reply_to=incoming.event_id)
 
     def _count(self, incoming: Incoming, outcome: str) -> None:

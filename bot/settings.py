@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         default=DEFAULT_LEASE.total_seconds(), ge=3, le=600,
         validation_alias=_env("CHATOPS_LEASE_SECONDS"),
     )  # fmt: skip
+    # The integration API's rate limit per token and replica: requests a second on average,
+    # and how many may come at once (a token bucket).
+    api_rate: float = Field(
+        default=10.0, gt=0, le=10_000, validation_alias=_env("CHATOPS_API_RATE")
+    )
+    api_burst: int = Field(default=20, ge=1, le=10_000, validation_alias=_env("CHATOPS_API_BURST"))
 
     # Outbound webhooks: a receiver that has not answered after this many seconds has failed
     # this attempt; plain http and private or loopback receivers only when explicitly allowed

@@ -21,6 +21,9 @@ from zoneinfo import ZoneInfo
 
 from adapters.model import Channel, ConversationRef, Outgoing
 from bot.priority import AckPriority
+from dialogs import formats
+from dialogs.context import Language, as_language
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.ticket_state import (
     CUSTOMER_REMINDED,
@@ -38,6 +41,8 @@ from storage.models import TicketRow
 from storage.sla import terms_fingerprint
 
 log = logging.getLogger(__name__)
+#: The SLA clocks a warning names ("50 % of the reaction time used").
+_CLOCKS = {"reaction": N_("reaction"), "resolution": N_("resolution")}
 POLL_SECONDS = 15.0
 # Tickets claimed per query; a pass claims batch after batch until nothing due is left.
 BATCH = 50
@@ -182,17 +187,25 @@ class SlaWatcher:
         ticket = current.ticket
         zone = current.sla.terms.calendar.zone
         deadline = current.sla.reaction.deadline
+        lang = self._services.notify.engineers_language(ticket.customer_key)
+        _ = gettext_for(lang)
+        clock = _(_CLOCKS.get(item.clock, item.clock))
         if item.kind == "vendor_chase":
-            owner = ticket.owner_name or "the owner"
-            text = f"⏰ {owner}: please chase the vendor case of {ticket.number}."
+            owner = ticket.owner_name or _("the owner")
+            text = _("⏰ {owner}: please chase the vendor case of {number}.")
+            text = text.format(owner=owner, number=ticket.number)
         elif item.percent == 100:
-            due = _when(item.at, now, zone)
-            text = f"🚨 {ticket.number} breached its {item.clock} time (due {due})."
+            text = _("🚨 {number} breached its {clock} time (due {due}).").format(
+                number=ticket.number, clock=clock, due=_when(item.at, now, zone, lang)
+            )
         else:
-            due = _when(deadline, now, zone) if deadline else "–"
-            text = (
-                f"⚠️ {ticket.number}: {item.percent} % of the {item.clock} time used, not "
-                f"acknowledged yet; due {due}."
+            text = _(
+                "⚠️ {number}: {percent} of the {clock} time used, not acknowledged yet; due {due}."
+            ).format(
+                number=ticket.number,
+                percent=formats.percent(item.percent, lang),
+                clock=clock,
+                due=_when(deadline, now, zone, lang),
             )
         return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text)
 
@@ -201,19 +214,25 @@ class SlaWatcher:
         customer = self._services.directory.customer(ticket.customer_key)
         name = customer.name if customer else ticket.customer_key
         zone = current.sla.terms.calendar.zone
-        text = (
-            f"🚨 Breach: {ticket.number} ({name}, {ticket.priority}) passed its {item.clock} "
-            f"deadline {_when(item.at, now, zone)}; owner: {ticket.owner_name or 'nobody'}."
+        lang = self._services.notify.managers_language()
+        _ = gettext_for(lang)
+        text = _(
+            "🚨 Breach: {number} ({customer}, {priority}) passed its {clock} deadline {due}; "
+            "owner: {owner}."
+        ).format(
+            number=ticket.number,
+            customer=name,
+            priority=ticket.priority,
+            clock=_(_CLOCKS.get(item.clock, item.clock)),
+            due=_when(item.at, now, zone, lang),
+            owner=ticket.owner_name or _("nobody"),
         )
         return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text)
 
     def _customer_reminder(self, ticket: TicketRow) -> str:
-        if ticket.language == "de":
-            return (
-                f"Erinnerung: Für {ticket.number} warten wir noch auf Ihre Logdateien oder "
-                "Ihre Antwort."
-            )
-        return f"A reminder: for {ticket.number} we are still waiting for your logfiles or answer."
+        _ = gettext_for(as_language(ticket.language) or "en")
+        text = _("A reminder: for {number} we are still waiting for your logfiles or answer.")
+        return text.format(number=ticket.number)
 
 
 def _record_data(current: TicketView, item: Due) -> dict[str, str]:
@@ -226,7 +245,7 @@ def _record_data(current: TicketView, item: Due) -> dict[str, str]:
     return {"key": item.key, "deadline": deadline.isoformat() if deadline else ""}
 
 
-def _when(instant: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+def _when(instant: datetime | None, now: datetime, zone: ZoneInfo, language: Language) -> str:
     if instant is None:
         return "–"
-    return in_words(instant, now=now, zone=zone, language="en")
+    return in_words(instant, now=now, zone=zone, language=language)

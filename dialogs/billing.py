@@ -19,12 +19,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from adapters.model import Card, Fact, OpenUrlAction, Outgoing
-from dialogs.context import Turn
+from dialogs import formats
+from dialogs.context import Language, Turn
 from dialogs.engineering import staff_id
+from dialogs.i18n import gettext_for, ngettext_for
 from dialogs.managers import month_and_customer, report_zone
 from dialogs.understanding.when import duration_in
 from storage.directory import Directory, parse_duration
-from storage.efforts import billable, billing_csv, hours_text, per_customer
+from storage.efforts import billable, billing_csv, per_customer
 from storage.models import TicketRow
 
 if TYPE_CHECKING:
@@ -32,8 +34,18 @@ if TYPE_CHECKING:
 
 # One entry longer than this is most likely a typo (`80h` for `8h`).
 MAX_ENTRY = timedelta(hours=24)
+
 # "1:30" after a ticket is a duration (hours:minutes), not a time of day.
 _HOURS_MINUTES = re.compile(r"([0-9]{1,2}):([0-5][0-9])")
+
+
+def too_long(duration: timedelta, as_written: str, language: Language = "en") -> str | None:
+    """One entry is at most a day (the chat and the integration API share this rule)."""
+    if duration > MAX_ENTRY:
+        _ = gettext_for(language)
+        text = _("{duration} is more than a day; please log each day on its own.")
+        return text.format(duration=as_written)
+    return None
 
 
 def source_key(turn: Turn) -> str:
@@ -47,17 +59,22 @@ async def effort(
     turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
 ) -> list[Outgoing]:
     """Log effort on the ticket, or (without a duration) show what was logged."""
-    store = context.services.store
+    store, lang = context.services.store, turn.actor.language
+    _ = gettext_for(lang)
     assert ticket.id is not None
     words = rest.split(maxsplit=1)
     if not words:
         return [await _summary(turn, context, ticket)]
     try:
         duration, note = effort_duration(rest)
-    except ValueError as exc:
-        return [turn.reply(f"{exc}. Write `effort {ticket.number} 45m <what you did>`.")]
-    if duration > MAX_ENTRY:
-        return [turn.reply(f"{words[0]} is more than a day; please log each day on its own.")]
+    except ValueError:
+        wrong = _(
+            "{text!r} is not a duration like 4h, 90m or 1h30m. Write "
+            "`effort {number} 45m <what you did>`."
+        )
+        return [turn.reply(wrong.format(text=words[0], number=ticket.number))]
+    if reason := too_long(duration, words[0], turn.actor.language):
+        return [turn.reply(reason)]
     minutes = int(duration.total_seconds() // 60)
     entry, new = await store.efforts.log(
         ticket_id=ticket.id,
@@ -68,13 +85,21 @@ async def effort(
         source_key=source_key(turn),
     )
     total = await store.efforts.total_minutes(ticket.id)
-    kind = "billable (change request)" if billable(ticket) else "not billed (fault)"
-    verb = "Logged" if new else "Already logged"
-    return [
-        turn.reply(
-            f"{verb} {_hm(entry.minutes)} on {ticket.number}, {kind}; total {hours_text(total)}."
-        )
-    ]
+    logged = _("Logged {duration} on {number}, {kind}; total {total}.")
+    if not new:
+        logged = _("Already logged {duration} on {number}, {kind}; total {total}.")
+    values = {
+        "duration": formats.duration(timedelta(minutes=entry.minutes), lang),
+        "number": ticket.number,
+        "kind": _kind(ticket, lang),
+        "total": formats.effort(total, lang),
+    }
+    return [turn.reply(logged.format(**values))]
+
+
+def _kind(ticket: TicketRow, language: Language) -> str:
+    _ = gettext_for(language)
+    return _("billable (change request)") if billable(ticket) else _("not billed (fault)")
 
 
 def effort_duration(text: str) -> tuple[timedelta, str]:
@@ -98,18 +123,22 @@ async def _summary(turn: Turn, context: CommandContext, ticket: TicketRow) -> Ou
     assert ticket.id is not None
     entries = await context.services.store.efforts.of_ticket(ticket.id)
     total = sum(e.minutes for e in entries)
-    kind = "billable (change request)" if billable(ticket) else "not billed (fault)"
-    title = f"Effort on {ticket.number}: {hours_text(total)}, {kind}"
+    lang = turn.actor.language
+    _ = gettext_for(lang)
+    title = _("Effort on {number}: {total}, {kind}").format(
+        number=ticket.number, total=formats.effort(total, lang), kind=_kind(ticket, lang)
+    )
     zone = report_zone(context.services)
     facts = tuple(
         Fact(
-            f"{e.at.astimezone(zone):%d.%m.%Y %H:%M}",
-            f"{_hm(e.minutes)} · {person_name(context.directory, e.by)} · {e.note}",
+            f"{formats.day(e.at, lang, zone=zone)} {formats.clock(e.at, lang, zone=zone)}",
+            f"{formats.duration(timedelta(minutes=e.minutes), lang)} · "
+            f"{person_name(context.directory, e.by)} · {e.note}",
         )
         for e in entries
     )
     if not facts:
-        return turn.reply(f"No effort logged on {ticket.number} yet.")
+        return turn.reply(_("No effort logged on {number} yet.").format(number=ticket.number))
     card = Card(title=title, facts=facts)
     text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
     return turn.reply(text, card=card)
@@ -117,31 +146,37 @@ async def _summary(turn: Turn, context: CommandContext, ticket: TicketRow) -> Ou
 
 async def billing_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """Billable effort of a month (default: this month), of all customers or one."""
-    scope = month_and_customer(context, args)
+    scope = month_and_customer(context, args, turn.actor.language)
     if isinstance(scope, str):
         return [turn.reply(scope)]
     services, zone = context.services, report_zone(context.services)
-    start, end, label, customer = scope.start, scope.end, scope.label, scope.customer
+    start, end, customer = scope.start, scope.end, scope.customer
+    lang = turn.actor.language
+    _, ngettext = gettext_for(lang), ngettext_for(lang)
+    label = formats.month(start.astimezone(zone), lang)
     entries = await services.store.efforts.between(
         start=start, end=end, customer_key=customer.key if customer else None
     )
-    title = f"Billable effort {label}" + (f" – {customer.name}" if customer else "")
+    title = _("Billable effort {month}").format(month=label)
+    title += f" – {customer.name}" if customer else ""
     rows = per_customer(entries)
     if not rows:
-        return [turn.reply(f"**{title}**: no effort logged.")]
+        return [turn.reply(_("**{title}**: no effort logged.").format(title=title))]
     facts = []
     for row in rows:
         known = context.directory.customer(row.customer_key)
         name = known.name if known else row.customer_key
-        value = (
-            f"{row.change_requests} change request(s), {hours_text(row.billable_minutes)} "
-            f"in {row.billable_lines} entr{'y' if row.billable_lines == 1 else 'ies'}"
-        )
+        requests = ngettext("{n} change request", "{n} change requests", row.change_requests)
+        lines = ngettext("in {n} entry", "in {n} entries", row.billable_lines)
+        worked = formats.effort(row.billable_minutes, lang)
+        value = f"{requests.format(n=row.change_requests)}, {worked} "
+        value += lines.format(n=row.billable_lines)
         if row.fault_minutes:
-            value += f"; faults (not billed): {hours_text(row.fault_minutes)}"
+            faults = _("faults (not billed): {effort}")
+            value += "; " + faults.format(effort=formats.effort(row.fault_minutes, lang))
         facts.append(Fact(name, value))
     total = sum(row.billable_minutes for row in rows)
-    summary = f"Billable in total: {hours_text(total)}."
+    summary = _("Billable in total: {effort}.").format(effort=formats.effort(total, lang))
     csv_url = None
     if services.links is not None:
         content = billing_csv(entries, zone).encode()
@@ -150,13 +185,9 @@ async def billing_command(turn: Turn, context: CommandContext, args: str) -> lis
         title=title,
         paragraphs=(summary,),
         facts=tuple(facts),
-        actions=(OpenUrlAction("Download CSV", csv_url),) if csv_url else (),
+        actions=(OpenUrlAction(_("Download CSV"), csv_url),) if csv_url else (),
     )
     text = "\n".join([f"**{title}**", summary, *(f"- {f.label}: {f.value}" for f in facts)])
     if csv_url:
-        text += f"\n\n[CSV]({csv_url}) (link valid for 7 days)"
+        text += "\n\n" + _("[CSV]({url}) (link valid for 7 days)").format(url=csv_url)
     return [turn.reply(text, card=card)]
-
-
-def _hm(minutes: int) -> str:
-    return f"{minutes // 60}h{minutes % 60:02d}"

@@ -15,31 +15,30 @@ from dataclasses import dataclass
 from typing import Final
 
 from dialogs.context import Language
-from storage.directory import Product
+from dialogs.i18n import N_, gettext_for
+from storage.directory import Priority, Product
 
 MAX_COACHING_CHARS: Final = 1200
 """Upper bound for one coaching text, so it fits a chat message comfortably."""
 
-ADD_LOGS_COMMAND: Final[dict[Language, str]] = {"en": "add logs", "de": "logs hinzufügen"}
-"""The command words for sending logs later (followed by the ticket)."""
+ADD_LOGS_COMMAND: Final = N_("add logs")
+"""The command words for sending logs later (followed by the ticket), in English."""
 
-PRODUCT_NAMES: Final[dict[Product, dict[Language, str]]] = {
-    Product.WEBEX_CALLING: {"en": "Webex Calling", "de": "Webex Calling"},
-    Product.WEBEX_CONTACT_CENTER: {"en": "Webex Contact Center", "de": "Webex Contact Center"},
-    Product.MICROSOFT_CALLING: {
-        "en": "Microsoft Teams Calling",
-        "de": "Microsoft Teams Calling",
-    },
-    Product.LUWARE_ATTENDANT_CONSOLE: {
-        "en": "Luware Attendant Console",
-        "de": "Luware Attendant Console",
-    },
-    Product.LUWARE_RECORDING: {"en": "Luware Recording", "de": "Luware Recording"},
-    Product.LUWARE_CONTACT_CENTER: {
-        "en": "Luware Contact Center",
-        "de": "Luware Contact Center",
-    },
-    Product.OTHER: {"en": "Other / not sure", "de": "Anderes / unklar"},
+PRODUCT_NAMES: Final[dict[Product, str]] = {
+    Product.WEBEX_CALLING: N_("Webex Calling"),
+    Product.WEBEX_CONTACT_CENTER: N_("Webex Contact Center"),
+    Product.MICROSOFT_CALLING: N_("Microsoft Teams Calling"),
+    Product.LUWARE_ATTENDANT_CONSOLE: N_("Luware Attendant Console"),
+    Product.LUWARE_RECORDING: N_("Luware Recording"),
+    Product.LUWARE_CONTACT_CENTER: N_("Luware Contact Center"),
+    Product.OTHER: N_("Other / not sure"),
+}
+
+PRIORITY_NAMES: Final[dict[Priority, str]] = {
+    Priority.P1: N_("P1 – total outage: nobody can make or take calls"),
+    Priority.P2: N_("P2 – major: many users or an important function are affected"),
+    Priority.P3: N_("P3 – minor: single users, or a workaround exists"),
+    Priority.P4: N_("P4 – question or request for information"),
 }
 
 
@@ -48,70 +47,52 @@ class FollowUp:
     """A product-specific question for the fault form; `id` is a stable snake_case key."""
 
     id: str
-    label: dict[Language, str]
-    placeholder: dict[Language, str]
+    label: str
+    placeholder: str
 
 
 _CALL_ID = FollowUp(
     id="call_id",
-    label={"en": "Call ID of an affected call", "de": "Call-ID eines betroffenen Anrufs"},
-    placeholder={"en": "e.g. 4f1c2b7e-…", "de": "z. B. 4f1c2b7e-…"},
+    label=N_("Call ID of an affected call"),
+    placeholder=N_("e.g. 4f1c2b7e-…"),
 )
 _LUWARE_SERVICE = FollowUp(
     id="luware_service",
-    label={"en": "Luware service or queue", "de": "Luware-Service oder Warteschlange"},
-    placeholder={"en": "e.g. Reception Vienna", "de": "z. B. Empfang Wien"},
+    label=N_("Luware service or queue"),
+    placeholder=N_("e.g. Reception Vienna"),
 )
 
 FOLLOW_UP_QUESTIONS: Final[dict[Product, list[FollowUp]]] = {
     Product.WEBEX_CALLING: [
         FollowUp(
             id="tracking_id",
-            label={
-                "en": "Tracking ID (Webex App: Help → Send logs)",
-                "de": "Tracking-ID (Webex App: Hilfe → Protokolle senden)",
-            },
-            placeholder={
-                "en": "as shown after sending the logs",
-                "de": "wie nach dem Senden angezeigt",
-            },
+            label=N_("Tracking ID (Webex App: Help → Send logs)"),
+            placeholder=N_("as shown after sending the logs"),
         ),
         FollowUp(
             id="device_model",
-            label={"en": "Device or phone model", "de": "Gerät oder Telefonmodell"},
-            placeholder={
-                "en": "e.g. Webex App on Windows, Cisco 8851",
-                "de": "z. B. Webex App unter Windows, Cisco 8851",
-            },
+            label=N_("Device or phone model"),
+            placeholder=N_("e.g. Webex App on Windows, Cisco 8851"),
         ),
     ],
     Product.WEBEX_CONTACT_CENTER: [
         FollowUp(
             id="queue",
-            label={"en": "Entry point or queue", "de": "Einstiegspunkt oder Warteschlange"},
-            placeholder={"en": "e.g. EP_Sales / Q_Sales", "de": "z. B. EP_Vertrieb / Q_Vertrieb"},
+            label=N_("Entry point or queue"),
+            placeholder=N_("e.g. EP_Sales / Q_Sales"),
         ),
         FollowUp(
             id="agent_id",
-            label={
-                "en": "Affected agent (ID or e-mail)",
-                "de": "Betroffene:r Agent:in (ID oder E-Mail)",
-            },
-            placeholder={"en": "e.g. jane.doe@example.com", "de": "z. B. max.muster@example.com"},
+            label=N_("Affected agent (ID or e-mail)"),
+            placeholder=N_("e.g. jane.doe@example.com"),
         ),
     ],
     Product.MICROSOFT_CALLING: [
         _CALL_ID,
         FollowUp(
             id="pstn_connectivity",
-            label={
-                "en": "Direct Routing, Operator Connect or Calling Plan?",
-                "de": "Direct Routing, Operator Connect oder Calling Plan?",
-            },
-            placeholder={
-                "en": "e.g. Operator Connect, or “not sure”",
-                "de": "z. B. Operator Connect oder „weiß nicht“",
-            },
+            label=N_("Direct Routing, Operator Connect or Calling Plan?"),
+            placeholder=N_("e.g. Operator Connect, or “not sure”"),
         ),
     ],
     Product.LUWARE_ATTENDANT_CONSOLE: [_LUWARE_SERVICE],
@@ -119,10 +100,7 @@ FOLLOW_UP_QUESTIONS: Final[dict[Product, list[FollowUp]]] = {
         _LUWARE_SERVICE,
         FollowUp(
             id="call_id",
-            label={
-                "en": "Call ID of an affected recording",
-                "de": "Call-ID einer betroffenen Aufzeichnung",
-            },
+            label=N_("Call ID of an affected recording"),
             placeholder=_CALL_ID.placeholder,
         ),
     ],
@@ -130,111 +108,87 @@ FOLLOW_UP_QUESTIONS: Final[dict[Product, list[FollowUp]]] = {
     Product.OTHER: [],
 }
 
-_TITLE: Final[dict[Language, str]] = {
-    "en": "**What helps us analyse the fault{product}**\n"
+_TITLE: Final = N_(
+    "**What helps us analyse the fault{product}**\n"
     "Under your support contract you run the needed tests and deliver the logfiles. "
-    "Please collect:",
-    "de": "**Was uns bei der Analyse hilft{product}**\n"
-    "Laut Ihrem Supportvertrag führen Sie die nötigen Tests durch und liefern die Logfiles. "
-    "Bitte sammeln Sie:",
+    "Please collect:"
+)
+
+_LUWARE_TRACES: Final = N_(
+    "- **Trace files:** on the operations pages of the affected Luware service, "
+    "download the trace files and note the timestamps of the affected calls."
+)
+_LUWARE_SERVICE_NAME: Final = N_("- The name of the Luware service or queue.")
+
+_SPECIFIC: Final[dict[Product, tuple[str, ...]]] = {
+    Product.WEBEX_CALLING: (
+        N_(
+            "- **Webex App logs:** in the Webex App choose **Help → Send logs** and note the "
+            "**tracking ID** it shows.\n"
+            "- For a desk phone: its model (e.g. Cisco 8851)."
+        ),
+    ),
+    Product.WEBEX_CONTACT_CENTER: (
+        N_(
+            "- **Error report** from the agent desktop (profile menu → Download Error "
+            "Report), or\n"
+            "- a browser **HAR file + console log:** in Chrome/Edge press F12 (DevTools) → "
+            "**Network**, tick Preserve log, reproduce the fault, then **Export HAR**; in the "
+            "**Console** tab right-click → Save as.\n"
+            "- Entry point or queue and the affected agent."
+        ),
+    ),
+    Product.MICROSOFT_CALLING: (
+        N_(
+            "- **Teams client logs:** press **Ctrl+Alt+Shift+1** (macOS: "
+            "**Option+Command+Shift+1**); the logs are saved to your Downloads folder.\n"
+            "- **Call IDs:** from the call analytics in the Teams admin center "
+            "(Users → user → Meetings & calls)."
+        ),
+    ),
+    Product.LUWARE_ATTENDANT_CONSOLE: (_LUWARE_TRACES, _LUWARE_SERVICE_NAME),
+    Product.LUWARE_RECORDING: (_LUWARE_TRACES, N_("- **Call IDs** of the affected recordings.")),
+    Product.LUWARE_CONTACT_CENTER: (_LUWARE_TRACES, _LUWARE_SERVICE_NAME),
+    Product.OTHER: (
+        N_(
+            "- Which product, app or device is affected, with its version if you know it.\n"
+            "- Screenshots of any error messages.\n"
+            "- The steps that lead to the fault."
+        ),
+    ),
 }
 
-_LUWARE_TRACES: Final[dict[Language, str]] = {
-    "en": "- **Trace files:** on the operations pages of the affected Luware service, "
-    "download the trace files and note the timestamps of the affected calls.",
-    "de": "- **Trace-Dateien:** Laden Sie auf den Betriebsseiten des betroffenen "
-    "Luware-Service die Trace-Dateien herunter und notieren Sie die Zeitstempel der "
-    "betroffenen Anrufe.",
-}
-_LUWARE_SERVICE_NAME: Final[dict[Language, str]] = {
-    "en": "- The name of the Luware service or queue.",
-    "de": "- Den Namen des Luware-Service bzw. der Warteschlange.",
-}
-
-_SPECIFIC: Final[dict[Product, dict[Language, str]]] = {
-    Product.WEBEX_CALLING: {
-        "en": "- **Webex App logs:** in the Webex App choose **Help → Send logs** and note the "
-        "**tracking ID** it shows.\n"
-        "- For a desk phone: its model (e.g. Cisco 8851).",
-        "de": "- **Webex-App-Logs:** Wählen Sie in der Webex App **Hilfe → Protokolle senden** "
-        "und notieren Sie die angezeigte **Tracking-ID**.\n"
-        "- Bei einem Tischtelefon: das Modell (z. B. Cisco 8851).",
-    },
-    Product.WEBEX_CONTACT_CENTER: {
-        "en": "- **Error report** from the agent desktop (profile menu → Download Error "
-        "Report), or\n"
-        "- a browser **HAR file + console log:** in Chrome/Edge press F12 (DevTools) → "
-        "**Network**, tick Preserve log, reproduce the fault, then **Export HAR**; in the "
-        "**Console** tab right-click → Save as.\n"
-        "- Entry point or queue and the affected agent.",
-        "de": "- **Fehlerbericht** aus dem Agent Desktop (Profilmenü → Fehlerbericht "
-        "herunterladen), oder\n"
-        "- eine **HAR-Datei + Konsolen-Log** des Browsers: In Chrome/Edge F12 (DevTools) → "
-        "**Network** (Netzwerk) öffnen, den Fehler nachstellen, dann **Export HAR**; im Tab "
-        "**Console** Rechtsklick → Speichern unter.\n"
-        "- Einstiegspunkt bzw. Warteschlange und betroffene:r Agent:in.",
-    },
-    Product.MICROSOFT_CALLING: {
-        "en": "- **Teams client logs:** press **Ctrl+Alt+Shift+1** (macOS: "
-        "**Option+Command+Shift+1**); the logs are saved to your Downloads folder.\n"
-        "- **Call IDs:** from the call analytics in the Teams admin center "
-        "(Users → user → Meetings & calls).",
-        "de": "- **Teams-Client-Logs:** Drücken Sie **Strg+Alt+Umschalt+1** "
-        "(Ctrl+Alt+Shift+1; macOS: **Option+Command+Shift+1**); die Logs landen in Ihrem "
-        "Download-Ordner.\n"
-        "- **Call-IDs:** aus der Anrufanalyse im Teams Admin Center "
-        "(Benutzer → Benutzer:in → Besprechungen und Anrufe).",
-    },
-    Product.LUWARE_ATTENDANT_CONSOLE: {
-        "en": f"{_LUWARE_TRACES['en']}\n{_LUWARE_SERVICE_NAME['en']}",
-        "de": f"{_LUWARE_TRACES['de']}\n{_LUWARE_SERVICE_NAME['de']}",
-    },
-    Product.LUWARE_RECORDING: {
-        "en": f"{_LUWARE_TRACES['en']}\n- **Call IDs** of the affected recordings.",
-        "de": f"{_LUWARE_TRACES['de']}\n- Die **Call-IDs** der betroffenen Aufzeichnungen.",
-    },
-    Product.LUWARE_CONTACT_CENTER: {
-        "en": f"{_LUWARE_TRACES['en']}\n{_LUWARE_SERVICE_NAME['en']}",
-        "de": f"{_LUWARE_TRACES['de']}\n{_LUWARE_SERVICE_NAME['de']}",
-    },
-    Product.OTHER: {
-        "en": "- Which product, app or device is affected, with its version if you know it.\n"
-        "- Screenshots of any error messages.\n"
-        "- The steps that lead to the fault.",
-        "de": "- Welches Produkt, welche App oder welches Gerät betroffen ist, wenn bekannt "
-        "mit Version.\n"
-        "- Screenshots von Fehlermeldungen.\n"
-        "- Die Schritte, die zum Fehler führen.",
-    },
-}
-
-_ALWAYS: Final[dict[Language, str]] = {
-    "en": "**Always helpful**\n"
+_ALWAYS: Final = N_(
+    "**Always helpful**\n"
     "- Time of the fault, with time zone (e.g. 14:05 CET)\n"
     "- Affected phone numbers or users\n"
-    "- What you have already tested (e.g. another device, user or network)",
-    "de": "**Immer hilfreich**\n"
-    "- Zeitpunkt der Störung mit Zeitzone (z. B. 14:05 MEZ)\n"
-    "- Betroffene Rufnummern oder Benutzer:innen\n"
-    "- Was Sie bereits getestet haben (z. B. anderes Gerät, andere:r Benutzer:in, "
-    "anderes Netzwerk)",
-}
+    "- What you have already tested (e.g. another device, user or network)"
+)
 
-_SEND: Final[dict[Language, str]] = {
-    "en": "Please send the files to me in this 1:1 chat, or later with "
-    f"`{ADD_LOGS_COMMAND['en']} <ticket>`.",
-    "de": "Bitte senden Sie mir die Dateien hier im 1:1-Chat oder später mit "
-    f"`{ADD_LOGS_COMMAND['de']} <Ticket>`.",
-}
+_SEND: Final = N_("Please send the files to me in this 1:1 chat, or later with `{command}`.")
 
 
-def coaching(product: Product, language: Language) -> str:
-    """Markdown telling a contact which logfiles and facts to deliver for `product`."""
-    name = "" if product is Product.OTHER else f" ({PRODUCT_NAMES[product][language]})"
+def coaching(product: Product, language: Language, ticket: str | None = None) -> str:
+    """Markdown telling a contact which logfiles and facts to deliver for `product`; the way to
+    send files later names `ticket` when it is known."""
+    _ = gettext_for(language)
+    name = "" if product is Product.OTHER else f" ({_(PRODUCT_NAMES[product])})"
+    specific = "\n".join(_(line) for line in _SPECIFIC[product])
+    command = f"{_(ADD_LOGS_COMMAND)} {ticket or _('<ticket>')}"
     return "\n\n".join(
         (
-            _TITLE[language].format(product=name) + "\n" + _SPECIFIC[product][language],
-            _ALWAYS[language],
-            _SEND[language],
+            _(_TITLE).format(product=name) + "\n" + specific,
+            _(_ALWAYS),
+            _(_SEND).format(command=command),
         )
     )
+
+
+def product_name(product: Product, language: Language) -> str:
+    """The product as a person of `language` calls it."""
+    return gettext_for(language)(PRODUCT_NAMES[product])
+
+
+def priority_name(priority: Priority | str, language: Language) -> str:
+    """`P2 – major: …` as a person of `language` reads it."""
+    return gettext_for(language)(PRIORITY_NAMES[Priority(priority)])

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from adapters.model import Card, Fact, Outgoing, SubmitAction
 from dialogs.base import Dialog
-from dialogs.context import Actor, Turn
+from dialogs.context import Actor, Language, Turn
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
-from dialogs.texts import t
 from dialogs.understanding import Phrasing
 from storage.directory import Directory, Role
 
@@ -40,10 +41,12 @@ class Command:
     (`handler`) or starts a multi-turn `dialog`."""
 
     name: str
-    summary_key: str
+    #: What it does, in English (`N_`), translated where shown.
+    summary: str
     roles: frozenset[Role]
     handler: Handler = _starts_a_dialog
     aliases: tuple[str, ...] = ()
+    #: How it is typed, in English (`N_`), e.g. `add logs <ticket>`; translated where shown.
     usage: str = ""
     dialog: Dialog | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
@@ -58,59 +61,89 @@ class Command:
 EVERYONE = frozenset({Role.CONTACT, Role.ENGINEER, Role.MANAGER})
 
 
+_ROLES: Final = {
+    Role.CONTACT: N_("customer contact"),
+    Role.ENGINEER: N_("engineer"),
+    Role.MANAGER: N_("manager"),
+}
+#: How a usage line names the ticket it takes; replaced by the number when one is known.
+TICKET_PLACEHOLDER: Final = N_("<ticket>")
+
+
 def role_label(actor: Actor) -> str:
     """The actor's roles in their language, e.g. "engineer, manager"."""
     roles = actor.staff.roles if actor.staff is not None else (actor.role,)
-    return ", ".join(t(f"role_{role.value}", actor.language) for role in roles)
+    _ = gettext_for(actor.language)
+    return ", ".join(_(_ROLES[role]) for role in roles)
+
+
+def command_words(command: Command, language: Language, ticket: str | None = None) -> str:
+    """How a person of `language` types `command`: its usage (or its name) in their words,
+    e.g. `logs hinzufügen ‹Ticket›`, with `ticket` filled in when known. Placeholders are shown
+    in ‹single guillemets›: `<…>` would be read as an HTML tag by the chat clients."""
+    _ = gettext_for(language)
+    words = _(command.usage or command.name)
+    if ticket:
+        words = words.replace(_(TICKET_PLACEHOLDER), ticket)
+    return words.replace("<", "‹").replace(">", "›")
+
+
+async def _known_ticket(turn: Turn, context: CommandContext) -> str | None:
+    """The contact's open ticket, when there is exactly one: the ticket their commands mean."""
+    if turn.actor.role is not Role.CONTACT:
+        return None
+    tickets = await context.services.store.tickets.open_for_reporter(
+        channel=turn.incoming.channel.value, user_id=turn.actor.user_id
+    )
+    return tickets[0].number if len(tickets) == 1 else None
 
 
 async def help_command(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
     """The help card: only what the asker's role may do, each with a button where useful."""
     actor = turn.actor
+    _ = gettext_for(actor.language)
     allowed = [c for c in context.commands if c.allowed(actor) and c.listed]
-    customer = (
-        t("help_customer_suffix", actor.language, customer=actor.customer.name)
-        if actor.customer
-        else ""
-    )
-    intro = t(
-        "help_intro", actor.language, name=actor.name, role=role_label(actor), customer=customer
-    )
+    customer = _(" for {customer}").format(customer=actor.customer.name) if actor.customer else ""
+    intro = _(
+        "Hello {name}, you are signed in as **{role}**{customer}. Type a command or press a button."
+    ).format(name=actor.name, role=role_label(actor), customer=customer)
+    ticket = await _known_ticket(turn, context)
     facts = tuple(
-        Fact(label=c.usage or c.name, value=t(c.summary_key, actor.language)) for c in allowed
+        Fact(label=command_words(c, actor.language, ticket), value=_(c.summary)) for c in allowed
     )
     card = Card(
-        title=t("help_title", actor.language),
+        title=_("What I can do for you"),
         paragraphs=(intro,),
         facts=facts,
         actions=tuple(
-            SubmitAction(title=c.name, data={"command": c.name}) for c in allowed if not c.usage
+            SubmitAction(title=_(c.name), data={"command": c.name}) for c in allowed if not c.usage
         ),
     )
-    lines = [f"**{t('help_title', actor.language)}**", intro, ""]
+    lines = [f"**{card.title}**", intro, ""]
     lines += [f"- `{fact.label}`: {fact.value}" for fact in facts]
     return [turn.reply("\n".join(lines), card=card)]
 
 
 async def whoami_command(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
     """Show the directory's view of the asker: name, role, customer, contract, channel."""
-    actor, lang = turn.actor, turn.actor.language
+    actor = turn.actor
+    _ = gettext_for(actor.language)
     facts = [
-        Fact(t("fact_name", lang), actor.name),
-        Fact(t("fact_role", lang), role_label(actor)),
-        Fact(t("fact_channel", lang), turn.incoming.channel.value),
+        Fact(_("Name"), actor.name),
+        Fact(_("Role"), role_label(actor)),
+        Fact(_("Channel"), turn.incoming.channel.value),
     ]
     if actor.customer is not None:
         contract = context.directory.contracts[actor.customer.contract]
         reaction = actor.customer.overrides.reaction or contract.reaction
         service_time = actor.customer.overrides.service_time or contract.service_time
         facts += [
-            Fact(t("fact_customer", lang), actor.customer.name),
-            Fact(t("fact_contract", lang), f"{contract.name} {contract.version}".strip()),
-            Fact(t("fact_reaction", lang), reaction),
-            Fact(t("fact_service_time", lang), service_time),
+            Fact(_("Customer"), actor.customer.name),
+            Fact(_("Contract"), f"{contract.name} {contract.version}".strip()),
+            Fact(_("Reaction time"), reaction),
+            Fact(_("Service time"), service_time),
         ]
-    card = Card(title=t("whoami_title", lang), facts=tuple(facts))
+    card = Card(title=_("Who you are to me"), facts=tuple(facts))
     text = "\n".join([f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts)])
     return [turn.reply(text, card=card)]
 
@@ -119,8 +152,8 @@ def foundation_commands() -> list[Command]:
     """The commands every deployment has."""
     return [
         Command(
-            "help",
-            "cmd_help",
+            N_("help"),
+            N_("show this overview"),
             EVERYONE,
             help_command,
             aliases=("hilfe", "?", "start"),
@@ -137,8 +170,8 @@ def foundation_commands() -> list[Command]:
             ),
         ),
         Command(
-            "whoami",
-            "cmd_whoami",
+            N_("whoami"),
+            N_("show who I think you are, your role and your contract"),
             EVERYONE,
             whoami_command,
             aliases=("wer bin ich", "who am i"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Incoming, Outgoing
@@ -13,13 +14,17 @@ from storage.directory import Customer, Directory, Role, StaffMember
 Language = Literal["de", "en"]
 
 
+LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
+
+
 def as_language(value: str | None) -> Language | None:
     """`value` when it is a language the bot speaks, else None."""
-    if value == "de":
-        return "de"
-    if value == "en":
-        return "en"
-    return None
+    return value if value in LANGUAGES else None
+
+
+def language_of_locale(locale: str | None) -> Language | None:
+    """The language of a client's locale (`de-AT`, `en_US`) when the bot speaks it."""
+    return as_language(re.split(r"[-_]", locale or "", maxsplit=1)[0].lower())
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Outgoing, SubmitAction, customer_text
 from dialogs.base import DialogStep, FollowUp
 from dialogs.context import Language, Turn, service_zone
 from dialogs.customer_tickets import recently_resolved
+from dialogs.i18n import N_, gettext_for
 from dialogs.references import Resolved, resolve
-from dialogs.texts import t
 from dialogs.understanding import CANCEL, MESSAGE, NONE, SMALLTALK, Reading
 from dialogs.understanding.normalize import fold
 from dialogs.understanding.when import compact, duration_in
@@ -73,6 +73,13 @@ _ROUTED = frozenset({MESSAGE, REOPEN})
 # Events after which the customer's next words are most likely the answer.
 _QUESTIONS = frozenset({"engineer_reply", "paused"})
 _TALK = _QUESTIONS | {"customer_message"}
+#: Who may do what a person asked for and may not: "That is something {who} do".
+_WHO: Final = {
+    frozenset({Role.MANAGER}): N_("managers"),
+    frozenset({Role.ENGINEER}): N_("our engineers"),
+    frozenset({Role.CONTACT}): N_("customer contacts"),
+}
+_WHO_STAFF: Final = N_("our staff")
 _THANKS = ("danke", "thank", "thx", "merci", "ty", "vergelt")
 _HELLO = ("hallo", "hello", "hi", "servus", "moin", "gruez", "gruss", "guten", "good", "hey")
 
@@ -129,8 +136,9 @@ class Conversation:
         clear = sure and (reading.exact or reading.confidence - _second(reading) >= GAP)
         if not turn.actor.is_staff and not reading.exact:
             clear = clear and reading.confidence >= ANSWER_UNLESS_SURE  # else: routed below
+        _ = gettext_for(lang)
         if reading.command == CANCEL and clear:
-            return Answer([turn.reply(t("nothing_to_cancel", lang))])
+            return Answer([turn.reply(_("There is nothing to cancel right now."))])
         if reading.command == SMALLTALK and clear:
             return self._smalltalk(turn, reading)
         resolved = await self._resolve(turn, reading)
@@ -166,6 +174,7 @@ class Conversation:
             if not reading.exact and command.name in SIDE_EFFECTS and _doubtful(reading):
                 return self._confirm(turn, reading, command)
             return Run(command, self.arguments(turn, reading))
+        _ = gettext_for(turn.actor.language)
         if command is not None and reading.confidence >= NO_IDEA_BELOW:
             close = [(reading.command or "", reading.confidence), *reading.alternatives]
             options = [
@@ -174,7 +183,7 @@ class Conversation:
                 if p >= NO_IDEA_BELOW / 2 and name in self._commands and name not in _ROUTED
             ]
             if len(options) > 1:
-                return Ask(t("clarify", turn.actor.language), options[:3])
+                return Ask(_("Did you mean:"), options[:3])
             return Run(command, self.arguments(turn, reading))
         return self._no_idea(turn, reading)
 
@@ -199,7 +208,8 @@ class Conversation:
         label = self._label(turn, command)
         if reading.number:
             label = f"{label}: {reading.number}"
-        prompt = t("confirm_action", turn.actor.language)
+        _ = gettext_for(turn.actor.language)
+        prompt = _("I'm not sure you want me to do this now. Shall I?")
         return Ask(prompt, [Option(label, command.name, self.arguments(turn, reading))])
 
     def _option(self, turn: Turn, reading: Reading, name: str) -> Option:
@@ -212,9 +222,10 @@ class Conversation:
     def _label(self, turn: Turn, command: Command) -> str:
         """A button's words: the command's summary up to its colon ("Report a fault")."""
         lang = turn.actor.language
-        if command.summary_key == "cmd_help":  # "show this overview" names no overview here
-            return t("label_cmd_help", lang)
-        summary = t(command.summary_key, lang).split(":")[0]
+        _ = gettext_for(lang)
+        if command.name == "help":  # "show this overview" names no overview here
+            return _("What I can do")
+        summary = _(command.summary).split(":")[0]
         return summary[:1].upper() + summary[1:]
 
     def _needs(self, reading: Reading, slot: str) -> bool:
@@ -238,20 +249,23 @@ class Conversation:
         if name not in self._commands or name in (NONE, SMALLTALK):
             name = MESSAGE if not turn.actor.is_staff else "show"
         options = []
+        _ = gettext_for(turn.actor.language)
         for ticket in tickets[:4]:
             chosen = Reading(
                 reading.text, name, reading.confidence, reading.entities, number=ticket.number
             )
-            label = t("option_ticket", turn.actor.language, number=ticket.number,
-                      summary=_short(ticket.description))  # fmt: skip
+            label = f"{ticket.number}: {_short(ticket.description)}"
             options.append(Option(label, name, self.arguments(turn, chosen)))
-        return Ask(t("which_ticket", turn.actor.language), options)
+        return Ask(_("You have several open tickets. Which one is this about?"), options)
 
     def _not_found(self, turn: Turn, reading: Reading) -> Outgoing:
         ref = reading.entities.ticket
         shown = ref.value if ref is not None and ref.value else reading.text[:40]
-        key = "ticket_not_found_staff" if turn.actor.is_staff else "ticket_not_found"
-        return turn.reply(t(key, turn.actor.language, ref=shown))
+        _ = gettext_for(turn.actor.language)
+        if turn.actor.is_staff:
+            return turn.reply(_("I can't find a ticket “{ref}”.").format(ref=shown))
+        text = _("I can't find a ticket “{ref}” among yours. `my tickets` lists them.")
+        return turn.reply(text.format(ref=shown))
 
     # ------------------------------------------------------------------ contacts
 
@@ -306,8 +320,9 @@ class Conversation:
             return self._which_open(turn, text, open_tickets)
         if reading.confidence < ACT_AT:
             return None  # unsure, and no ticket it could be for: say what I can do
-        return Ask(t("no_open_ticket_message", lang), [
-            Option(t("option_new_fault", lang), REPORT_A_FAULT, text),
+        _ = gettext_for(lang)
+        return Ask(_("You have no open ticket I could add this to. Is it a new fault?"), [
+            Option(_("Report a new fault"), REPORT_A_FAULT, text),
             Option(self._label(turn, self._commands["my tickets"]), "my tickets"),
         ])  # fmt: skip
 
@@ -324,12 +339,15 @@ class Conversation:
         self, turn: Turn, text: str, open_tickets: Sequence[TicketRow], *, first: str
     ) -> Ask:
         lang = turn.actor.language
-        new = Option(t("option_new_fault", lang), REPORT_A_FAULT, text)
+        _ = gettext_for(lang)
+        new = Option(_("Report a new fault"), REPORT_A_FAULT, text)
         adds = [
-            Option(t("option_add_to", lang, number=row.number), MESSAGE, f"{row.number} {text}")
+            Option(
+                _("Add this to {number}").format(number=row.number), MESSAGE, f"{row.number} {text}"
+            )
             for row in open_tickets[:3]
         ]
-        return Ask(t("clarify", lang), [new, *adds] if first == "new" else [*adds, new])
+        return Ask(_("Did you mean:"), [new, *adds] if first == "new" else [*adds, new])
 
     async def _still_broken(
         self, turn: Turn, reading: Reading, named: TicketRow | None
@@ -345,23 +363,26 @@ class Conversation:
             return self._fault(turn, text)
         if target.status != TicketStatus.RESOLVED:
             return self._run(MESSAGE, f"{target.number} {text}")
-        return Ask(t("offer_reopen", lang, number=target.number), [
-            Option(t("option_reopen", lang, number=target.number), REOPEN, target.number),
-            Option(t("option_new_fault", lang), REPORT_A_FAULT, text),
+        _ = gettext_for(lang)
+        return Ask(_("{number} was resolved recently. Is the fault back? I can reopen it; "
+"the engineers are told at once.").format(number=target.number), [
+            Option(_("Reopen {number}").format(number=target.number), REOPEN, target.number),
+            Option(_("Report a new fault"), REPORT_A_FAULT, text),
         ])  # fmt: skip
 
     def _which_open(self, turn: Turn, text: str, tickets: Sequence[TicketRow]) -> Ask:
         lang = turn.actor.language
+        _ = gettext_for(lang)
         options = [
             Option(
-                t("option_ticket", lang, number=row.number, summary=_short(row.description)),
+                _("{number}: {summary}").format(number=row.number, summary=_short(row.description)),
                 MESSAGE,
                 f"{row.number} {text}",
             )
             for row in tickets[:4]
         ]
-        options.append(Option(t("option_new_fault", lang), REPORT_A_FAULT, text))
-        return Ask(t("which_ticket", lang), options)
+        options.append(Option(_("Report a new fault"), REPORT_A_FAULT, text))
+        return Ask(_("You have several open tickets. Which one is this about?"), options)
 
     async def _asked_customer(self, tickets: Sequence[TicketRow]) -> list[TicketRow]:
         """The tickets that wait for the customer, or whose newest talk is an engineer's
@@ -379,7 +400,8 @@ class Conversation:
 
     def _fault(self, turn: Turn, text: str) -> Run:
         """A new fault in the contact's own words: the report starts, pre-filled."""
-        note = t("intake_looks_like_fault", turn.actor.language)
+        _ = gettext_for(turn.actor.language)
+        note = _("That sounds like a fault – let's report it. (Type **cancel** to stop.)")
         return Run(self._commands[REPORT_A_FAULT], text, note)
 
     def _run(self, name: str, args: str) -> Run:
@@ -390,31 +412,33 @@ class Conversation:
     def _smalltalk(self, turn: Turn, reading: Reading) -> Decision:
         folded, actor = fold(turn.incoming.text), turn.actor
         first = actor.name.split()[0] if actor.name else ""
+        _ = gettext_for(actor.language)
         if any(word in folded for word in _THANKS):
-            key = "smalltalk_thanks"
-        elif any(folded.startswith(word) for word in _HELLO):
-            key = "smalltalk_hello"
-        else:
-            key = "smalltalk_other"
-        if key == "smalltalk_hello":  # a greeting: what this person can do, as buttons
-            return Ask(t(key, actor.language, name=first), self._offers(turn, reading))
-        return Answer([turn.reply(t(key, actor.language, name=first))])
+            return Answer([turn.reply(_("You're welcome, {name}!").format(name=first))])
+        if any(folded.startswith(word) for word in _HELLO):  # what this person can do, as buttons
+            hello = _("Hello {name}! What can I do for you?").format(name=first)
+            return Ask(hello, self._offers(turn, reading))
+        other = _("Glad to hear, {name}. Anything else I can do for you?").format(name=first)
+        return Answer([turn.reply(other)])
 
     def _refusal(self, turn: Turn, reading: Reading) -> Ask:
         command = self._commands.get(reading.command or "")
         roles = command.roles if command is not None else frozenset()
-        who = {
-            frozenset({Role.MANAGER}): "who_manager",
-            frozenset({Role.ENGINEER}): "who_engineer",
-            frozenset({Role.CONTACT}): "who_contact",
-        }.get(frozenset(roles), "who_staff")
+        who = _WHO.get(frozenset(roles), _WHO_STAFF)
         lang = turn.actor.language
-        prompt = t("not_for_you", lang, who=t(who, lang))
+        _ = gettext_for(lang)
+        prompt = _(
+            "That is something {who} do, so I can't do it for you. Here is what I can do for you:"
+        ).format(who=_(who))
         return Ask(prompt, self._offers(turn, reading))
 
     def _no_idea(self, turn: Turn, reading: Reading) -> Ask:
         shown = " ".join(turn.incoming.text.split())[:80]
-        return Ask(t("no_idea", turn.actor.language, text=shown), self._offers(turn, reading))
+        _ = gettext_for(turn.actor.language)
+        return Ask(
+            _("I'm not sure what you mean by “{text}”. Is it one of these?").format(text=shown),
+            self._offers(turn, reading),
+        )
 
     def _offers(self, turn: Turn, reading: Reading) -> list[Option]:
         """The closest 2–3 commands this person may use, else their role's usual ones."""
@@ -477,7 +501,8 @@ def ask_step(turn: Turn, ask: Ask) -> DialogStep:
     asked = turn.incoming.event_id  # the buttons of this question, not of an older one
     lines = [ask.prompt, ""]
     lines += [f"{i}. {option.label}" for i, option in enumerate(ask.options, start=1)]
-    lines += ["", t("clarify_hint", lang)] if ask.options else []
+    _ = gettext_for(lang)
+    lines += ["", _("Press a button or reply with its number.")] if ask.options else []
     card = Card(
         title="",
         paragraphs=(ask.prompt,),
@@ -509,9 +534,20 @@ class ClarifyDialog:
     ) -> DialogStep:
         options = [o for o in state.get("options", []) if isinstance(o, dict)]
         value = turn.incoming.value or {}
+        _ = gettext_for(turn.actor.language)
         if value.get("action") == "choose" and value.get("asked") != state.get("asked"):
             # a button of an earlier question: it no longer applies; this one still waits
-            return DialogStep([turn.reply(t("card_expired", turn.actor.language))], state)
+            return DialogStep(
+                [
+                    turn.reply(
+                        _(
+                            "That form was already sent or has expired. Type **help** to start "
+                            "again."
+                        )
+                    )
+                ],
+                state,
+            )
         choice = _choice(turn, options)
         if choice is None:
             return DialogStep([], None, follow=FollowUp("", turn.incoming.text))

@@ -12,8 +12,8 @@ from dialogs import engineering
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.context import Turn
 from dialogs.engineering import event_key, relay_to_ticket, reopen_ticket
+from dialogs.i18n import gettext_for
 from dialogs.resolution import follow_up_report
-from dialogs.texts import t
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -25,10 +25,24 @@ async def message_command(turn: Turn, context: CommandContext, args: str) -> lis
     """`message <ticket> <text>`: the contact's words added to that ticket (the button behind
     "add this to CCS-…" sends it)."""
     ticket, text = await ticket_for(turn, context, args)
+    _ = gettext_for(turn.actor.language)
     if ticket is None or not text:
-        return [turn.reply(t("which_ticket_unknown", turn.actor.language))]
+        return [
+            turn.reply(
+                _(
+                    "Which ticket? Write its number, e.g. `status CCS-2026-000012`, or "
+                    "`my tickets` for the list."
+                )
+            )
+        ]
     if ticket.status == TicketStatus.RESOLVED:
-        return [turn.reply(t("ticket_resolved_reopen", turn.actor.language, number=ticket.number))]
+        return [
+            turn.reply(
+                _("{number} is resolved. If the fault is back, write `reopen {number}`.").format(
+                    number=ticket.number
+                )
+            )
+        ]
     return await relay_to_ticket(turn, context, ticket, text)
 
 
@@ -42,10 +56,25 @@ async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list
         candidates = await recently_resolved(turn, context)
         ticket = candidates[0] if candidates else None
     lang = turn.actor.language
+    _ = gettext_for(lang)
     if ticket is None:
-        return [turn.reply(t("reopen_nothing", lang))]
+        return [
+            turn.reply(
+                _(
+                    "I found no ticket of yours resolved in the last days. Shall we "
+                    "report a new fault? Type **report a fault**."
+                )
+            )
+        ]
     if ticket.status != TicketStatus.RESOLVED:
-        return [turn.reply(t("reopen_still_open", lang, number=ticket.number))]
+        return [
+            turn.reply(
+                _(
+                    "{number} is still open; the engineers are on it. Anything you write "
+                    "about it reaches them."
+                ).format(number=ticket.number)
+            )
+        ]
     if not await _reopenable(context, [ticket]):
         return [_too_late(turn, ticket)]
     return await _reopen(turn, context, ticket)
@@ -54,7 +83,11 @@ async def reopen_command(turn: Turn, context: CommandContext, args: str) -> list
 def _too_late(turn: Turn, ticket: TicketRow) -> Outgoing:
     """A polite no, with a button that starts a new report referring to the old ticket."""
     lang = turn.actor.language
-    text = t("reopen_too_late", lang, number=ticket.number)
+    _ = gettext_for(lang)
+    text = _(
+        "{number} was resolved too long ago to reopen it. Please report a new "
+        "fault (**report a fault**); mention {number} in it."
+    ).format(number=ticket.number)
     card = Card(title=ticket.number, paragraphs=(text,), actions=(follow_up_report(ticket, lang),))
     return turn.reply(text, card=card)
 
@@ -81,16 +114,34 @@ async def _reopenable(context: CommandContext, tickets: Sequence[TicketRow]) -> 
     return [row for row in tickets if recent(row)]
 
 
-async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
+def _reopen_notice(turn: Turn, context: CommandContext, ticket: TicketRow) -> str:
+    """What the ticket's thread hears, in the engineers' channel's language."""
+    _ = gettext_for(context.services.notify.engineers_language(ticket.customer_key))
     said = turn.incoming.text.strip()
     name = customer_text(turn.actor.name)
-    lines = [f"🔁 **{name}** reopened {ticket.number}: the fault is back."]
+    lines = [
+        _("🔁 **{name}** reopened {number}: the fault is back.").format(
+            name=name, number=ticket.number
+        )
+    ]
     if said and not said.startswith(("{", "reopen")):
-        lines += ["💬 Customer wrote:", customer_text(said)]
-    notice = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
+        lines += [_("💬 Customer wrote:"), customer_text(said)]
+    return "\n\n".join(lines)
+
+
+async def _reopen(turn: Turn, context: CommandContext, ticket: TicketRow) -> list[Outgoing]:
+    notice = Outgoing(turn.incoming.conversation, _reopen_notice(turn, context, ticket))
     event = event_key(turn, "customer-reopen", ticket)
     await context.services.notify.to_thread(ticket, [notice], event=event)
     lang = turn.actor.language
     data = {"by": turn.actor.name, "text": turn.incoming.text[:2000]}
     when = await reopen_ticket(turn, context, ticket, event=event, language=lang, data=data)
-    return [turn.reply(t("reopened_by_contact", lang, number=ticket.number, deadline=when))]
+    _ = gettext_for(lang)
+    return [
+        turn.reply(
+            _(
+                "I reopened {number} and told the engineers. The new reaction "
+                "deadline is {deadline}."
+            ).format(number=ticket.number, deadline=when)
+        )
+    ]

@@ -6,25 +6,25 @@ between) tells nobody twice.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from adapters.model import Channel, ConversationRef, Outgoing, customer_text
+from dialogs import formats
 from dialogs.context import Language, as_language
+from dialogs.i18n import N_, gettext_for
 from dialogs.logfiles import ReceivedFile, Uploader, attach, human_size, refusal_sentence
 from dialogs.services import Services
-from dialogs.texts import t
 from storage.errors import FileRejected
 from storage.models import DownloadJobRow, DownloadStatus, TicketRow
 
-# What the ticket's thread is told about a file that did not arrive (engineers read English).
+# What the ticket's thread is told about a file that did not arrive.
 _WHY_NOT = {
-    "too_slow": "the upload took too long",
-    "too_large": "it is too large",
-    "infected": "the malware scan flagged it",
-    "unscannable": "it could not be scanned for malware",
-    "not_ready": "the malware scan did not finish",
-    "untrusted_source": "its link does not point to the chat system's file storage",
+    "too_slow": N_("the upload took too long"),
+    "too_large": N_("it is too large"),
+    "infected": N_("the malware scan flagged it"),
+    "unscannable": N_("it could not be scanned for malware"),
+    "not_ready": N_("the malware scan did not finish"),
+    "untrusted_source": N_("its link does not point to the chat system's file storage"),
 }
+_WHY_NOT_OTHER = N_("it could not be downloaded")
 
 
 async def tell_outcome(services: Services, job: DownloadJobRow) -> None:
@@ -53,16 +53,22 @@ async def received_for_draft(services: Services, draft_key: str) -> list[Receive
 async def _stored(services: Services, job: DownloadJobRow, ticket: TicketRow | None) -> str:
     received = _received(job)
     if ticket is None:  # the report is still being written: attached when it is sent
-        return t("logs_kept", _language(job), name=job.name, size=human_size(received.size))
+        _ = gettext_for(_language(job))
+        kept = _("Received **{name}** ({size}); it will be attached to your ticket.")
+        return kept.format(name=job.name, size=human_size(received.size))
     sentences = await attach(services, ticket, [received], _uploader(job))
     return "\n".join(sentences)
 
 
 def _not_taken(services: Services, job: DownloadJobRow) -> str:
     lang = _language(job)
+    _ = gettext_for(lang)
     if job.status == DownloadStatus.TIMED_OUT:
-        limit = _duration_words(services.tunables.download_timeout, lang)
-        return t("logs_timed_out", lang, name=job.name, limit=limit)
+        limit = formats.rounded_duration(services.tunables.download_timeout, lang)
+        return _(
+            "The upload of **{name}** took too long (more than {limit}), so I "
+            "stopped it. Please send it again."
+        ).format(name=job.name, limit=limit)
     refused = FileRejected(job.reason or "download_failed")
     return refusal_sentence(refused, job.name, lang, services.blobs.max_bytes)
 
@@ -70,10 +76,16 @@ def _not_taken(services: Services, job: DownloadJobRow) -> str:
 async def _tell_thread_not_taken(
     services: Services, job: DownloadJobRow, ticket: TicketRow
 ) -> None:
-    why = _WHY_NOT.get(job.reason or "", "it could not be downloaded")
-    text = (
-        f"📎 {customer_text(job.user_name)} tried to send {customer_text(job.name)} for "
-        f"{ticket.number}, but it was not taken: {why}. They were asked to send it again."
+    _ = gettext_for(services.notify.engineers_language(ticket.customer_key))
+    why = _(_WHY_NOT.get(job.reason or "", _WHY_NOT_OTHER))
+    text = _(
+        "📎 {name} tried to send {file} for {number}, but it was not taken: {why}. They were "
+        "asked to send it again."
+    ).format(
+        name=customer_text(job.user_name),
+        file=customer_text(job.name),
+        number=ticket.number,
+        why=why,
     )
     answer = Outgoing(ConversationRef(Channel(job.channel), job.conversation_id), text)
     await services.notify.to_thread(ticket, [answer], event=f"download:{job.id}")
@@ -108,11 +120,3 @@ def _uploader(job: DownloadJobRow) -> Uploader:
 
 def _language(job: DownloadJobRow) -> Language:
     return as_language(job.language) or "en"
-
-
-def _duration_words(duration: timedelta, lang: Language) -> str:
-    """`90 seconds`, `2 minutes` (German: `90 Sekunden`, `2 Minuten`)."""
-    seconds = round(duration.total_seconds())
-    if seconds < 120:
-        return t("duration_seconds", lang, count=seconds)
-    return t("duration_minutes", lang, count=round(seconds / 60))

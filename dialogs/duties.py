@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import (
@@ -43,8 +43,10 @@ from adapters.model import (
     SubmitAction,
     customer_text,
 )
+from dialogs import formats
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.status import card_text
 from dialogs.understanding import Reading
@@ -75,54 +77,20 @@ ENGINEERS = "engineers"
 DUTY_ID = re.compile(r"\bD(\d+)\b", re.IGNORECASE)
 SKIP_WORDS = frozenset({"skip", "later", "überspringen", "später"})
 ASKED = "asked:"
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-_QUESTIONS: dict[str, dict[Language, str]] = {
-    "technical-contact": {
-        "en": "Who is your technically qualified contact for us (name, e-mail, phone)?",
-        "de": "Wer ist Ihre technisch qualifizierte Ansprechperson für uns (Name, E-Mail, "
-        "Telefon)?",
-    },
-    "service-contracts": {
-        "en": "Which service contracts cover your hardware (manufacturer, contract number, "
-        "what it covers, until when)?",
-        "de": "Welche Serviceverträge bestehen für Ihre Hardware (Hersteller, Vertragsnummer, "
-        "Umfang, Laufzeit)?",
-    },
-    "licensing": {
-        "en": "Please confirm your licensing: which licences do you hold for the services we "
-        "support (product, quantity, renewal date)?",
-        "de": "Bitte bestätigen Sie Ihre Lizenzierung: welche Lizenzen haben Sie für die "
-        "betreuten Dienste (Produkt, Anzahl, Verlängerungsdatum)?",
-    },
+_QUESTIONS: Final[dict[str, str]] = {
+    "technical-contact": N_(
+        "Who is your technically qualified contact for us (name, e-mail, phone)?"
+    ),
+    "service-contracts": N_(
+        "Which service contracts cover your hardware (manufacturer, contract number, "
+        "what it covers, until when)?"
+    ),
+    "licensing": N_(
+        "Please confirm your licensing: which licences do you hold for the services we "
+        "support (product, quantity, renewal date)?"
+    ),
 }
-_WORDS: dict[str, dict[Language, str]] = {
-    "intro": {
-        "en": "Hello {name}! To complete your onboarding with {provider} I have {count} short "
-        "question(s). Answer here; write **skip** to leave one for later, **cancel** to stop.",
-        "de": "Hallo {name}! Für Ihr Onboarding bei {provider} habe ich {count} kurze Frage(n). "
-        "Antworten Sie einfach hier; **später** lässt eine Frage aus, **abbrechen** beendet.",
-    },
-    "thanks_next": {"en": "Thank you, noted.", "de": "Danke, notiert."},
-    "all_done": {
-        "en": "Thank you, that is all for now. Your answers went to our engineers.",
-        "de": "Danke, das war alles. Ihre Antworten sind bei unserem Technik-Team.",
-    },
-    "in_words": {
-        "en": "Please answer in words (or write **skip**).",
-        "de": "Bitte antworten Sie in Worten (oder schreiben Sie **später**).",
-    },
-    "review_result": {
-        "en": "The result of our “{title}” for {customer}:\n\n{summary}",
-        "de": "Das Ergebnis unseres Termins „{title}“ für {customer}:\n\n{summary}",
-    },
-}
-
-
-def _w(key: str, language: Language, **values: object) -> str:
-    return _WORDS[key][language].format(**values)
-
-
 # --- where messages go -----------------------------------------------------------------------
 
 
@@ -153,11 +121,14 @@ def customer_calendar(services: Services, customer: Customer) -> BusinessCalenda
     return services.sla.calendar(customer.overrides.service_time or contract.service_time)
 
 
-def day_text(instant: datetime, calendar: BusinessCalendar, *, clock: bool = True) -> str:
-    """`Mon 17.08.2026 08:00` in the calendar's timezone."""
+def day_text(
+    instant: datetime, calendar: BusinessCalendar, language: Language, *, clock: bool = True
+) -> str:
+    """`Mon 17.08.2026 08:00` (`Mo. 17.08.2026 08:00`) in the calendar's timezone."""
     local = instant.astimezone(calendar.zone)
-    text = f"{_WEEKDAYS[local.weekday()]} {local:%d.%m.%Y}"
-    return f"{text} {local:%H:%M}" if clock else text
+    if clock:
+        return formats.moment(local, language)
+    return f"{formats.weekday(local, language)} {formats.day(local, language)}"
 
 
 def duty_label(duty: DutyRow) -> str:
@@ -210,6 +181,7 @@ async def generate_all(services: Services) -> int:
 
 async def onboarding_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`onboarding <customer>`, `onboarding <customer> done <item> [note]`, `… ask`."""
+    _ = gettext_for(turn.actor.language)
     services, directory = context.services, context.directory
     words = args.split()
     split = next((i for i, w in enumerate(words) if w.lower() in ("done", "ask")), len(words))
@@ -223,12 +195,18 @@ async def onboarding_command(turn: Turn, context: CommandContext, args: str) -> 
         names = ", ".join(c.key for c in onboarded) or "none"
         return [
             turn.reply(
-                "Which customer? `onboarding <customer>` (customers with an onboarding date: "
-                f"{names})."
+                _(
+                    "Which customer? `onboarding <customer>` (customers with an onboarding "
+                    "date: {names})."
+                ).format(names=names)
             )
         ]
     if customer.onboarded is None:
-        return [turn.reply(f"{customer.name} has no onboarding date (`onboarded`) yet.")]
+        return [
+            turn.reply(
+                _("{name} has no onboarding date (`onboarded`) yet.").format(name=customer.name)
+            )
+        ]
     await ensure_duties(services, customer)
     if rest and rest[0].lower() == "done":
         return [await _tick(turn, services, customer, rest[1:])]
@@ -239,27 +217,34 @@ async def onboarding_command(turn: Turn, context: CommandContext, args: str) -> 
 
 async def checklist(turn: Turn, services: Services, customer: Customer) -> Outgoing:
     """The checklist card of a customer, with its text fallback."""
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     items = await services.store.duties.of_customer(customer.key, kind_prefix=ONBOARDING_PREFIX)
     calendar = customer_calendar(services, customer)
     if not items:
-        return turn.reply(f"{customer.name} has no onboarding checklist (onboarded long ago).")
+        return turn.reply(
+            _("{name} has no onboarding checklist (onboarded long ago).").format(name=customer.name)
+        )
     done = sum(1 for row in items if row.status == DutyStatus.DONE)
     assert customer.onboarded is not None
-    intro = (
-        f"Onboarded {customer.onboarded:%d.%m.%Y}; due {day_text(items[0].due_at, calendar)}. "
-        f"{done} of {len(items)} done."
+    intro = _("Onboarded {onboarded}; due {due}. {done} of {count} done.").format(
+        onboarded=formats.day(customer.onboarded, lang),
+        due=day_text(items[0].due_at, calendar, lang),
+        done=done,
+        count=len(items),
     )
-    facts = tuple(_item_fact(services, row, calendar) for row in _in_checklist_order(items))
+    facts = tuple(_item_fact(row, calendar, lang) for row in _in_checklist_order(items))
     card = Card(
-        title=f"Onboarding – {customer.name}",
+        title=_("Onboarding – {name}").format(name=customer.name),
         paragraphs=(
             intro,
-            f"Tick an item: `onboarding {customer.key} done <a–e> [note]`.",
+            _("Tick an item: `onboarding {key} done <a–e> [note]`.").format(key=customer.key),
         ),
         facts=facts,
         actions=(
             SubmitAction(
-                title="Ask the customer again", data={"command": f"onboarding {customer.key} ask"}
+                title=_("Ask the customer again"),
+                data={"command": f"onboarding {customer.key} ask"},
             ),
         ),
     )
@@ -271,36 +256,47 @@ def _in_checklist_order(rows: Sequence[DutyRow]) -> list[DutyRow]:
     return sorted(rows, key=lambda row: order.get(row.kind, len(order)))
 
 
-def _item_fact(services: Services, row: DutyRow, calendar: BusinessCalendar) -> Fact:
+def _item_fact(row: DutyRow, calendar: BusinessCalendar, language: Language) -> Fact:
+    _ = gettext_for(language)
     item = onboarding_item(row.kind)
     letter = item.letter if item else "?"
     label = f"{letter}) {row.title} [{row.party}]"
     if row.status == DutyStatus.DONE:
-        when = day_text(row.done_at, calendar) if row.done_at else ""
-        value = f"✅ done by {row.done_by} {when}" + (f": {row.result}" if row.result else "")
+        when = day_text(row.done_at, calendar, language) if row.done_at else ""
+        value = _("✅ done by {done_by} {when}").format(done_by=row.done_by, when=when)
+        value += f": {row.result}" if row.result else ""
     else:
-        value = f"⬜ open ({duty_label(row)})"
+        value = _("⬜ open ({duty})").format(duty=duty_label(row))
         asked = [key.removeprefix(ASKED) for key in row.reminders if key.startswith(ASKED)]
         if asked:
-            value += f", customer asked ({asked[-1]})"
+            value += _(", customer asked ({asked})").format(asked=asked[-1])
     return Fact(label, value)
 
 
 async def _tick(turn: Turn, services: Services, customer: Customer, words: list[str]) -> Outgoing:
+    _ = gettext_for(turn.actor.language)
     if not words:
-        return turn.reply(f"Which item? `onboarding {customer.key} done <a–e> [note]`.")
+        return turn.reply(
+            _("Which item? `onboarding {key} done <a–e> [note]`.").format(key=customer.key)
+        )
     item = onboarding_item(words[0])
     rows = await services.store.duties.of_customer(customer.key, kind_prefix=ONBOARDING_PREFIX)
     row = next((r for r in rows if item is not None and r.kind == item.kind), None)
     if row is None:
         known = ", ".join(f"{i.letter} ({i.key})" for i in ONBOARDING_ITEMS)
-        return turn.reply(f"I know no onboarding item {words[0]!r}; the items are {known}.")
+        return turn.reply(
+            _("I know no onboarding item {words!r}; the items are {known}.").format(
+                words=words[0], known=known
+            )
+        )
     return await _complete(turn, services, row, " ".join(words[1:]))
 
 
 async def _ask_again(turn: Turn, services: Services, customer: Customer) -> Outgoing:
     event = f"{turn.incoming.channel.value}:{turn.incoming.event_id}"
-    outcome = await ask_contact(services, customer, event=event, again=True)
+    outcome = await ask_contact(
+        services, customer, event=event, again=True, reply_language=turn.actor.language
+    )
     return turn.reply(outcome.message)
 
 
@@ -317,7 +313,7 @@ async def _customer_items(services: Services, customer_key: str) -> list[DutyRow
 def _question(row: DutyRow, language: Language) -> str:
     item = onboarding_item(row.kind)
     if item is not None and item.key in _QUESTIONS:
-        return _QUESTIONS[item.key][language]
+        return gettext_for(language)(_QUESTIONS[item.key])
     return row.title
 
 
@@ -330,29 +326,40 @@ class Asked:
 
 
 async def ask_contact(
-    services: Services, customer: Customer, *, event: str, again: bool = False
+    services: Services,
+    customer: Customer,
+    *,
+    event: str,
+    again: bool = False,
+    reply_language: Language = "en",
 ) -> Asked:
     """Start the questions dialog in the contact's personal chat and send the first question;
-    what happened, in words (for the engineer or the log). Without `again`, items asked
-    before are not asked again."""
+    what happened, in words (for the engineer, in `reply_language`, or the log). Without
+    `again`, items asked before are not asked again."""
+    _ = gettext_for(reply_language)
     rows = await _customer_items(services, customer.key)
     if not again:
         rows = [row for row in rows if not any(k.startswith(ASKED) for k in row.reminders)]
     if not rows:
         return Asked(
-            False, "Nothing to ask: the customer's items are done (or were asked already)."
+            False, _("Nothing to ask: the customer's items are done (or were asked already).")
         )
     address = await services.store.duties.contact_for(customer.key)
     if address is None:
         return Asked(
             False,
-            f"No contact of {customer.name} has a chat with the bot yet; ask them another way "
-            f"and tick the items with `onboarding {customer.key} done <item> <answer>`.",
+            _(
+                "No contact of {name} has a chat with the bot yet; ask them another way "
+                "and tick the items with `onboarding {key} done <item> <answer>`."
+            ).format(name=customer.name, key=customer.key),
         )
     key = DialogKey(address.channel, address.conversation_id, address.user_id)
     snapshot = await services.store.dialog_states.load(key)
     if snapshot.dialog is not None:
-        return Asked(False, f"{address.name} is busy with another dialog; I will ask later.")
+        return Asked(
+            False,
+            _("{name} is busy with another dialog; I will ask later.").format(name=address.name),
+        )
     language = as_language(address.language) or as_language(customer.language) or "en"
     state = {"customer": customer.key, "ids": [row.id for row in rows], "asking": rows[0].id}
     try:
@@ -360,14 +367,13 @@ async def ask_contact(
             key, dialog=QUESTIONS, state=state, expected=snapshot.version, now=services.clock()
         )
     except ConcurrencyConflict:
-        return Asked(False, f"{address.name} is writing to the bot right now; I will ask later.")
-    intro = _w(
-        "intro",
-        language,
-        name=address.name,
-        provider=services.directory.provider.name,
-        count=len(rows),
-    )
+        return Asked(
+            False,
+            _("{name} is writing to the bot right now; I will ask later.").format(
+                name=address.name
+            ),
+        )
+    intro = _onboarding_intro(address.name, services.directory.provider.name, len(rows), language)
     await to_contact(
         services,
         address,
@@ -378,8 +384,20 @@ async def ask_contact(
         assert row.id is not None
         await services.store.duties.remember(row.id, f"{ASKED}{address.name}")
     return Asked(
-        True, f"Asked {address.name} ({len(rows)} question(s)) in their chat with the bot."
+        True,
+        _("Asked {name} ({len} question(s)) in their chat with the bot.").format(
+            name=address.name, len=len(rows)
+        ),
     )
+
+
+def _onboarding_intro(name: str, provider: str, count: int, language: Language) -> str:
+    _ = gettext_for(language)
+    return _(
+        "Hello {name}! To complete your onboarding with {provider} I have "
+        "{count} short question(s). Answer here; write **skip** to leave one "
+        "for later, **cancel** to stop."
+    ).format(name=name, provider=provider, count=count)
 
 
 class OnboardingQuestions:
@@ -407,8 +425,9 @@ class OnboardingQuestions:
         services, lang = context.services, turn.actor.language
         text = turn.incoming.text.strip()
         current = await services.store.duties.get(int(state["asking"]))
+        _ = gettext_for(lang)
         if not text:
-            return DialogStep([turn.reply(_w("in_words", lang))], state)
+            return DialogStep([turn.reply(_("Please answer in words (or write **skip**)."))], state)
         answers: list[Outgoing] = []
         if text.lower() not in SKIP_WORDS and current is not None:
             assert current.id is not None
@@ -417,7 +436,7 @@ class OnboardingQuestions:
             )
             if done is not None:
                 await self._tell_engineers(turn, services, done)
-            answers.append(turn.reply(_w("thanks_next", lang)))
+            answers.append(turn.reply(_("Thank you, noted.")))
         ids = [int(i) for i in state["ids"]]
         later = ids[ids.index(int(state["asking"])) + 1 :] if int(state["asking"]) in ids else []
         for duty_id in later:
@@ -425,7 +444,10 @@ class OnboardingQuestions:
             if row is not None and row.status == DutyStatus.OPEN:
                 answers.append(turn.reply(_question(row, lang)))
                 return DialogStep(answers, {**state, "asking": duty_id})
-        return DialogStep([turn.reply(_w("all_done", lang))], None)
+        return DialogStep(
+            [turn.reply(_("Thank you, that is all for now. Your answers went to our engineers."))],
+            None,
+        )
 
     @staticmethod
     async def _tell_engineers(turn: Turn, services: Services, row: DutyRow) -> None:
@@ -445,6 +467,7 @@ class OnboardingQuestions:
 async def duties_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`duties [customer]`: overdue, due and recently done duties, by due date;
     `duties take D<n>`: you own that duty."""
+    _ = gettext_for(turn.actor.language)
     services, words = context.services, args.strip()
     if words.lower().startswith("take"):
         return [await _take(turn, services, words[4:])]
@@ -452,18 +475,26 @@ async def duties_command(turn: Turn, context: CommandContext, args: str) -> list
     if words:
         customer = find_customer(context.directory, words)
         if customer is None:
-            return [turn.reply(f"I know no customer called {words!r}.")]
+            return [turn.reply(_("I know no customer called {words!r}.").format(words=words))]
         await ensure_duties(services, customer)
     else:
         await generate_all(services)
-    card = await duties_card(services, customer_key=customer.key if customer else None)
+    card = await duties_card(
+        services, turn.actor.language, customer_key=customer.key if customer else None
+    )
     return [turn.reply(card_text(card), card=card)]
 
 
 async def duties_card(
-    services: Services, *, customer_key: str | None = None, upcoming: int = 15, done: int = 10
+    services: Services,
+    language: Language,
+    *,
+    customer_key: str | None = None,
+    upcoming: int = 15,
+    done: int = 10,
 ) -> Card:
     """Overdue (all), due (the next `upcoming`) and done (the latest `done`) duties."""
+    _ = gettext_for(language)
     now, store = services.clock(), services.store.duties
     open_rows = await store.listing(customer_key=customer_key, status=DutyStatus.OPEN, limit=500)
     overdue = [row for row in open_rows if row.due_at <= now]
@@ -472,42 +503,49 @@ async def duties_card(
         customer_key=customer_key, status=DutyStatus.DONE, limit=done, newest=True
     )
     facts: list[Fact] = []
-    for heading, rows in (("Overdue", overdue), ("Due", due), ("Done", sorted(
+    for heading, rows in ((_("Overdue"), overdue), (_("Due"), due), (_("Done"), sorted(
         finished, key=lambda r: r.due_at))):  # fmt: skip
-        facts.append(Fact(f"**{heading}**", str(len(rows)) if rows else "none"))
-        facts += [_duty_fact(services, row) for row in rows]
+        facts.append(Fact(f"**{heading}**", str(len(rows)) if rows else _("none")))
+        facts += [_duty_fact(services, row, language) for row in rows]
     name = ""
     if customer_key is not None:
         customer = services.directory.customer(customer_key)
         name = f" – {customer.name if customer else customer_key}"
     return Card(
-        title=f"Contract duties{name}",
-        paragraphs=("When a duty is done: `done D<n> <summary>`.",),
+        title=_("Contract duties{name}").format(name=name),
+        paragraphs=(_("When a duty is done: `done D<n> <summary>`."),),
         facts=tuple(facts),
     )
 
 
-def _duty_fact(services: Services, row: DutyRow) -> Fact:
+def _duty_fact(services: Services, row: DutyRow, language: Language) -> Fact:
+    _ = gettext_for(language)
     customer = services.directory.customer(row.customer_key)
     calendar = customer_calendar(services, customer) if customer else None
-    due = day_text(row.due_at, calendar, clock=False) if calendar else f"{row.due_at:%d.%m.%Y}"
+    if calendar is not None:
+        due = day_text(row.due_at, calendar, language, clock=False)
+    else:
+        due = formats.day(row.due_at, language)
     who = customer.name if customer else row.customer_key
     value = f"{who} · {row.title}"
     if row.status == DutyStatus.DONE:
-        value += f" · done by {row.done_by}" + (f": {row.result}" if row.result else "")
+        value += _(" · done by {done_by}").format(done_by=row.done_by)
+        value += f": {row.result}" if row.result else ""
     else:
-        value += f" · {_owner_name(services, row.owner) if row.party != CUSTOMER else 'customer'}"
+        owner = _owner_name(services, row.owner) if row.party != CUSTOMER else _("customer")
+        value += f" · {owner}"
     return Fact(f"{duty_label(row)} · {due}", value)
 
 
-async def overdue_paragraph(services: Services) -> str:
+async def overdue_paragraph(services: Services, language: Language) -> str:
     """Overdue duties in one paragraph (the managers' weekly digest)."""
+    _ = gettext_for(language)
     rows = await services.store.duties.open_due_before(services.clock())
     if not rows:
-        return "Contract duties: none overdue."
-    lines = [f"Contract duties overdue: {len(rows)}"]
+        return _("Contract duties: none overdue.")
+    lines = [_("Contract duties overdue: {count}").format(count=len(rows))]
     for row in rows[:20]:
-        fact = _duty_fact(services, row)
+        fact = _duty_fact(services, row, language)
         lines.append(f"- {fact.label}: {fact.value}")
     return "\n".join(lines)
 
@@ -517,66 +555,89 @@ def _staff_key(turn: Turn) -> str:
 
 
 async def _take(turn: Turn, services: Services, words: str) -> Outgoing:
+    _ = gettext_for(turn.actor.language)
     match = DUTY_ID.search(words)
     row = await services.store.duties.get(int(match[1])) if match else None
     if row is None or row.id is None:
-        return turn.reply("Which duty? `duties take D<n>` (the numbers are in `duties`).")
+        return turn.reply(_("Which duty? `duties take D<n>` (the numbers are in `duties`)."))
     await services.store.duties.set_owner(row.id, owner=_staff_key(turn))
-    return turn.reply(f"{duty_label(row)} {row.title} is yours, {turn.actor.name}.")
+    return turn.reply(
+        _("{duty_label} {title} is yours, {name}.").format(
+            duty_label=duty_label(row), title=row.title, name=turn.actor.name
+        )
+    )
 
 
 async def done_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`done D<n> <summary>`: record a duty's result (a review's goes to the customer)."""
+    _ = gettext_for(turn.actor.language)
     services = context.services
     match = DUTY_ID.match(args.strip())
     row = await services.store.duties.get(int(match[1])) if match else None
     if match is None or row is None:
-        return [turn.reply("Which duty? `done D<n> <summary>` (the numbers are in `duties`).")]
+        return [turn.reply(_("Which duty? `done D<n> <summary>` (the numbers are in `duties`)."))]
     summary = args.strip()[match.end() :].strip()
     return [await _complete(turn, services, row, summary)]
 
 
 async def _complete(turn: Turn, services: Services, row: DutyRow, summary: str) -> Outgoing:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     assert row.id is not None
     customer = services.directory.customer(row.customer_key)
     calendar = customer_calendar(services, customer) if customer else None
     if row.status == DutyStatus.DONE:
-        when = day_text(row.done_at, calendar) if row.done_at and calendar else ""
-        return turn.reply(f"{duty_label(row)} was done already by {row.done_by} {when}.".strip())
+        when = day_text(row.done_at, calendar, lang) if row.done_at and calendar else ""
+        return turn.reply(
+            _("{duty_label} was done already by {done_by} {when}.")
+            .format(duty_label=duty_label(row), done_by=row.done_by, when=when)
+            .strip()
+        )
     if not summary and not row.kind.startswith(ONBOARDING_PREFIX):
         return turn.reply(
-            f"Please add what was done, e.g. `done {duty_label(row)} updated 14 phones`."
+            _("Please add what was done, e.g. `done {duty_label} updated 14 phones`.").format(
+                duty_label=duty_label(row)
+            )
         )
     done = await services.store.duties.complete(
         row.id, by=turn.actor.name, result=summary, now=services.clock()
     )
     if done is None:
-        return turn.reply(f"{duty_label(row)} was done already.")
+        return turn.reply(_("{duty_label} was done already.").format(duty_label=duty_label(row)))
     name = customer.name if customer else row.customer_key
-    text = f"✅ {duty_label(done)} {done.title} ({name}) done" + (
-        f": {summary}" if summary else "."
+    text = _("✅ {duty} {title} ({customer}) done").format(
+        duty=duty_label(done), title=done.title, customer=name
     )
+    text += f": {summary}" if summary else "."
     if done.kind == REVIEW and customer is not None:
         text += "\n\n" + await _send_review(turn, services, customer, done)
     if done.kind.startswith(ONBOARDING_PREFIX):
         left = await services.store.duties.of_customer(
             done.customer_key, kind_prefix=ONBOARDING_PREFIX, status=DutyStatus.OPEN
         )
-        text += f"\n\nOnboarding: {len(left)} item(s) open." if left else "\n\nOnboarding complete."
+        progress = _("Onboarding: {count} item(s) open.").format(count=len(left))
+        text += "\n\n" + (progress if left else _("Onboarding complete."))
     return turn.reply(text)
 
 
 async def _send_review(turn: Turn, services: Services, customer: Customer, row: DutyRow) -> str:
+    _ = gettext_for(turn.actor.language)
     address = await services.store.duties.contact_for(customer.key)
     if address is None:
-        return (
+        return _(
             "No contact of the customer has a chat with the bot yet: please send them the result."
         )
     language = as_language(address.language) or as_language(customer.language) or "en"
-    text = _w("review_result", language, title=row.title, customer=customer.name,
-              summary=row.result)  # fmt: skip
+    text = _review_result(row, customer, language)
     await to_contact(services, address, text, event=f"duty:result:{duty_label(row)}")
-    return f"The result was sent to {address.name}."
+    return _("The result was sent to {name}.").format(name=address.name)
+
+
+def _review_result(row: DutyRow, customer: Customer, language: Language) -> str:
+    _ = gettext_for(language)
+    return _("The result of our “{title}” for {customer}:\n\n{summary}").format(
+        title=row.title, customer=customer.name, summary=row.result
+    )
 
 
 # --- what the duty watcher does --------------------------------------------------------------
@@ -618,6 +679,8 @@ async def _remind_customer(services: Services, customer: Customer) -> int:
 async def _recurring_reminders(
     services: Services, customer: Customer, calendar: BusinessCalendar, now: datetime
 ) -> int:
+    lang = services.notify.engineers_language(customer.key)
+    _ = gettext_for(lang)
     before_days = services.directory.contracts[customer.contract].duties.remind_before_days
     ahead = timedelta(days=2 * before_days + 14)  # enough for any run of holidays
     sent = 0
@@ -628,18 +691,19 @@ async def _recurring_reminders(
         assert row.id is not None
         early = remind_at(calendar, row.due_at, before_days)
         if row.due_at <= now:
-            key, text = "overdue", f"⏰ Overdue since {day_text(row.due_at, calendar)}"
+            key = "overdue"
+            text = _("⏰ Overdue since {due}").format(due=day_text(row.due_at, calendar, lang))
         elif early is not None and early <= now:
-            key, text = "before", f"🗓️ Due {day_text(row.due_at, calendar)}"
+            key = "before"
+            text = _("🗓️ Due {due}").format(due=day_text(row.due_at, calendar, lang))
         else:
             continue
         if key in row.reminders:
             continue
         owner = _owner_name(services, row.owner)
-        text += (
-            f": {duty_label(row)} {row.title} for {customer.name} ({owner}). "
-            f"When done: `done {duty_label(row)} <summary>`."
-        )
+        text += _(
+            ": {duty_label} {title} for {name} ({owner}). When done: `done {duty_label} <summary>`."
+        ).format(duty_label=duty_label(row), title=row.title, name=customer.name, owner=owner)
         await to_engineers(services, customer.key, text, event=f"duty:{duty_label(row)}:{key}")
         sent += await services.store.duties.remember(row.id, key)
     return sent
@@ -648,6 +712,8 @@ async def _recurring_reminders(
 async def _onboarding_reminder(
     services: Services, customer: Customer, calendar: BusinessCalendar, now: datetime
 ) -> int:
+    lang = services.notify.engineers_language(customer.key)
+    _ = gettext_for(lang)
     today = local_day(calendar, now)
     assert customer.onboarded is not None
     if today < customer.onboarded:
@@ -661,16 +727,17 @@ async def _onboarding_reminder(
     if not rows or all(key in row.reminders for row in rows):
         return 0
     due = rows[0].due_at
-    state = "overdue since" if due <= now else "due"
+    state = _("overdue since") if due <= now else _("due")
     lines = [
-        f"📋 Onboarding of {customer.name}: {len(rows)} item(s) open, {state} "
-        f"{day_text(due, calendar)}."
+        _("📋 Onboarding of {name}: {count} item(s) open, {state} {due}.").format(
+            name=customer.name, count=len(rows), state=state, due=day_text(due, calendar, lang)
+        )
     ]
     for row in rows:
         item = onboarding_item(row.kind)
-        waiting = " – waiting for the customer" if row.party == CUSTOMER else ""
+        waiting = _(" – waiting for the customer") if row.party == CUSTOMER else ""
         lines.append(f"- {item.letter if item else '?'}) {row.title} ({duty_label(row)}){waiting}")
-    lines.append(f"Tick an item: `onboarding {customer.key} done <a–e> [note]`.")
+    lines.append(_("Tick an item: `onboarding {key} done <a–e> [note]`.").format(key=customer.key))
     event = f"duty:onboarding:{customer.key}:{today.isoformat()}"
     await to_engineers(services, customer.key, "\n".join(lines), event=event)
     for row in rows:

@@ -9,17 +9,16 @@ customer who is working on it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.model import Outgoing, customer_text
+from adapters.model import Channel, Outgoing, customer_text
+from dialogs import formats
 from dialogs.access import ticket_for
 from dialogs.base import DialogStep
 from dialogs.coaching import coaching
 from dialogs.context import Language, Turn, as_language
-from dialogs.i18n import gettext_for
+from dialogs.i18n import N_, gettext_for
 from dialogs.resolution import resolution_message
-from dialogs.texts import t
 from dialogs.ticket_state import (
     RESOLUTION_INPUT,
     VENDOR_CASE,
@@ -29,7 +28,7 @@ from dialogs.ticket_state import (
     view,
 )
 from dialogs.when import in_words
-from storage.directory import Product, Role
+from storage.directory import Directory, Product, Role, StaffMember
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
 
@@ -38,6 +37,14 @@ if TYPE_CHECKING:
 
 ENGINEERS = frozenset({Role.ENGINEER})
 VENDORS = ("cisco", "microsoft", "luware")
+
+#: What the bot tells a ticket's customer, in the ticket's language.
+_WORKING_ON_IT = N_("{name} is working on your ticket {number}.")
+_REPLY = N_("**{name}** on {number}: {text}")
+_SEND_LOGS_FOR = N_("Please send logfiles for {number}: {what}")
+_SEND_LOGS = N_("Please send logfiles for {number}.")
+_RESOLVED = N_("Your ticket {number} is resolved: {summary}")
+_REOPENED = N_("Your ticket {number} was reopened.")
 
 TicketHandler = Callable[[Turn, "CommandContext", TicketRow, str], Awaitable[list[Outgoing]]]
 
@@ -49,21 +56,107 @@ def on_ticket(
     and refuse to work on a resolved ticket unless the command is for those too."""
 
     async def run(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
+        _ = gettext_for(turn.actor.language)
         ticket, rest = await ticket_for(turn, context, args)
         if ticket is None:
             return [
                 turn.reply(
-                    "Which ticket? Write its number, e.g. `ack CCS-2026-000123`, "
-                    "or use the command in the ticket's thread."
+                    _(
+                        "Which ticket? Write its number, e.g. `ack CCS-2026-000123`, "
+                        "or use the command in the ticket's thread."
+                    )
                 )
             ]
         if needs_text and not rest:
-            return [turn.reply(f"Please add {needs_text}, e.g. `{needs_text}`.")]
-        if open_only and ticket.status == TicketStatus.RESOLVED:
-            return [turn.reply(f"{ticket.number} is resolved; `reopen {ticket.number}` first.")]
+            return [turn.reply(_("Please add {what}.").format(what=_(needs_text)))]
+        if open_only and (reason := reopen_first(ticket, turn.actor.language)):
+            return [turn.reply(reason)]
         return await handler(turn, context, ticket, rest)
 
     return run
+
+
+# --- the rules: what may be done to a ticket as it stands. Chat commands and the integration
+# API ask the same functions, so a rule lives once. Each says why not (in `language`), or None.
+
+Rule = Callable[[TicketRow, Language], str | None]
+
+
+def reopen_first(ticket: TicketRow, language: Language) -> str | None:
+    """Work on a ticket needs it open."""
+    if ticket.status == TicketStatus.RESOLVED:
+        _ = gettext_for(language)
+        return _("{number} is resolved; `reopen {number}` first.").format(number=ticket.number)
+    return None
+
+
+def not_waiting_yet(ticket: TicketRow, language: Language) -> str | None:
+    """Asking for logs pauses the clock once; a second ask has nothing to pause."""
+    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
+        _ = gettext_for(language)
+        return _("{number} already waits for the customer.").format(number=ticket.number)
+    return None
+
+
+def not_resolved_yet(ticket: TicketRow, language: Language) -> str | None:
+    """A ticket is resolved once (a second resolve would tell the customer again)."""
+    if ticket.status == TicketStatus.RESOLVED:
+        _ = gettext_for(language)
+        return _("{number} is already resolved.").format(number=ticket.number)
+    return None
+
+
+def resolved_now(ticket: TicketRow, language: Language) -> str | None:
+    """Only a resolved ticket can be reopened."""
+    if ticket.status != TicketStatus.RESOLVED:
+        _ = gettext_for(language)
+        return _("{number} is not resolved.").format(number=ticket.number)
+    return None
+
+
+def customer_in_chat(ticket: TicketRow, language: Language) -> str | None:
+    """Messages to the customer need a chat: a ticket another system opened for nobody in chat
+    is answered there."""
+    if ticket.reporter_channel == Channel.API.value:
+        _ = gettext_for(language)
+        text = _(
+            "{number} came from another system and its reporter has no chat with the bot: "
+            "answer them there."
+        )
+        return text.format(number=ticket.number)
+    return None
+
+
+# Which rules each action obeys (as the chat commands are declared in `dialogs/catalog.py`).
+RULES: dict[str, tuple[Rule, ...]] = {
+    "ack": (reopen_first,),
+    "take": (reopen_first,),
+    "assign": (reopen_first,),
+    "reply": (reopen_first, customer_in_chat),
+    "ask-logs": (reopen_first, not_waiting_yet, customer_in_chat),
+    "vendor": (reopen_first,),
+    "note": (),
+    "resolve": (not_resolved_yet,),
+    "reopen": (resolved_now,),
+    "effort": (),
+}
+
+
+def refusal(action: str, ticket: TicketRow, language: Language = "en") -> str | None:
+    """Why `action` may not be done to `ticket` now (None: it may)."""
+    for rule in RULES[action]:
+        if (reason := rule(ticket, language)) is not None:
+            return reason
+    return None
+
+
+def engineer_named(directory: Directory, wanted: str) -> StaffMember | None:
+    """The staff member a name or e-mail (`@` allowed) names, if any."""
+    wanted = wanted.strip().lower().lstrip("@")
+    return next(
+        (s for s in directory.staff if wanted and (wanted in s.name.lower() or wanted == s.email)),
+        None,
+    )
 
 
 async def _first_response(
@@ -113,12 +206,14 @@ async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
             event=f"working:{ticket.number}:{current_cycle}",
         )
     current = await _after_change(context, ticket, event)
-    used = current.sla.reaction.used
-    verdict = "first response recorded" if first else "already acknowledged"
+    lang = turn.actor.language
+    _ = gettext_for(lang)
+    verdict = _("first response recorded") if first else _("already acknowledged")
+    text = _("{number} acknowledged by {name}: {verdict} (reaction time used {used}).")
+    used = formats.duration(current.sla.reaction.used, lang)
     return [
         turn.reply(
-            f"{ticket.number} acknowledged by {turn.actor.name}: {verdict} "
-            f"(reaction time used {_hm(used)})."
+            text.format(number=ticket.number, name=turn.actor.name, verdict=verdict, used=used)
         )
     ]
 
@@ -135,24 +230,19 @@ async def take(turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
     )
     ticket.owner_user_id = staff_id(turn)  # so ack does not take it again
     [acknowledged] = await ack(turn, context, ticket, rest)
-    return [turn.reply(f"{turn.actor.name} owns {ticket.number} now. {acknowledged.text}")]
+    _ = gettext_for(turn.actor.language)
+    owns = _("{name} owns {number} now.").format(name=turn.actor.name, number=ticket.number)
+    return [turn.reply(f"{owns} {acknowledged.text}")]
 
 
 async def assign(
     turn: Turn, context: CommandContext, ticket: TicketRow, rest: str
 ) -> list[Outgoing]:
     """Give the ticket to another engineer (by name or e-mail)."""
-    wanted = rest.strip().lower().lstrip("@")
-    person = next(
-        (
-            s
-            for s in context.directory.staff
-            if wanted and (wanted in s.name.lower() or wanted == s.email)
-        ),
-        None,
-    )
+    person = engineer_named(context.directory, rest)
+    _ = gettext_for(turn.actor.language)
     if person is None:
-        return [turn.reply(f"I know no engineer called {rest!r}.")]
+        return [turn.reply(_("I know no engineer called {name!r}.").format(name=rest))]
     assert ticket.id is not None
     now = context.services.clock()
     await context.services.store.tickets.set_owner(
@@ -162,24 +252,31 @@ async def assign(
         ticket.id, kind="assigned", at=now, actor=turn.actor.user_id, data={"to": person.email}
     )
     await _after_change(context, ticket, event_key(turn, "assign", ticket))
-    return [turn.reply(f"{ticket.number} is assigned to {person.name}.")]
+    text = _("{number} is assigned to {name}.")
+    return [turn.reply(text.format(number=ticket.number, name=person.name))]
 
 
 async def reply(
     turn: Turn, context: CommandContext, ticket: TicketRow, text: str
 ) -> list[Outgoing]:
     """Send the customer a message (their chat); the first one is the first response."""
+    if reason := customer_in_chat(ticket, turn.actor.language):
+        return [turn.reply(reason)]
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
     first, _cycle = await _first_response(turn, context, ticket)
     await services.store.tickets.append(
         ticket.id, kind="engineer_reply", at=now, actor=turn.actor.user_id, data={"text": text}
     )
-    message = f"**{turn.actor.name}** on {ticket.number}: {text}"
+    message = _for_customer(ticket, _REPLY, name=turn.actor.name, text=text)
     await services.notify.to_customer(ticket, message, event=event_key(turn, "reply", ticket))
     await _after_change(context, ticket, event_key(turn, "reply", ticket))
-    suffix = " (first response recorded)" if first else ""
-    return [turn.reply(f"Sent to the customer of {ticket.number}{suffix}.")]
+    _ = gettext_for(turn.actor.language)
+    if first:
+        sent = _("Sent to the customer of {number} (first response recorded).")
+    else:
+        sent = _("Sent to the customer of {number}.")
+    return [turn.reply(sent.format(number=ticket.number))]
 
 
 async def ask_logs(
@@ -188,32 +285,33 @@ async def ask_logs(
     """Ask the customer for logfiles: the ticket waits for them and the SLA clock pauses."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        return [turn.reply(f"{ticket.number} already waits for the customer.")]
+    _ = gettext_for(turn.actor.language)
+    lang = turn.actor.language
+    if reason := not_waiting_yet(ticket, lang) or customer_in_chat(ticket, lang):
+        return [turn.reply(reason)]
     await services.store.tickets.append(
         ticket.id,
         kind=SlaEventKind.PAUSED,
         at=now,
         actor=turn.actor.user_id,
-        data={"reason": "waiting for logfiles", "what": what},
+        data={"reason": N_("waiting for logfiles"), "what": what},
         status=TicketStatus.WAITING_FOR_CUSTOMER,
     )
-    language = _lang(ticket)
-    ask = (
-        f"Bitte senden Sie für {ticket.number} Logdateien"
-        if language == "de"
-        else f"Please send logfiles for {ticket.number}"
+    request = "\n\n".join(
+        (
+            _for_customer(ticket, _SEND_LOGS_FOR, what=what)
+            if what
+            else _for_customer(ticket, _SEND_LOGS),
+            coaching(Product(ticket.product), _lang(ticket), ticket.number),
+        )
     )
-    detail = f": {what}" if what else "."
-    request = f"{ask}{detail}\n\n{coaching(Product(ticket.product), language)}"
     await services.notify.to_customer(ticket, request, event=event_key(turn, "asklogs", ticket))
     await _after_change(context, ticket, event_key(turn, "asklogs", ticket))
-    return [
-        turn.reply(
-            f"Asked the customer of {ticket.number} for logs; the SLA clock is paused "
-            "until they answer or send files."
-        )
-    ]
+    asked = _(
+        "Asked the customer of {number} for logs; the SLA clock is paused until they answer "
+        "or send files."
+    )
+    return [turn.reply(asked.format(number=ticket.number))]
 
 
 async def note(turn: Turn, context: CommandContext, ticket: TicketRow, text: str) -> list[Outgoing]:
@@ -226,7 +324,8 @@ async def note(turn: Turn, context: CommandContext, ticket: TicketRow, text: str
     if not turn.incoming.conversation.thread_id:
         answer = Outgoing(turn.incoming.conversation, f"📝 {turn.actor.name}: {text}")
         await services.notify.to_thread(ticket, [answer], event=event_key(turn, "note", ticket))
-    return [turn.reply(f"Noted on {ticket.number}.")]
+    _ = gettext_for(turn.actor.language)
+    return [turn.reply(_("Noted on {number}.").format(number=ticket.number))]
 
 
 async def vendor(
@@ -234,8 +333,10 @@ async def vendor(
 ) -> list[Outgoing]:
     """Record a manufacturer case: `vendor <ticket> cisco|microsoft|luware <case id>`."""
     parts = rest.split(maxsplit=1)
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     if len(parts) != 2 or parts[0].lower() not in VENDORS:
-        return [turn.reply("Write `vendor <ticket> cisco|microsoft|luware <case id>`.")]
+        return [turn.reply(_("Write `vendor <ticket> cisco|microsoft|luware <case id>`."))]
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
     await services.store.tickets.append(
@@ -246,13 +347,13 @@ async def vendor(
         data={"vendor": parts[0].lower(), "case": parts[1]},
     )
     await _after_change(context, ticket, event_key(turn, "vendor", ticket))
-    chase = services.tunables.vendor_chase_after
-    return [
-        turn.reply(
-            f"{parts[0].capitalize()} case {parts[1]} recorded on {ticket.number}; "
-            f"I'll remind the owner to chase it after {_hm(chase)} of service time."
-        )
-    ]
+    chase = formats.duration(services.tunables.vendor_chase_after, lang)
+    recorded = _(
+        "{vendor} case {case} recorded on {number}; I'll remind the owner to chase it after "
+        "{chase} of service time."
+    )
+    values = {"vendor": parts[0].capitalize(), "case": parts[1], "number": ticket.number}
+    return [turn.reply(recorded.format(chase=chase, **values))]
 
 
 async def resolve(
@@ -261,8 +362,9 @@ async def resolve(
     """Resolve the ticket and tell the customer the summary (`ResolveDialog` asks for one)."""
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
-    if ticket.status == TicketStatus.RESOLVED:
-        return [turn.reply(f"{ticket.number} is already resolved.")]
+    _ = gettext_for(turn.actor.language)
+    if reason := not_resolved_yet(ticket, turn.actor.language):
+        return [turn.reply(reason)]
     await services.store.tickets.append(
         ticket.id,
         kind=SlaEventKind.RESOLVED,
@@ -271,17 +373,13 @@ async def resolve(
         data={"summary": summary},
         status=TicketStatus.RESOLVED,
     )
-    text = (
-        f"Ihr Ticket {ticket.number} ist gelöst: {summary}"
-        if _lang(ticket) == "de"
-        else f"Your ticket {ticket.number} is resolved: {summary}"
-    )
+    text = _for_customer(ticket, _RESOLVED, summary=summary)
     text, card = resolution_message(ticket, text, _lang(ticket), services.tunables.reopen_within)
     await services.notify.to_customer(
         ticket, text, event=event_key(turn, "resolved", ticket), card=card
     )
     await _after_change(context, ticket, event_key(turn, "resolve", ticket))
-    return [turn.reply(f"{ticket.number} resolved.")]
+    return [turn.reply(_("{number} resolved.").format(number=ticket.number))]
 
 
 def submitted_resolution(turn: Turn) -> str:
@@ -338,19 +436,17 @@ async def reopen(
     turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
 ) -> list[Outgoing]:
     """Reopen a resolved ticket: a new reaction cycle starts."""
-    services = context.services
-    if ticket.status != TicketStatus.RESOLVED:
-        return [turn.reply(f"{ticket.number} is not resolved.")]
-    text = (
-        f"Ihr Ticket {ticket.number} wurde wieder geöffnet."
-        if _lang(ticket) == "de"
-        else f"Your ticket {ticket.number} was reopened."
-    )
+    services, lang = context.services, turn.actor.language
+    _ = gettext_for(lang)
+    if reason := resolved_now(ticket, lang):
+        return [turn.reply(reason)]
+    text = _for_customer(ticket, _REOPENED)
     await services.notify.to_customer(ticket, text, event=event_key(turn, "reopened", ticket))
     when = await reopen_ticket(
-        turn, context, ticket, event=event_key(turn, "reopen", ticket), language="en"
+        turn, context, ticket, event=event_key(turn, "reopen", ticket), language=lang
     )
-    return [turn.reply(f"{ticket.number} reopened: a new reaction cycle, due {when}.")]
+    reopened = _("{number} reopened: a new reaction cycle, due {when}.")
+    return [turn.reply(reopened.format(number=ticket.number, when=when))]
 
 
 async def reopen_ticket(
@@ -404,14 +500,13 @@ def staff_id(turn: Turn) -> str:
 
 
 def _working_on_it(ticket: TicketRow, name: str) -> str:
-    if _lang(ticket) == "de":
-        return f"{name} bearbeitet Ihr Ticket {ticket.number}."
-    return f"{name} is working on your ticket {ticket.number}."
+    return _for_customer(ticket, _WORKING_ON_IT, name=name)
 
 
-def _hm(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}"
+def _for_customer(ticket: TicketRow, message: str, **values: str) -> str:
+    """A text for the ticket's customer, in their language."""
+    _ = gettext_for(_lang(ticket))
+    return _(message).format(number=ticket.number, **values)
 
 
 async def relay_to_ticket(
@@ -425,18 +520,21 @@ async def relay_to_ticket(
         ticket.id, kind="customer_message", at=now, actor=turn.actor.user_id, data={"text": text}
     )
     name = customer_text(turn.actor.name)
-    lines = [f"💬 **{name}** ({ticket.number}) wrote:", customer_text(text)]
+    _ = gettext_for(services.notify.engineers_language(ticket.customer_key))
+    wrote = _("💬 **{name}** ({number}) wrote:").format(name=name, number=ticket.number)
+    lines = [wrote, customer_text(text)]
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
         await services.store.tickets.append(
             ticket.id,
             kind=SlaEventKind.RESUMED,
             at=now,
             actor=turn.actor.user_id,
-            data={"reason": "customer answered"},
+            data={"reason": N_("customer answered")},
             status=TicketStatus.OPEN,
         )
-        lines.append("The customer answered: the SLA clock runs again.")
+        lines.append(_("The customer answered: the SLA clock runs again."))
     answer = Outgoing(turn.incoming.conversation, "\n\n".join(lines))
     await services.notify.to_thread(ticket, [answer], event=event_key(turn, "customer", ticket))
     await _after_change(context, ticket, event_key(turn, "customer", ticket))
-    return [turn.reply(t("customer_message_added", turn.actor.language, number=ticket.number))]
+    _ = gettext_for(turn.actor.language)
+    return [turn.reply(_("Added to {number}; the engineers see it.").format(number=ticket.number))]

@@ -8,7 +8,12 @@ One way to write a text, everywhere:
 The English text in the code is the message id (the Python convention); German lives in
 `dialogs/locale/de/LC_MESSAGES/chatops.po`. Texts defined at import time (command descriptions,
 button labels in tables) are marked with `N_("…")` so extraction finds them, and translated
-where they are shown with `_(value)`. Plurals: `ngettext_for(language)("{n} file", "{n} files", n)`.
+where they are shown with `_(value)`. Plurals: `ngettext = ngettext_for(language)`, then
+`ngettext("{n} file", "{n} files", n)`. Extraction finds only calls named `_`, `N_` and
+`ngettext`, so a text is never written as `gettext_for(language)("…")`.
+
+Dates, times, durations and numbers in texts come from `dialogs.formats` (Babel, in the
+locales of `BABEL_LOCALE`), never from `strftime` or hand-made words.
 
 `make messages` extracts the ids from the code and merges them into the catalogs; `make install`
 compiles the catalogs to `.mo` files. A catalog whose `.mo` is missing or older than its `.po`

@@ -23,15 +23,16 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Choice, ChoiceInput, Fact, Outgoing, SubmitAction, TextInput
+from dialogs import formats
 from dialogs.base import DialogStep
-from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES, FollowUp
+from dialogs.coaching import FOLLOW_UP_QUESTIONS, FollowUp, priority_name, product_name
 from dialogs.context import Language, Turn, service_zone
 from dialogs.downloads import received_for_draft
-from dialogs.i18n import gettext_for
+from dialogs.i18n import N_, gettext_for
 from dialogs.logfiles import (
     ReceivedFile,
     Uploader,
@@ -41,7 +42,6 @@ from dialogs.logfiles import (
 )
 from dialogs.prefill import prefill
 from dialogs.scope import Scope, assess, explanation, out_of_contract_product
-from dialogs.texts import t
 from dialogs.tickets import open_ticket
 from dialogs.understanding.entities import priority_hint, product_in
 from dialogs.understanding.normalize import fold
@@ -53,6 +53,32 @@ if TYPE_CHECKING:
 
 FIELDS = ("product", "priority", "description", "since", "affected", "tested", "phone")
 PRODUCTS = tuple(Product)
+_FIELD_LABELS: Final = {
+    "product": N_("Affected product *"),
+    "priority": N_("How bad is it? *"),
+    "description": N_("What is wrong? *"),
+    "since": N_("Since when? (e.g. today 09:30; empty = now)"),
+    "affected": N_("Who or what is affected? (users, numbers, sites) *"),
+    "tested": N_("What did you already try? *"),
+    "phone": N_("Callback number *"),
+}
+_QUESTIONS: Final = {
+    "product": N_("Which product is affected?"),
+    "priority": N_("How bad is it?"),
+    "description": N_("What is wrong? Please describe the fault in a few sentences."),
+    "since": N_(
+        "Since when does it happen? (e.g. `today 09:30`, `yesterday 14:00`, `07.01. 15:30`, "
+        "or `now`)"
+    ),
+    "affected": N_("Who or what is affected? (users, phone numbers, sites)"),
+    "tested": N_("What did you already try? (e.g. restarted the app, other device)"),
+    "phone": N_("Which number can we call you back on?"),
+}
+#: The yes/no question after the scope check: a change request needs consent to billing.
+_GATE_QUESTIONS: Final = {
+    "consent": N_("Do you agree that this change is billed by effort? (**yes** / **no**)"),
+    "scope": N_("Do you still want to report it as a fault? (**yes** / **no**)"),
+}
 MIN_DESCRIPTION = 10
 YES = frozenset({"yes", "y", "ja", "j", "ok", "okay", "send", "senden"})
 NO = frozenset({"no", "n", "nein"})
@@ -155,6 +181,7 @@ class IntakeDialog:
         action: str,
         value: Any,
     ) -> DialogStep:
+        _ = gettext_for(turn.actor.language)
         match action:
             case "submit_fault_report":
                 return self._on_form(turn, context, draft, value)
@@ -177,7 +204,17 @@ class IntakeDialog:
                 draft.mode, draft.step = "card", "product"
                 return DialogStep([self._form(turn, draft, errors=())], draft.dump())
             case "cancel_report":
-                return DialogStep([turn.reply(t("no_ticket", turn.actor.language))], None)
+                return DialogStep(
+                    [
+                        turn.reply(
+                            _(
+                                "Understood – I did not open a ticket. Type **help** if you need "
+                                "anything else."
+                            )
+                        )
+                    ],
+                    None,
+                )
         return DialogStep([self._question(turn, context, draft)], draft.dump())
 
     def _on_form(self, turn: Turn, context: CommandContext, draft: Draft, value: Any) -> DialogStep:
@@ -205,11 +242,22 @@ class IntakeDialog:
         self, turn: Turn, context: CommandContext, draft: Draft, answer: str
     ) -> DialogStep:
         lang, word = turn.actor.language, answer.strip().lower()
+        _ = gettext_for(lang)
         if draft.step in ("scope", "consent"):
             if word not in YES | NO:
-                return self._again(turn, context, draft, t("answer_yes_no", lang))
+                return self._again(turn, context, draft, _("Please answer **yes** or **no**."))
             if word in NO:
-                return DialogStep([turn.reply(t("no_ticket", lang))], None)
+                return DialogStep(
+                    [
+                        turn.reply(
+                            _(
+                                "Understood – I did not open a ticket. Type **help** if you need "
+                                "anything else."
+                            )
+                        )
+                    ],
+                    None,
+                )
             draft.report["scope"] = "confirmed"
             if draft.step == "consent":
                 draft.kind = "change_request"
@@ -221,8 +269,23 @@ class IntakeDialog:
             if word in YES:
                 return await self._confirm(turn, context, draft)
             if word in NO:
-                return DialogStep([turn.reply(t("no_ticket", lang))], None)
-            return self._again(turn, context, draft, t("summary_confirm", lang))
+                return DialogStep(
+                    [
+                        turn.reply(
+                            _(
+                                "Understood – I did not open a ticket. Type **help** if you need "
+                                "anything else."
+                            )
+                        )
+                    ],
+                    None,
+                )
+            return self._again(
+                turn,
+                context,
+                draft,
+                _("Reply **yes** to send it, **back** to change the last answer, or **cancel**."),
+            )
         hint = draft.report.get("hint_priority")
         if draft.step == "priority" and hint and word in YES:
             answer = hint  # "yes" to the suggested priority
@@ -242,8 +305,11 @@ class IntakeDialog:
         return self._advance(turn, context, draft)
 
     def _back(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
+        _ = gettext_for(turn.actor.language)
         if not draft.history:
-            return self._again(turn, context, draft, t("nothing_to_go_back", turn.actor.language))
+            return self._again(
+                turn, context, draft, _("This is the first question; there is nothing before it.")
+            )
         previous = draft.history.pop()
         if previous.startswith("followup:"):
             draft.details.pop(previous.removeprefix("followup:"), None)
@@ -305,14 +371,15 @@ class IntakeDialog:
             return None
         lang = turn.actor.language
         draft.step = "consent" if assessment.scope is Scope.CHANGE_REQUEST else "scope"
-        question = t("change_consent" if draft.step == "consent" else "scope_continue", lang)
+        _ = gettext_for(lang)
+        question = _(_GATE_QUESTIONS[draft.step])
         text = f"{explanation(assessment, lang)}\n\n{question}"
         card = Card(
-            title=t("intake_title", lang),
+            title=_("Report a fault"),
             paragraphs=(explanation(assessment, lang), question),
             actions=(
-                SubmitAction(t("button_yes", lang), {"action": "gate_yes"}),
-                SubmitAction(t("button_no", lang), {"action": "gate_no"}),
+                SubmitAction(_("Yes"), {"action": "gate_yes"}),
+                SubmitAction(_("No"), {"action": "gate_no"}),
             ),
         )
         return DialogStep([turn.reply(text, card=card)], draft.dump())
@@ -347,8 +414,17 @@ class IntakeDialog:
         """Files sent during the report are kept and attached once the ticket exists; words
         sent with them answer the question like any message."""
         lang = turn.actor.language
+        _ = gettext_for(lang)
         if turn.incoming.unreadable_files:
-            return self._again(turn, context, draft, t("logs_wrong_place", lang))
+            return self._again(
+                turn,
+                context,
+                draft,
+                _(
+                    "I cannot receive files in channels or group chats. Please send them "
+                    "to me in our 1:1 chat."
+                ),
+            )
         sentences = await queue_downloads(
             turn, context, turn.incoming.files, draft_key=_source_key(draft)
         )
@@ -365,31 +441,8 @@ class IntakeDialog:
 
     def _parse(self, turn: Turn, context: CommandContext, name: str, raw: str) -> tuple[str, str]:
         """(normalised value, "") or ("", the reason it does not fit)."""
-        lang = turn.actor.language
-        match name:
-            case "product":
-                product = parse_product(raw) or _product_in_words(raw)
-                return (
-                    (product.value, "")
-                    if product
-                    else ("", t("bad_product", lang, count=len(PRODUCTS)))
-                )
-            case "priority":
-                priority = parse_priority(raw) or priority_hint(fold(raw))
-                return (priority.value, "") if priority else ("", t("bad_priority", lang))
-            case "description":
-                if len(raw) < MIN_DESCRIPTION:
-                    return "", t("bad_description", lang, minimum=MIN_DESCRIPTION)
-                return raw[:4000], ""
-            case "since":
-                return _since(raw, turn.now, _zone(turn, context), lang)
-            case "phone":
-                digits = sum(ch.isdigit() for ch in raw)
-                ok = bool(_PHONE.match(raw)) and 6 <= digits <= 15
-                return (raw, "") if ok else ("", t("bad_phone", lang))
-            case _:
-                limit = 1000 if name == "affected" else 2000  # the ticket's column sizes
-                return (raw[:limit], "") if len(raw) >= 2 else ("", t("bad_required", lang))
+        zone = _zone(turn, context)
+        return parse_field(name, raw, now=turn.now, zone=zone, language=turn.actor.language)
 
     # ----------------------------------------------------------------- rendering
 
@@ -401,27 +454,33 @@ class IntakeDialog:
     def _ask(self, turn: Turn, draft: Draft) -> Outgoing:
         """The question of the current step, in text."""
         lang = turn.actor.language
+        _ = gettext_for(lang)
         if draft.step == "product":
             options = "\n".join(
-                f"{i}. {PRODUCT_NAMES[p][lang]}" for i, p in enumerate(PRODUCTS, start=1)
+                f"{i}. {product_name(p, lang)}" for i, p in enumerate(PRODUCTS, start=1)
             )
-            return turn.reply(f"{t('ask_product', lang)}\n\n{options}")
+            return turn.reply(f"{_(_QUESTIONS['product'])}\n\n{options}")
         if draft.step == "priority":
-            options = "\n".join(f"- {t(f'priority_{p.value}', lang)}" for p in Priority)
+            options = "\n".join(f"- {priority_name(p, lang)}" for p in Priority)
             hint = draft.report.get("hint_priority")
-            suggestion = (
-                f"\n\n{t('priority_suggested', lang, priority=t(f'priority_{hint}', lang))}"
-                if hint
-                else ""
+            suggestion = _(
+                "From what you wrote I'd say **{priority}**: reply **yes** to take it, or "
+                "choose another."
             )
-            return turn.reply(f"{t('ask_priority', lang)}\n\n{options}{suggestion}")
-        if draft.step in ("scope", "consent"):
-            key = "change_consent" if draft.step == "consent" else "scope_continue"
-            return turn.reply(t(key, lang))
+            suggested = (
+                f"\n\n{suggestion.format(priority=priority_name(hint, lang))}" if hint else ""
+            )
+            return turn.reply(f"{_(_QUESTIONS['priority'])}\n\n{options}{suggested}")
+        if draft.step in _GATE_QUESTIONS:
+            return turn.reply(_(_GATE_QUESTIONS[draft.step]))
         if draft.step == "followup":
             question = next(q for q in draft.follow_ups() if q.id not in draft.details)
-            return turn.reply(t("ask_followup", lang, label=question.label[lang]))
-        return turn.reply(t(f"ask_{draft.step}", lang))
+            return turn.reply(
+                _("{label}? (optional – type **skip** to leave it out)").format(
+                    label=_(question.label)
+                )
+            )
+        return turn.reply(_(_QUESTIONS[draft.step]))
 
     def _form(self, turn: Turn, draft: Draft, *, errors: tuple[str, ...] | list[str]) -> Outgoing:
         """The form card; its text fallback is the first text question (for clients
@@ -429,61 +488,70 @@ class IntakeDialog:
         lang = turn.actor.language
         raw = {name: draft.report.get(f"raw_{name}", draft.report.get(name, "")) for name in FIELDS}
         raw["priority"] = raw["priority"] or draft.report.get("hint_priority", "")
-        if (
-            "raw_since" not in draft.report
-        ):  # answered in text: an instant, shown as people write it
+        if "raw_since" not in draft.report:  # answered in text: shown as people write it
             raw["since"] = readable_since(raw["since"])
-        paragraphs = [t("intake_intro", lang)]
+        _ = gettext_for(lang)
+        paragraphs = [_("Please describe the fault. Fields marked * are required.")]
         understood = _understood(draft, lang)
         if understood:
-            paragraphs.append(t("understood_title", lang))
+            paragraphs.append(_("From your message I understood (please check):"))
         if errors:
-            paragraphs += [t("form_errors", lang), *(f"• {problem}" for problem in errors)]
+            paragraphs += [_("Please check these fields:"), *(f"• {problem}" for problem in errors)]
+        typing_hint = _(
+            "You can also answer step by step in text; type **back** to change "
+            "the previous answer, **cancel** to stop."
+        )
         card = Card(
-            title=t("intake_title", lang),
-            paragraphs=(*paragraphs, t("intake_text_hint", lang)),
+            title=_("Report a fault"),
+            paragraphs=(*paragraphs, typing_hint),  # typing works as well as the form
             facts=understood,
             inputs=_form_inputs(lang, raw),
-            actions=(SubmitAction(t("button_continue", lang), {"action": FORM_ACTION}),),
+            actions=(SubmitAction(_("Continue"), {"action": FORM_ACTION}),),
         )
         draft.step = next((name for name in FIELDS if name not in draft.report), "product")
         question = self._ask(turn, draft)
-        fallback = "\n\n".join(
-            [*(paragraphs[1:] if errors else ()), question.text, t("intake_text_hint", lang)]
-        )
+        fallback = "\n\n".join([*(paragraphs[1:] if errors else ()), question.text, typing_hint])
         return turn.reply(fallback, card=card)
 
     def _follow_up_card(self, turn: Turn, draft: Draft) -> Outgoing:
         lang = turn.actor.language
         questions = draft.follow_ups()
+        _ = gettext_for(lang)
         card = Card(
-            title=t("followup_title", lang),
+            title=_("A few details for the engineer (optional)"),
             inputs=tuple(
-                TextInput(q.id, q.label[lang], placeholder=q.placeholder[lang]) for q in questions
+                TextInput(q.id, _(q.label), placeholder=_(q.placeholder)) for q in questions
             ),
             actions=(
-                SubmitAction(t("button_continue", lang), {"action": "submit_followups"}),
-                SubmitAction(t("button_skip", lang), {"action": "skip_followups"}),
+                SubmitAction(_("Continue"), {"action": "submit_followups"}),
+                SubmitAction(_("Skip"), {"action": "skip_followups"}),
             ),
         )
         first = questions[0]
-        return turn.reply(t("ask_followup", lang, label=first.label[lang]), card=card)
+        return turn.reply(
+            _("{label}? (optional – type **skip** to leave it out)").format(label=_(first.label)),
+            card=card,
+        )
 
     def _summary(self, turn: Turn, context: CommandContext, draft: Draft) -> Outgoing:
         lang = turn.actor.language
         facts = summary_facts(draft, lang, _zone(turn, context))
+        _ = gettext_for(lang)
+        confirm_hint = _(
+            "Reply **yes** to send it, **back** to change the last answer, or **cancel**."
+        )
         card = Card(
-            title=t("summary_title", lang),
-            paragraphs=(t("summary_confirm", lang),),  # typing works as well as the buttons
+            title=_("Please check your report"),
+            paragraphs=(confirm_hint,),  # typing works as well as the buttons
             facts=facts,
             actions=(
-                SubmitAction(t("button_send", lang), {"action": "confirm_report"}),
-                SubmitAction(t("button_change", lang), {"action": "edit_report"}),
-                SubmitAction(t("button_cancel", lang), {"action": "cancel_report"}),
+                SubmitAction(_("Send report"), {"action": "confirm_report"}),
+                SubmitAction(_("Change"), {"action": "edit_report"}),
+                SubmitAction(_("Cancel"), {"action": "cancel_report"}),
             ),
         )
         lines = [f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts), ""]
-        lines.append(t("summary_confirm", lang))
+        lines.append(confirm_hint)
         return turn.reply("\n".join(lines), card=card)
 
 
@@ -493,14 +561,14 @@ def _understood(draft: Draft, lang: Language) -> tuple[Fact, ...]:
     if not report.get("prefilled"):
         return ()
     if "product" in report:
-        facts.append(Fact(_plain(short_label("product", lang)), PRODUCT_NAMES[draft.product][lang]))
+        facts.append(Fact(_plain(short_label("product", lang)), product_name(draft.product, lang)))
     if report.get("raw_since"):
         facts.append(Fact(_plain(short_label("since", lang)), report["raw_since"]))
     for name in ("affected", "tested"):
         if report.get(name):
             facts.append(Fact(_plain(short_label(name, lang)), report[name]))
     if hint := report.get("hint_priority"):
-        facts.append(Fact(_plain(short_label("priority", lang)), t(f"priority_{hint}", lang)))
+        facts.append(Fact(_plain(short_label("priority", lang)), priority_name(hint, lang)))
     return tuple(facts)
 
 
@@ -510,21 +578,23 @@ def _plain(label: str) -> str:
 
 def short_label(name: str, lang: Language) -> str:
     """A field's label without the hint in brackets and the required-star."""
-    return t(f"field_{name}", lang).split(" (")[0].rstrip(" *")
+    return gettext_for(lang)(_FIELD_LABELS[name]).split(" (")[0].rstrip(" *")
 
 
 def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, ...]:
     """The report as label/value rows, in the contact's language."""
     report = draft.report
     since = report.get("since") or ""
-    since_text = (
-        datetime.fromisoformat(since).astimezone(zone).strftime("%d.%m.%Y %H:%M")
-        if since
-        else t("since_now", lang)
-    )
+    _ = gettext_for(lang)
+    since_text = _("now")
+    if since:
+        started = datetime.fromisoformat(since)
+        since_text = (
+            f"{formats.day(started, lang, zone=zone)} {formats.clock(started, lang, zone=zone)}"
+        )
     values = {
-        "product": PRODUCT_NAMES[draft.product][lang],
-        "priority": t(f"priority_{report['priority']}", lang),
+        "product": product_name(draft.product, lang),
+        "priority": priority_name(report["priority"], lang),
         "since": since_text,
     }
     facts = [
@@ -532,14 +602,14 @@ def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, .
         for name in FIELDS
     ]
     if draft.kind == "change_request":
-        facts.insert(0, Fact(t("label_kind", lang), t("summary_change_request", lang)))
+        facts.insert(0, Fact(_("Type"), _("Change request (billed by effort, with your consent)")))
     details = [
-        f"{q.label[lang]}: {draft.details[q.id]}"
+        f"{_(q.label)}: {draft.details[q.id]}"
         for q in draft.follow_ups()
         if draft.details.get(q.id)
     ]
     if details:
-        facts.append(Fact(t("label_details", lang), "; ".join(details)))
+        facts.append(Fact(_("Details"), "; ".join(details)))
     return tuple(facts)
 
 
@@ -547,13 +617,13 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
     _ = gettext_for(lang)
 
     def label(name: str) -> str:
-        return t(f"field_{name}", lang)
+        return gettext_for(lang)(_FIELD_LABELS[name])
 
     return (
         ChoiceInput(
             "product",
             label("product"),
-            tuple(Choice(PRODUCT_NAMES[p][lang], p.value) for p in PRODUCTS),
+            tuple(Choice(product_name(p, lang), p.value) for p in PRODUCTS),
             value=raw["product"],
             required=True,
             error=_("Please choose the product that does not work."),
@@ -561,7 +631,7 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
         ChoiceInput(
             "priority",
             label("priority"),
-            tuple(Choice(t(f"priority_{p.value}", lang), p.value) for p in Priority),
+            tuple(Choice(priority_name(p, lang), p.value) for p in Priority),
             value=raw["priority"] or Priority.P3.value,
             required=True,
             expanded=True,
@@ -622,6 +692,65 @@ _PRODUCT_WORDS: tuple[tuple[tuple[str, ...], Product], ...] = (
 )
 
 
+def parse_field(
+    name: str, raw: str, *, now: datetime, zone: ZoneInfo, language: Language
+) -> tuple[str, str]:
+    """A report's field as the intake takes it (chat form, text answers and the integration
+    API alike): (normalised value, "") or ("", the reason it does not fit)."""
+    lang = language
+    _ = gettext_for(lang)
+    match name:
+        case "product":
+            product = parse_product(raw) or _product_in_words(raw)
+            return (
+                (product.value, "")
+                if product
+                else (
+                    "",
+                    _(
+                        "I don't know that product. Please answer with its number (1–{count}) "
+                        "or its name."
+                    ).format(count=len(PRODUCTS)),
+                )
+            )
+        case "priority":
+            priority = parse_priority(raw) or priority_hint(fold(raw))
+            return (
+                (priority.value, "")
+                if priority
+                else ("", _("Please answer with P1, P2, P3 or P4."))
+            )
+        case "description":
+            if len(raw) < MIN_DESCRIPTION:
+                return "", _(
+                    "Please describe the fault in a few more words (at least {minimum} characters)."
+                ).format(minimum=MIN_DESCRIPTION)
+            return raw[:4000], ""
+        case "since":
+            return _since(raw, now, zone, lang)
+        case "phone":
+            digits = sum(ch.isdigit() for ch in raw)
+            ok = bool(_PHONE.match(raw)) and 6 <= digits <= 15
+            return (
+                (raw, "")
+                if ok
+                else (
+                    "",
+                    _(
+                        "That does not look like a phone number. Please write it with digits, "
+                        "e.g. +43 1 234 5678."
+                    ),
+                )
+            )
+        case _:
+            limit = 1000 if name == "affected" else 2000  # the ticket's column sizes
+            return (
+                (raw[:limit], "")
+                if len(raw) >= 2
+                else ("", _("Please fill this in; a short answer is fine."))
+            )
+
+
 def _product_in_words(text: str) -> Product | None:
     found = product_in(fold(text))
     return found[0] if found else None
@@ -672,8 +801,11 @@ def _since(raw: str, now: datetime, zone: ZoneInfo, lang: Language) -> tuple[str
     if instant is None:  # "seit gestern Abend", "vor 2 Stunden", "this morning"
         found = moment_in(fold(raw), now=now, zone=zone, prefer="past")
         instant = found[0] if found else None
+    _ = gettext_for(lang)
     if instant is None:
-        return "", t("bad_since", lang)
+        return "", _(
+            "I could not read that time. Please write e.g. `today 09:30`, `07.01. 15:30` or `now`."
+        )
     return _plausible_since(instant, now, lang)
 
 
@@ -689,14 +821,20 @@ def readable_since(value: str) -> str:
 def _plausible_since(instant: datetime, now: datetime, lang: Language) -> tuple[str, str]:
     """A start the SLA arithmetic can use: not in the future, not more than a year ago (a
     date like 0001-01-01 cannot even be converted to UTC, and would fail every later step)."""
+    _ = gettext_for(lang)
+    future = _("That time lies in the future. When did the fault start?")
+    too_old = _(
+        "That is more than a year ago, so I cannot use it. When did the fault "
+        "start? (e.g. `today 09:30`, `07.01. 15:30` or `now`)"
+    )
     try:
         utc = instant.astimezone(UTC)
     except (OverflowError, ValueError):
-        return "", t("old_since" if instant.year < now.year else "future_since", lang)
+        return "", too_old if instant.year < now.year else future
     if utc > now + timedelta(minutes=5):
-        return "", t("future_since", lang)
+        return "", future
     if utc < now - OLDEST_SINCE:
-        return "", t("old_since", lang)
+        return "", too_old
     return instant.isoformat(), ""
 
 

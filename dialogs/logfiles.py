@@ -10,7 +10,7 @@ a ticket that waits for the customer starts the SLA clock again.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from babel.numbers import format_decimal
 
@@ -18,8 +18,7 @@ from adapters.model import Channel, ConversationRef, FileRef, Outgoing, customer
 from dialogs.access import TICKET_NUMBER, ticket_for
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn
-from dialogs.i18n import BABEL_LOCALE, gettext_for
-from dialogs.texts import t
+from dialogs.i18n import BABEL_LOCALE, N_, gettext_for
 from storage.downloads import NewDownload
 from storage.errors import FileRejected
 from storage.files import check_type, original_name, safe_name
@@ -31,14 +30,28 @@ if TYPE_CHECKING:
     from dialogs.services import Services
 
 DONE_WORDS = frozenset({"done", "fertig", "ok", "finished", "that's all", "das war's"})
-_REFUSALS = {
-    "too_large": "logs_too_large",
-    "type": "logs_wrong_type",
-    "infected": "logs_infected",
-    "unscannable": "logs_unscannable",
-    "not_ready": "logs_not_ready",
-    "untrusted_source": "logs_untrusted_source",
+_REFUSALS: Final = {
+    "too_large": N_("**{name}** is larger than {limit}; please split it or compress it."),
+    "type": N_(
+        "I cannot accept **{name}**: logfiles should be archives, logs or text, "
+        "HAR, JSON, CSV, captures or screenshots."
+    ),
+    "infected": N_("**{name}** was flagged as infected by the malware scan and was not taken."),
+    "unscannable": N_(
+        "**{name}** could not be scanned for malware and was not taken; please send it as a ZIP."
+    ),
+    "not_ready": N_(
+        "**{name}** is still being scanned for malware; please send it again in a minute."
+    ),
+    "untrusted_source": N_(
+        "I did not download **{name}**: it does not come from where Teams keeps "
+        "attached files, so I cannot trust the link. Please attach the file "
+        "again with the paperclip (Attach) button in our 1:1 chat."
+    ),
 }
+_RECEIVED: Final = N_("Received **{name}** ({size}) for {number}.")
+_DUPLICATE: Final = N_("I already have **{name}** for {number} (same content); nothing to do.")
+_REFUSAL_OTHER: Final = N_("I could not download **{name}**; please send it again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,7 @@ async def queue_downloads(
     it is refused without even downloading it."""
     services, lang = context.services, turn.actor.language
     sentences = []
+    _ = gettext_for(lang)
     for index, file in enumerate(files):
         name = safe_name(file.name)
         try:
@@ -118,9 +132,19 @@ async def queue_downloads(
         if file.scanning:
             sentences.append(_still_scanned(lang, ticket))
         elif ticket is not None:
-            sentences.append(t("logs_receiving", lang, name=name, number=ticket.number))
+            sentences.append(
+                _(
+                    "📥 Receiving **{name}** for {number} … I'll tell you here as soon as "
+                    "it is stored."
+                ).format(name=name, number=ticket.number)
+            )
         else:
-            sentences.append(t("logs_receiving_draft", lang, name=name))
+            sentences.append(
+                _(
+                    "📥 Receiving **{name}** … it will be attached to your ticket; I'll "
+                    "tell you here when it is stored."
+                ).format(name=name)
+            )
     services.wake_downloads()
     return sentences
 
@@ -202,9 +226,11 @@ async def attach(
             now=now,
             original_name=file.original_name,
         )
-        key = "logs_received" if attached else "logs_duplicate"
         size = human_size(file.size, lang)
-        sentences.append(t(key, lang, name=file.name, size=size, number=ticket.number))
+        sentence = _RECEIVED if attached else _DUPLICATE
+        sentences.append(
+            gettext_for(lang)(sentence).format(name=file.name, size=size, number=ticket.number)
+        )
         if attached:
             added.append(file.sha256)
             await store.tickets.append(
@@ -217,16 +243,21 @@ async def attach(
     if not added:
         return sentences
     resumed = ticket.status == TicketStatus.WAITING_FOR_CUSTOMER
+    _ = gettext_for(lang)
     if resumed:
         await store.tickets.append(
             ticket.id,
             kind=SlaEventKind.RESUMED,
             at=now,
             actor=by.user_id,
-            data={"reason": "logfiles received"},
+            data={"reason": N_("logfiles received")},
             status=TicketStatus.OPEN,
         )
-        sentences.append(t("logs_resumed", lang, number=ticket.number))
+        sentences.append(
+            _("Thank you – {number} no longer waits for you; the SLA clock runs again.").format(
+                number=ticket.number
+            )
+        )
     await _tell_the_thread(services, ticket, added, by, resumed=resumed)
     return sentences
 
@@ -234,18 +265,19 @@ async def attach(
 async def _tell_the_thread(
     services: Services, ticket: TicketRow, added: list[str], by: Uploader, *, resumed: bool
 ) -> None:
-    from dialogs.ticket_files import ENGINEERS_LANGUAGE, file_lines
+    from dialogs.ticket_files import file_lines
     from dialogs.ticket_state import after_change
 
     event = f"logs:{ticket.number}:{by.event}"
-    files = await file_lines(services, ticket, language=ENGINEERS_LANGUAGE, only=added)
-    _ = gettext_for(ENGINEERS_LANGUAGE)
+    language = services.notify.engineers_language(ticket.customer_key)
+    files = await file_lines(services, ticket, language=language, only=added)
+    _ = gettext_for(language)
     heading = _("📎 {name} sent for {number}:").format(
         name=customer_text(by.name), number=ticket.number
     )
     lines = [heading, *(f"- {line}" for line in files)]
     if resumed:
-        lines.append("The customer delivered: the SLA clock runs again.")
+        lines.append(_("The customer delivered: the SLA clock runs again."))
     answer = Outgoing(by.conversation, "\n".join(lines))
     await services.notify.to_thread(ticket, [answer], event=event)
     await after_change(services, ticket, event)
@@ -262,8 +294,16 @@ async def files_without_command(turn: Turn, context: CommandContext) -> list[Out
     sender's only open ticket. Words sent with them are added to that ticket like any
     message (unless they only ask to add logs)."""
     lang = turn.actor.language
+    _ = gettext_for(lang)
     if turn.incoming.unreadable_files:
-        return [turn.reply(t("logs_wrong_place", lang))]
+        return [
+            turn.reply(
+                _(
+                    "I cannot receive files in channels or group chats. Please send them "
+                    "to me in our 1:1 chat."
+                )
+            )
+        ]
     named = TICKET_NUMBER.search(turn.incoming.text) is not None
     if named:
         ticket, _rest = await ticket_for(turn, context, turn.incoming.text)
@@ -277,12 +317,27 @@ async def files_without_command(turn: Turn, context: CommandContext) -> list[Out
     if not tickets and named:
         number = TICKET_NUMBER.search(turn.incoming.text)
         assert number is not None
-        return [turn.reply(t("logs_unknown_ticket", lang, number=number[0].upper()))]
+        return [
+            turn.reply(
+                _("I found no open ticket {number} of yours.").format(number=number[0].upper())
+            )
+        ]
     if not tickets:
-        return [turn.reply(t("logs_no_ticket", lang))]
+        return [
+            turn.reply(
+                _("You have no open ticket to attach files to. Type **report a fault** first.")
+            )
+        ]
     if len(tickets) > 1:
         numbers = ", ".join(ticket.number for ticket in tickets)
-        return [turn.reply(t("logs_which_ticket", lang, numbers=numbers))]
+        return [
+            turn.reply(
+                _(
+                    "You have several open tickets ({numbers}). Please write `add logs "
+                    "<ticket>` and send the files."
+                ).format(numbers=numbers)
+            )
+        ]
     answers = await collect(turn, context, tickets[0])
     words = turn.incoming.text.strip()
     if words and not _only_asks_to_add_logs(context, words):
@@ -304,8 +359,8 @@ def _only_asks_to_add_logs(context: CommandContext, words: str) -> bool:
 
 def refusal_sentence(refused: FileRejected, name: str, lang: Language, limit: int) -> str:
     """Why a file was not taken, in the person's language."""
-    key = _REFUSALS.get(refused.reason, "logs_failed")
-    return t(key, lang, name=name, limit=human_size(limit))
+    text = gettext_for(lang)(_REFUSALS.get(refused.reason, _REFUSAL_OTHER))
+    return text.format(name=name, limit=human_size(limit))
 
 
 class LogfilesDialog:
@@ -315,33 +370,76 @@ class LogfilesDialog:
 
     async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
         lang = turn.actor.language
+        _ = gettext_for(lang)
         if turn.incoming.unreadable_files or turn.incoming.conversation.kind != "personal":
-            return DialogStep([turn.reply(t("logs_wrong_place", lang))], None)
+            return DialogStep(
+                [
+                    turn.reply(
+                        _(
+                            "I cannot receive files in channels or group chats. Please send them "
+                            "to me in our 1:1 chat."
+                        )
+                    )
+                ],
+                None,
+            )
         ticket = await self._ticket(turn, context, args)
         if ticket is None:
             match = TICKET_NUMBER.search(args)
             if match is None:
                 return DialogStep(await files_without_command(turn, context), None)
             return DialogStep(
-                [turn.reply(t("logs_unknown_ticket", lang, number=match[0].upper()))], None
+                [
+                    turn.reply(
+                        _("I found no open ticket {number} of yours.").format(
+                            number=match[0].upper()
+                        )
+                    )
+                ],
+                None,
             )
         state = {"ticket": ticket.number}
         if turn.incoming.files:
             return DialogStep(await collect(turn, context, ticket), state)
-        return DialogStep([turn.reply(t("logs_send_now", lang, number=ticket.number))], state)
+        return DialogStep(
+            [
+                turn.reply(
+                    _(
+                        "Please send the files for {number} now (in this 1:1 chat). Type "
+                        "**done** when you are finished."
+                    ).format(number=ticket.number)
+                )
+            ],
+            state,
+        )
 
     async def resume(
         self, turn: Turn, context: CommandContext, state: dict[str, Any]
     ) -> DialogStep:
         lang, number = turn.actor.language, str(state["ticket"])
         ticket = await context.services.store.tickets.by_number(number)
+        _ = gettext_for(lang)
         if ticket is None or ticket.status == TicketStatus.RESOLVED:
-            return DialogStep([turn.reply(t("logs_unknown_ticket", lang, number=number))], None)
+            return DialogStep(
+                [turn.reply(_("I found no open ticket {number} of yours.").format(number=number))],
+                None,
+            )
         if turn.incoming.files:
             return DialogStep(await collect(turn, context, ticket), state)
         if turn.incoming.text.strip().lower() in DONE_WORDS:
-            return DialogStep([turn.reply(t("logs_done", lang, number=number))], None)
-        return DialogStep([turn.reply(t("logs_waiting", lang, number=number))], state)
+            return DialogStep(
+                [turn.reply(_("Thanks, that's all for {number}.").format(number=number))], None
+            )
+        return DialogStep(
+            [
+                turn.reply(
+                    _("I'm waiting for files for {number}; send them, or type **done**.").format(
+                        number=number
+                    )
+                )
+            ],
+            state,
+        )
 
     async def _ticket(self, turn: Turn, context: CommandContext, args: str) -> TicketRow | None:
         """The open ticket of the speaker's organisation named in `args` (through the one access

@@ -27,7 +27,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from adapters.model import (
@@ -40,11 +40,12 @@ from adapters.model import (
     TextInput,
     customer_text,
 )
+from dialogs import formats
 from dialogs.access import TICKET_NUMBER
 from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
-from dialogs.texts import t
 from dialogs.understanding import Reading
 from dialogs.understanding.normalize import fold
 from dialogs.understanding.when import moment_in
@@ -60,16 +61,18 @@ if TYPE_CHECKING:
 
 DIALOG = "maintenance_answer"
 CONFIRM_ACTION, MOVE_ACTION = "maintenance_confirm", "maintenance_move"
-CONTACT_COMMAND = "windows"
+CONTACT_COMMAND = N_("windows")
 WINDOW_ID = re.compile(r"^W(\d+)$", re.IGNORECASE)
 WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?$")
 CONFIRM_WORDS = frozenset({"confirm", "ok", "yes", "bestätigen", "bestaetigen", "ja"})
 MOVE_WORDS = frozenset({"move", "verschieben"})
 OVERVIEW_WORDS = frozenset({CONTACT_COMMAND, "wartungsfenster", "maintenance windows"})
 SUGGESTION_STEP = timedelta(minutes=15)
-_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"),
+_STATUS: Final = {
+    WindowStatus.PROPOSED: N_("proposed"),
+    WindowStatus.CONFIRMED: N_("confirmed"),
+    WindowStatus.CANCELLED: N_("cancelled"),
+    WindowStatus.DONE: N_("done"),
 }
 
 
@@ -122,15 +125,18 @@ def _round_up(instant: datetime) -> datetime:
 
 
 def span(start: datetime, end: datetime, calendar: BusinessCalendar, language: Language) -> str:
-    """`Tue 03.03.2026 09:00–11:00` in the service time's zone."""
+    """`Tue 03.03.2026 09:00–11:00` (`Di. 03.03.2026 09:00–11:00`) in the service time's
+    zone."""
     first, last = start.astimezone(calendar.zone), end.astimezone(calendar.zone)
-    day = _WEEKDAYS[language][first.weekday()]
-    until = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%d.%m.%Y %H:%M}"
-    return f"{day} {first:%d.%m.%Y %H:%M}–{until}"
+    until = formats.clock(last, language)
+    if last.date() != first.date():
+        until = f"{formats.day(last, language)} {until}"
+    return f"{formats.moment(first, language)}–{until}"
 
 
 def duration_text(duration: timedelta) -> str:
-    """`2h`, `45m`, `1h30m`."""
+    """`2h`, `45m`, `1h30m`: as the `maintenance` command takes it (prose uses
+    `formats.duration`)."""
     minutes = int(duration.total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
     return (f"{hours}h" if hours else "") + (f"{rest}m" if rest or not hours else "")
@@ -147,12 +153,18 @@ def refusal(
 ) -> str:
     """Why a window cannot be had, with the next possible slot."""
     asked = span(start, start + duration, calendar, language)
-    key = "maintenance_in_past" if verdict.reason == "past" else "maintenance_outside"
-    text = t(key, language, span=asked, service_time=service_time)
+    _ = gettext_for(language)
+    if verdict.reason == "past":
+        text = _("{span} lies in the past.").format(span=asked)
+    else:
+        text = _("{span} does not lie entirely inside the service time ({service_time}).")
+        text = text.format(span=asked, service_time=service_time)
     if verdict.suggestion is None:
-        return f"{text} {t('maintenance_no_slot', language, duration=duration_text(duration))}"
+        length = formats.duration(duration, language)
+        no_slot = _("No single service-time stretch is {duration} long; please split the work.")
+        return f"{text} {no_slot.format(duration=length)}"
     slot = span(verdict.suggestion, verdict.suggestion + duration, calendar, language)
-    return f"{text} {t('maintenance_next_slot', language, span=slot)}"
+    return f"{text} {_('The next possible slot: {span}.').format(span=slot)}"
 
 
 def suggestion_start(verdict: Verdict, calendar: BusinessCalendar) -> str:
@@ -230,6 +242,52 @@ async def to_contact(
     await services.notify.to_conversation(channel, contact.conversation_id, answer, event=event)
 
 
+def _confirmed_note(
+    services: Services,
+    window: MaintenanceWindowRow,
+    customer: Customer,
+    contact_name: str,
+    calendar: BusinessCalendar,
+) -> str:
+    """The engineers' channel hears that the contact confirmed, in the channel's language."""
+    lang = services.notify.engineers_language(customer.key)
+    _ = gettext_for(lang)
+    return _("✅ {customer}: {contact} confirmed {ref} “{title}”, {span}.").format(
+        customer=customer.name,
+        contact=customer_text(contact_name),
+        ref=f"W{window.id}",
+        title=window.title,
+        span=span(window.starts_at, window.ends_at, calendar, lang),
+    )
+
+
+def _moved_note(
+    services: Services,
+    before: MaintenanceWindowRow,
+    after: MaintenanceWindowRow,
+    customer: Customer,
+    *,
+    contact_name: str,
+    calendar: BusinessCalendar,
+) -> str:
+    """The engineers' channel hears that the contact moved a window, in the channel's
+    language."""
+    lang = services.notify.engineers_language(customer.key)
+    _ = gettext_for(lang)
+    return _(
+        "📅 {customer}: {contact} moved {ref} “{title}” from {before} to {after}; inside the "
+        "service time, so it is confirmed. Another time: "
+        "`maintenance move {ref} <YYYY-MM-DD HH:MM>` asks them again."
+    ).format(
+        customer=customer.name,
+        contact=customer_text(contact_name),
+        ref=f"W{after.id}",
+        title=after.title,
+        before=span(before.starts_at, before.ends_at, calendar, lang),
+        after=span(after.starts_at, after.ends_at, calendar, lang),
+    )
+
+
 async def to_engineers(
     services: Services, customer_key: str, answer_text: str, *, event: str
 ) -> None:
@@ -245,37 +303,49 @@ def proposal_card(
     """The card the contact answers, and its text fallback."""
     ref = f"W{window.id}"
     when = span(window.starts_at, window.ends_at, calendar, language)
-    intro = t("maintenance_proposal_intro", language, provider=provider, title=window.title)
+    _ = gettext_for(language)
+    intro = _("{provider} would like to carry out planned work: **{title}**.").format(
+        provider=provider, title=window.title
+    )
     card = Card(
-        title=t("maintenance_proposal_title", language),
-        paragraphs=(intro, t("maintenance_proposal_hint", language)),
+        title=_("Maintenance window proposed"),
+        paragraphs=(intro, _("Reply **confirm**, or **move YYYY-MM-DD HH:MM** to propose another "
+"time within normal working hours.")),
         facts=(
-            Fact(t("maintenance_fact_what", language), window.title),
-            Fact(t("maintenance_fact_when", language), when),
-            Fact(t("maintenance_fact_ref", language), ref),
+            Fact(_("Work"), window.title),
+            Fact(_("When"), when),
+            Fact(_("Reference"), ref),
         ),
         inputs=(
             TextInput(
                 id="start",
-                label=t("maintenance_other_time", language),
+                label=_("Another start (YYYY-MM-DD HH:MM)"),
                 placeholder="2026-03-04 10:00",
             ),
         ),
         actions=(
             SubmitAction(
-                t("maintenance_button_confirm", language),
+                _("Confirm"),
                 {"action": CONFIRM_ACTION, "window": str(window.id),
                  "command": f"{CONTACT_COMMAND} confirm {ref}"},
             ),
             SubmitAction(
-                t("maintenance_button_move", language),
+                _("Propose another time"),
                 {"action": MOVE_ACTION, "window": str(window.id),
                  "command": f"{CONTACT_COMMAND} move {ref}"},
             ),
         ),
     )  # fmt: skip
     text = "\n\n".join(
-        [f"**{card.title}**", intro, f"{when} ({ref})", t("maintenance_proposal_hint", language)]
+        [
+            f"**{card.title}**",
+            intro,
+            f"{when} ({ref})",
+            _(
+                "Reply **confirm**, or **move YYYY-MM-DD HH:MM** to propose another "
+                "time within normal working hours."
+            ),
+        ]
     )
     return card, text
 
@@ -313,7 +383,7 @@ async def send_proposal(
 # --- engineers -----------------------------------------------------------------------------
 
 ENGINEERS = frozenset({Role.ENGINEER})
-USAGE = (
+USAGE = N_(
     "Write `maintenance <customer> <YYYY-MM-DD HH:MM> <duration> <title>`, e.g. "
     "`maintenance demo 2026-03-03 09:00 2h Security updates for the desk phones`; "
     "`maintenance [customer]` lists windows; `maintenance move|cancel|done W<id>`."
@@ -322,11 +392,13 @@ USAGE = (
 
 async def maintenance_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """Engineers: propose, list, move, cancel or finish maintenance windows."""
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     words = args.split()
     if len(words) >= 2 and words[0].lower() in ("move", "cancel", "done"):
         window = await _window(context, words[1])
         if window is None:
-            return [turn.reply(f"I know no maintenance window {words[1]!r}.")]
+            return [turn.reply(_("I know no maintenance window {words!r}.").format(words=words[1]))]
         rest = " ".join(words[2:])
         match words[0].lower():
             case "move":
@@ -337,7 +409,11 @@ async def maintenance_command(turn: Turn, context: CommandContext, args: str) ->
                 return await _done(turn, context, window)
     customer = _customer(context, words[0]) if words else None
     if words and customer is None:
-        return [turn.reply(f"I know no customer called {words[0]!r}. {USAGE}")]
+        return [
+            turn.reply(
+                _("I know no customer called {words!r}.").format(words=words[0]) + " " + _(USAGE)
+            )
+        ]
     if len(words) <= 1:
         return await _listing(turn, context, customer)
     assert customer is not None
@@ -359,34 +435,43 @@ async def _window(context: CommandContext, ref: str) -> MaintenanceWindowRow | N
 async def _propose(
     turn: Turn, context: CommandContext, customer: Customer, words: list[str]
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     if len(words) < 4:
-        return [turn.reply(USAGE)]
+        return [turn.reply(_(USAGE))]
     calendar = customer_calendar(services, customer)
     try:
         start = parse_start(f"{words[0]} {words[1]}", calendar)
         duration = parse_duration(words[2])
-    except ValueError as exc:
-        return [turn.reply(f"{exc}. {USAGE}")]
+    except ValueError:
+        wrong = _("{text!r} is not a start and a duration like `2026-03-03 09:00 2h`.")
+        return [turn.reply(wrong.format(text=" ".join(words[:3])) + " " + _(USAGE))]
     title = " ".join(words[3:])
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
         name = _service_time_name(services, customer)
         text = refusal(
-            verdict, start, duration, calendar=calendar, language="en", service_time=name
+            verdict, start, duration, calendar=calendar, language=lang, service_time=name
         )
         if verdict.suggestion is not None:
-            text += (
-                f" Propose it with `maintenance {customer.key} "
-                f"{suggestion_start(verdict, calendar)} {duration_text(duration)} {title}`."
+            text += " " + _(
+                "Propose it with `maintenance {key} {suggestion_start} {duration_text} {title}`."
+            ).format(
+                key=customer.key,
+                suggestion_start=suggestion_start(verdict, calendar),
+                duration_text=duration_text(duration),
+                title=title,
             )
-        return [turn.reply(f"Not proposed: {text}")]
+        return [turn.reply(_("Not proposed: {text}").format(text=text))]
     contact = await find_contact(services, customer)
     if contact is None:
         return [
             turn.reply(
-                f"No contact of {customer.name} has written to me in a 1:1 chat yet, so I "
-                "cannot propose the window to anybody. Nothing was saved."
+                _(
+                    "No contact of {name} has written to me in a 1:1 chat yet, so I cannot "
+                    "propose the window to anybody. Nothing was saved."
+                ).format(name=customer.name)
             )
         ]
     store, end = services.store, start + duration
@@ -416,17 +501,30 @@ async def _propose(
             )
             or window
         )
-    when = span(window.starts_at, window.ends_at, calendar, "en")
+    when = span(window.starts_at, window.ends_at, calendar, lang)
     if window.status == WindowStatus.CONFIRMED:
-        return [turn.reply(f"W{window.id} “{window.title}” is already confirmed for {when}.")]
+        return [
+            turn.reply(
+                _("W{id} “{title}” is already confirmed for {when}.").format(
+                    id=window.id, title=window.title, when=when
+                )
+            )
+        ]
     await send_proposal(
         services, window, contact, event=f"maintenance:W{window.id}:{len(window.history)}"
     )
     return [
         turn.reply(
-            f"Proposed W{window.id} to {contact.name or 'the contact'} of {customer.name}: "
-            f"{window.title}, {when}. I'll tell you here and in the engineers' channel when "
-            "they answer."
+            _(
+                "Proposed W{id} to {name} of {customer}: {title}, {when}. I'll tell you "
+                "here and in the engineers' channel when they answer."
+            ).format(
+                id=window.id,
+                name=contact.name or _("the contact"),
+                customer=customer.name,
+                title=window.title,
+                when=when,
+            )
         )
     ]
 
@@ -453,26 +551,32 @@ def _service_time_name(services: Services, customer: Customer) -> str:
 async def _listing(
     turn: Turn, context: CommandContext, customer: Customer | None
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     windows = await services.store.windows.listing(
         customer_key=customer.key if customer else None, ending_after=now
     )
-    title = "Maintenance windows" + (f" – {customer.name}" if customer else "")
+    title = _("Maintenance windows") + (
+        _(" – {name}").format(name=customer.name) if customer else ""
+    )
     if not windows:
-        return [turn.reply(f"**{title}**: none coming up. {USAGE}")]
-    facts = tuple(_line(services, w, "en") for w in windows)
+        return [turn.reply(_("**{title}**: none coming up.").format(title=title) + " " + _(USAGE))]
+    facts = tuple(_line(services, w, turn.actor.language, staff=True) for w in windows)
     card = Card(title=title, facts=facts)
     text = "\n".join([f"**{title}**", *(f"- {f.label}: {f.value}" for f in facts)])
     return [turn.reply(text, card=card)]
 
 
-def _line(services: Services, window: MaintenanceWindowRow, language: Language) -> Fact:
+def _line(
+    services: Services, window: MaintenanceWindowRow, language: Language, *, staff: bool
+) -> Fact:
     customer = services.directory.customer(window.customer_key)
     assert customer is not None
     calendar = customer_calendar(services, customer)
     when = span(window.starts_at, window.ends_at, calendar, language)
-    status = t(f"maintenance_status_{window.status}", language)
-    who = f" · {customer.key}" if language == "en" else ""
+    status = gettext_for(language)(_STATUS[WindowStatus(window.status)])
+    who = f" · {customer.key}" if staff else ""
     return Fact(f"W{window.id}", f"{when} · {window.title} · {status}{who}")
 
 
@@ -480,25 +584,35 @@ async def _engineer_move(
     turn: Turn, context: CommandContext, window: MaintenanceWindowRow, rest: str
 ) -> list[Outgoing]:
     """Propose another time: validated like a new window, then asked again."""
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     customer = services.directory.customer(window.customer_key)
     assert customer is not None
     calendar = customer_calendar(services, customer)
     try:
         start = parse_start(rest, calendar)
-    except ValueError as exc:
-        return [turn.reply(f"{exc}. Write `maintenance move W{window.id} 2026-03-04 10:00`.")]
+    except ValueError:
+        wrong = _(
+            "{text!r} is not a start like 2026-03-04 10:00. Write "
+            "`maintenance move W{id} 2026-03-04 10:00`."
+        )
+        return [turn.reply(wrong.format(text=rest, id=window.id))]
     duration = window.ends_at - window.starts_at
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
         name = _service_time_name(services, customer)
         text = refusal(
-            verdict, start, duration, calendar=calendar, language="en", service_time=name
+            verdict, start, duration, calendar=calendar, language=lang, service_time=name
         )
-        return [turn.reply(f"Not moved: {text}")]
+        return [turn.reply(_("Not moved: {text}").format(text=text))]
     contact = contact_of(window) or await find_contact(services, customer)
     if contact is None:
-        return [turn.reply(f"No contact of {customer.name} can be asked; nothing changed.")]
+        return [
+            turn.reply(
+                _("No contact of {name} can be asked; nothing changed.").format(name=customer.name)
+            )
+        ]
     entry = history_entry(
         "re-proposed", by=turn.actor.name, at=now, starts_at=start.isoformat(),
         ends_at=(start + duration).isoformat(), **_reach(contact),
@@ -508,41 +622,64 @@ async def _engineer_move(
         ends_at=start + duration,
     )  # fmt: skip
     if changed is None:
-        return [turn.reply(f"W{window.id} is {window.status}; it cannot be moved.")]
+        return [
+            turn.reply(
+                _("W{id} is {status}; it cannot be moved.").format(
+                    id=window.id, status=_(_STATUS[WindowStatus(window.status)])
+                )
+            )
+        ]
     await send_proposal(
         services, changed, contact, event=f"maintenance:W{changed.id}:{len(changed.history)}"
     )
-    when = span(changed.starts_at, changed.ends_at, calendar, "en")
-    return [turn.reply(f"Asked {contact.name or 'the contact'} again: W{window.id} at {when}.")]
+    when = span(changed.starts_at, changed.ends_at, calendar, lang)
+    return [
+        turn.reply(
+            _("Asked {name} again: W{id} at {when}.").format(
+                name=contact.name or _("the contact"), id=window.id, when=when
+            )
+        )
+    ]
 
 
 async def _cancel(
     turn: Turn, context: CommandContext, window: MaintenanceWindowRow, reason: str
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     entry = history_entry("cancelled", by=turn.actor.name, at=now, reason=reason)
     changed = await services.store.windows.change(
         _id(window), entry=entry, status=WindowStatus.CANCELLED
     )
     if changed is None:
-        return [turn.reply(f"W{window.id} is {window.status}; nothing to cancel.")]
+        return [
+            turn.reply(
+                _("W{id} is {status}; nothing to cancel.").format(
+                    id=window.id, status=_(_STATUS[WindowStatus(window.status)])
+                )
+            )
+        ]
     contact = contact_of(changed)
     if contact is not None:
         customer = services.directory.customer(changed.customer_key)
         assert customer is not None
         when = span(changed.starts_at, changed.ends_at, customer_calendar(services, customer),
                     contact.language)  # fmt: skip
-        text = t("maintenance_cancelled", contact.language, ref=f"W{changed.id}",
-                 title=changed.title, span=when)  # fmt: skip
+        _ = gettext_for(contact.language)
+        text = _("Maintenance window {ref} “{title}” ({span}) is cancelled.")
+        text = text.format(ref=f"W{changed.id}", title=changed.title, span=when)
         await to_contact(
             services, contact, text, event=f"maintenance:W{changed.id}:{len(changed.history)}"
         )
-    return [turn.reply(f"W{window.id} cancelled; the contact is told.")]
+    return [turn.reply(_("W{id} cancelled; the contact is told.").format(id=window.id))]
 
 
 async def _done(
     turn: Turn, context: CommandContext, window: MaintenanceWindowRow
 ) -> list[Outgoing]:
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     services, now = context.services, context.services.clock()
     changed = await services.store.windows.change(
         _id(window),
@@ -551,8 +688,14 @@ async def _done(
         allowed_from=(WindowStatus.CONFIRMED,),
     )
     if changed is None:
-        return [turn.reply(f"W{window.id} is {window.status}; only a confirmed window is done.")]
-    return [turn.reply(f"W{window.id} is done.")]
+        return [
+            turn.reply(
+                _("W{id} is {status}; only a confirmed window is done.").format(
+                    id=window.id, status=_(_STATUS[WindowStatus(window.status)])
+                )
+            )
+        ]
+    return [turn.reply(_("W{id} is done.").format(id=window.id))]
 
 
 # --- the contact's answer ------------------------------------------------------------------
@@ -592,10 +735,13 @@ class MaintenanceAnswerDialog:
             customer_key=customer.key, ending_after=services.clock()
         )
         shown = [w for w in windows if w.status != WindowStatus.CANCELLED]
+        _ = gettext_for(lang)
         if not shown:
-            return DialogStep([turn.reply(t("maintenance_none", lang))])
-        facts = tuple(_line(services, w, lang) for w in shown)
-        card = Card(title=t("maintenance_list_title", lang), facts=facts)
+            return DialogStep(
+                [turn.reply(_("No maintenance windows are planned for your organisation."))]
+            )
+        facts = tuple(_line(services, w, lang, staff=False) for w in shown)
+        card = Card(title=_("Maintenance windows"), facts=facts)
         text = "\n".join([f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts)])
         answers = [turn.reply(text, card=card)]
         pending = next((w for w in shown if w.status == WindowStatus.PROPOSED), None)
@@ -612,8 +758,15 @@ class MaintenanceAnswerDialog:
         lang, services = turn.actor.language, context.services
         customer = turn.actor.customer
         window = await services.store.windows.get(window_id) if window_id else None
+        _ = gettext_for(lang)
         if window is None or customer is None or window.customer_key != customer.key:
-            return DialogStep([turn.reply(t("maintenance_unknown", lang))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("I know no maintenance window of your organisation by that reference.")
+                    )
+                ]
+            )
         value = turn.incoming.value or {}
         action = str(value.get("action", ""))
         words = text.strip().split(maxsplit=1)
@@ -630,12 +783,27 @@ class MaintenanceAnswerDialog:
             wanted = str(value.get("start") or "").strip() or (words[1] if len(words) > 1 else "")
             if not wanted:
                 return DialogStep(
-                    [turn.reply(t("maintenance_move_how", lang, ref=f"W{window.id}"))],
+                    [
+                        turn.reply(
+                            _(
+                                "When would suit you for {ref}? Write a day and time, e.g. "
+                                "“Thursday 10:00” or move 2026-03-04 10:00."
+                            ).format(ref=f"W{window.id}")
+                        )
+                    ],
                     {"window": window.id},
                 )
             return await self._move(turn, context, window, wanted)
         return DialogStep(
-            [turn.reply(t("maintenance_answer_hint", lang, ref=f"W{window.id}"))],
+            [
+                turn.reply(
+                    _(
+                        "Your answer to maintenance window {ref}: **confirm**, or another "
+                        "start such as “Thursday 10:00” (or **move YYYY-MM-DD HH:MM**). To "
+                        "answer later, write **cancel**; **windows** brings it back."
+                    ).format(ref=f"W{window.id}")
+                )
+            ],
             {"window": window.id},
         )
 
@@ -648,13 +816,38 @@ class MaintenanceAnswerDialog:
         calendar = customer_calendar(services, customer)
         when = span(window.starts_at, window.ends_at, calendar, lang)
         ref = f"W{window.id}"
+        _ = gettext_for(lang)
         if window.status == WindowStatus.CONFIRMED:
-            return DialogStep([turn.reply(t("maintenance_already", lang, ref=ref, span=when))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is already confirmed for {span}.").format(
+                            ref=ref, span=when
+                        )
+                    )
+                ]
+            )
         if window.status != WindowStatus.PROPOSED:
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         if window.starts_at <= now:
             return DialogStep(
-                [turn.reply(t("maintenance_start_passed", lang, ref=ref))], {"window": window.id}
+                [
+                    turn.reply(
+                        _(
+                            "The proposed start of {ref} has passed; please propose another time "
+                            "with **move YYYY-MM-DD HH:MM**."
+                        ).format(ref=ref)
+                    )
+                ],
+                {"window": window.id},
             )
         entry = history_entry("confirmed", by=turn.actor.name, at=now, **_reach(_me(turn)))
         changed = await services.store.windows.change(
@@ -662,16 +855,31 @@ class MaintenanceAnswerDialog:
             allowed_from=(WindowStatus.PROPOSED,),
         )  # fmt: skip
         if changed is None:  # answered at the same moment elsewhere
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         await to_engineers(
             services,
             changed.customer_key,
-            f"✅ {customer.name}: {customer_text(turn.actor.name)} confirmed {ref} "
-            f"“{changed.title}”, "
-            f"{span(changed.starts_at, changed.ends_at, calendar, 'en')}.",
+            _confirmed_note(services, changed, customer, turn.actor.name, calendar),
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
-        return DialogStep([turn.reply(t("maintenance_confirmed", lang, ref=ref, span=when))])
+        return DialogStep(
+            [
+                turn.reply(
+                    _(
+                        "Thank you: maintenance window {ref} is confirmed for {span}. I'll "
+                        "remind you on the morning of the day."
+                    ).format(ref=ref, span=when)
+                )
+            ]
+        )
 
     async def _move(
         self, turn: Turn, context: CommandContext, window: MaintenanceWindowRow, wanted: str
@@ -680,14 +888,33 @@ class MaintenanceAnswerDialog:
         customer = turn.actor.customer
         assert customer is not None
         ref = f"W{window.id}"
+        _ = gettext_for(lang)
         if window.status not in (WindowStatus.PROPOSED, WindowStatus.CONFIRMED):
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         calendar = customer_calendar(services, customer)
         keep = {"window": window.id}
         try:
             start = parse_start(wanted, calendar)
         except ValueError:
-            return DialogStep([turn.reply(t("maintenance_move_how", lang, ref=ref))], keep)
+            return DialogStep(
+                [
+                    turn.reply(
+                        _(
+                            "When would suit you for {ref}? Write a day and time, e.g. “Thursday "
+                            "10:00” or move 2026-03-04 10:00."
+                        ).format(ref=ref)
+                    )
+                ],
+                keep,
+            )
         duration = window.ends_at - window.starts_at
         verdict = check(calendar, start, duration, now)
         if not verdict.ok:
@@ -696,7 +923,9 @@ class MaintenanceAnswerDialog:
                 verdict, start, duration, calendar=calendar, language=lang, service_time=name
             )
             if verdict.suggestion is not None:
-                text += " " + t("maintenance_try", lang, start=suggestion_start(verdict, calendar))
+                text += " " + _("Write `move {start}` to take it.").format(
+                    start=suggestion_start(verdict, calendar)
+                )
             return DialogStep([turn.reply(text)], keep)
         end = start + duration
         entry = history_entry(
@@ -709,20 +938,35 @@ class MaintenanceAnswerDialog:
             ends_at=end, decided_by=turn.actor.name,
         )  # fmt: skip
         if changed is None:
-            return DialogStep([turn.reply(t("maintenance_closed", lang, ref=ref))])
-        before = span(window.starts_at, window.ends_at, calendar, "en")
-        after = span(start, end, calendar, "en")
+            return DialogStep(
+                [
+                    turn.reply(
+                        _("Maintenance window {ref} is no longer open for an answer.").format(
+                            ref=ref
+                        )
+                    )
+                ]
+            )
         await to_engineers(
             services,
             changed.customer_key,
-            f"📅 {customer.name}: {customer_text(turn.actor.name)} moved {ref} "
-            f"“{changed.title}” from {before} "
-            f"to {after}; inside the service time, so it is confirmed. Another time: "
-            f"`maintenance move {ref} <YYYY-MM-DD HH:MM>` asks them again.",
+            _moved_note(
+                services, window, changed, customer, contact_name=turn.actor.name, calendar=calendar
+            ),
             event=f"maintenance:W{changed.id}:{len(changed.history)}",
         )
         when = span(start, end, calendar, lang)
-        return DialogStep([turn.reply(t("maintenance_moved", lang, ref=ref, span=when))])
+        return DialogStep(
+            [
+                turn.reply(
+                    _(
+                        "Thank you: maintenance window {ref} is moved to {span} and "
+                        "confirmed. The engineers are told; I'll remind you on the morning of "
+                        "the day."
+                    ).format(ref=ref, span=when)
+                )
+            ]
+        )
 
 
 def _button_window(turn: Turn) -> int | None:
@@ -747,7 +991,10 @@ def reminder_text(
 ) -> str:
     """The reminder on the day, for the contact."""
     when = span(window.starts_at, window.ends_at, calendar, language)
-    return t("maintenance_reminder", language, ref=f"W{window.id}", title=window.title, span=when)
+    _ = gettext_for(language)
+    return _("Reminder: maintenance window {ref} “{title}” is today, {span}.").format(
+        ref=f"W{window.id}", title=window.title, span=when
+    )
 
 
 _WINDOW_VERBS = (

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Fact, OpenUrlAction, Outgoing
+from dialogs import formats
 from dialogs.coaching import PRODUCT_NAMES
-from dialogs.context import Turn
+from dialogs.context import Language, Turn
+from dialogs.i18n import gettext_for
+from dialogs.report_text import report_text
 from dialogs.services import Services
 from dialogs.status import card_text
 from storage.charts import attainment_chart
@@ -24,7 +27,6 @@ from storage.reports import (
     month_period,
     parse_period,
     period_report,
-    render_text,
     ticket_facts,
     to_csv,
 )
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 MONTH = re.compile(r"\b\d{4}-\d{2}\b")
 DIGEST = "digest"
 # Reports speak English in the managers' channel; products by their names, not their keys.
-PRODUCT_TITLES = {product.value: PRODUCT_NAMES[product]["en"] for product in Product}
+PRODUCT_TITLES = {product.value: PRODUCT_NAMES[product] for product in Product}
 
 
 def report_zone(services: Services) -> ZoneInfo:
@@ -66,7 +68,9 @@ class MonthScope:
     customer: Customer | None
 
 
-def month_and_customer(context: CommandContext, args: str) -> MonthScope | str:
+def month_and_customer(
+    context: CommandContext, args: str, language: Language = "en"
+) -> MonthScope | str:
     """The month (default: this one) and the customer named in `args`, or why not."""
     services, zone = context.services, report_zone(context.services)
     month_match = MONTH.search(args)
@@ -78,17 +82,19 @@ def month_and_customer(context: CommandContext, args: str) -> MonthScope | str:
             (c for c in context.directory.customers if wanted in (c.key, c.name.lower())), None
         )
         if customer is None:
-            return f"I know no customer called {wanted!r}."
+            _ = gettext_for(language)
+            return _("I know no customer called {words!r}.").format(words=wanted)
     try:
         start, end, label = month_period(month, zone)
-    except ValueError as exc:
-        return str(exc)
+    except ValueError:
+        _ = gettext_for(language)
+        return _("{text!r} is not a month like 2026-01.").format(text=month)
     return MonthScope(start, end, label, customer)
 
 
 async def report_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """The SLA report of a month (default: this month), of all customers or one."""
-    scope = month_and_customer(context, args)
+    scope = month_and_customer(context, args, turn.actor.language)
     if isinstance(scope, str):
         return [turn.reply(scope)]
     services, customer = context.services, scope.customer
@@ -114,92 +120,116 @@ def csv_name(report: Report) -> str:
 async def _report_answer(
     turn: Turn, services: Services, report: Report, customer: Customer | None
 ) -> Outgoing:
-    title = f"SLA report {report.period.label}" + (f" – {customer.name}" if customer else "")
+    lang = turn.actor.language
+    _ = gettext_for(lang)
+    month = _month(report, lang)
+    title = _("SLA report {month}").format(month=month)
+    title += f" – {customer.name}" if customer else ""
     chart_url = csv_url = None
     if services.links is not None:
         now = services.clock()
-        scope = f"{report.period.label}, {customer.name if customer else 'all customers'}"
+        scope = f"{month}, {customer.name if customer else _('all customers')}"
         # One title: the card's; the chart (also opened on its own) names what it shows.
-        chart = attainment_chart(report.weekly, title=f"Reaction SLA met per week, {scope}")
+        chart_title = _("Reaction SLA met per week, {scope}").format(scope=scope)
+        chart = attainment_chart(report.weekly, title=chart_title)
         chart_url = await services.links.publish(chart, suffix="png", now=now)
         csv_url = await services.links.publish(
             to_csv(report).encode(), suffix="csv", now=now, download_as=csv_name(report)
         )
-    summary = render_text(report, product_names=PRODUCT_TITLES, heading=False)
+    summary = report_text(report, lang, product_names=PRODUCT_TITLES, heading=False)
     card = Card(
         title=title,
         paragraphs=(summary,),
         image_url=chart_url,
-        image_alt="Reaction SLA met per week",
-        actions=(OpenUrlAction("Download CSV", csv_url),) if csv_url else (),
+        image_alt=_("Reaction SLA met per week"),
+        actions=(OpenUrlAction(_("Download CSV"), csv_url),) if csv_url else (),
     )
     text = f"**{title}**\n\n{summary}"
     if chart_url and csv_url:
-        text += f"\n\n[Chart]({chart_url}) · [CSV]({csv_url}) (links valid for 7 days)"
+        links = _("[Chart]({chart}) · [CSV]({csv}) (links valid for 7 days)")
+        text += "\n\n" + links.format(chart=chart_url, csv=csv_url)
     return turn.reply(text, card=card)
 
 
 async def breaches_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """Tickets whose first reaction was late, in a period (default: this month)."""
     services, zone = context.services, report_zone(context.services)
+    lang = turn.actor.language
+    _ = gettext_for(lang)
     try:
         start, end, label = parse_period(
             args.strip() or "this month", now=services.clock(), zone=zone
         )
-    except ValueError as exc:
-        return [turn.reply(str(exc))]
+    except ValueError:
+        wrong = _(
+            "I know no period {text!r}: write this week, last week, this month, "
+            "last month or a month like 2026-01."
+        )
+        return [turn.reply(wrong.format(text=args.strip()))]
     late = breaches(await facts_between(services, start, end), start=start, end=end)
     if not late:
-        return [turn.reply(f"No breaches in {label}.")]
+        return [turn.reply(_("No breaches in {period}.").format(period=label))]
+    reaction = _("reaction {used} of {target}")
     facts = tuple(
         Fact(
             f.number,
-            f"{_customer(context, f.customer_key)} · {f.priority} · reaction "
-            f"{_hm(f.reaction_used)} of {_hm(f.reaction_target)}",
+            f"{_customer(context, f.customer_key)} · {f.priority} · "
+            + reaction.format(
+                used=formats.duration(f.reaction_used, lang),
+                target=formats.duration(f.reaction_target, lang),
+            ),
         )
         for f in late
     )
-    card = Card(title=f"Breaches in {label}: {len(late)}", facts=facts)
+    title = _("Breaches in {period}: {count}").format(period=label, count=len(late))
+    card = Card(title=title, facts=facts)
     return [turn.reply(card_text(card), card=card)]
 
 
 async def digest_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`digest on|off`: the daily (and Monday weekly) summary in the managers' channel."""
     choice = args.strip().lower()
+    _ = gettext_for(turn.actor.language)
     if choice not in ("on", "off"):
         current = await context.services.store.preferences.get(DIGEST) or {}
-        state = "on" if current.get("on") else "off"
-        return [turn.reply(f"The digest is {state}. Write `digest on` or `digest off`.")]
+        if current.get("on"):
+            return [turn.reply(_("The digest is on. Write `digest on` or `digest off`."))]
+        return [turn.reply(_("The digest is off. Write `digest on` or `digest off`."))]
     await context.services.store.preferences.put(
         DIGEST, {"on": choice == "on", "by": turn.actor.name}, now=context.services.clock()
     )
     if choice == "on":
         return [
             turn.reply(
-                "Digest on: a summary at the start of each service day, and last "
-                "week's figures on Mondays, in the managers' channel."
+                _(
+                    "Digest on: a summary at the start of each service day, and last "
+                    "week's figures on Mondays, in the managers' channel."
+                )
             )
         ]
-    return [turn.reply("Digest off.")]
+    return [turn.reply(_("Digest off."))]
 
 
 async def weekly_card(services: Services, start: datetime, end: datetime) -> Card:
     """Last week's figures for the Monday digest, and the contract duties overdue now."""
     from dialogs.duties import overdue_paragraph  # the duties' own module, kept apart
 
-    zone = report_zone(services)
+    zone, lang = report_zone(services), services.notify.managers_language()
+    _ = gettext_for(lang)
     facts = await facts_between(services, start, end)
-    report = period_report(facts, start=start, end=end, label="last week", zone=zone)
-    duties = await overdue_paragraph(services)
-    summary = render_text(report, product_names=PRODUCT_TITLES, heading=False)
-    return Card(title="SLA last week", paragraphs=(summary, duties))
+    report = period_report(facts, start=start, end=end, label=_("last week"), zone=zone)
+    duties = await overdue_paragraph(services, lang)
+    summary = report_text(report, lang, product_names=PRODUCT_TITLES, heading=False)
+    return Card(title=_("SLA last week"), paragraphs=(summary, duties))
+
+
+def _month(report: Report, language: Language) -> str:
+    """The report's period by name (`März 2026`) when it is a month, else its label."""
+    if MONTH.fullmatch(report.period.label):
+        return formats.month(report.period.start.astimezone(report.zone), language)
+    return report.period.label
 
 
 def _customer(context: CommandContext, key: str) -> str:
     customer = context.directory.customer(key)
     return customer.name if customer else key
-
-
-def _hm(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}"

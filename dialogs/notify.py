@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing, outgoing_to_json
+from dialogs.context import Language
 from storage.directory import ChannelTarget, Directory
 from storage.models import TicketRow
 from storage.repositories import Store
@@ -53,6 +54,8 @@ class Notifier:
         """A message (and its card, if any) into the chat where the customer reported the
         ticket."""
         channel = Channel(ticket.reporter_channel)
+        if channel is Channel.API:
+            return  # opened by another system for nobody in chat: that system tells them
         answer = replace(_message(channel, ticket.conversation_id, text), card=card)
         await self._enqueue(
             f"{event}:customer",
@@ -97,6 +100,21 @@ class Notifier:
             )
         self._wake()
         return queued
+
+    def engineers_language(self, customer_key: str | None) -> Language:
+        """The language of the customer's engineers' channel (None: the default one, where
+        possible outages are posted)."""
+        customer = self._directory.customer(customer_key) if customer_key else None
+        own = customer.channels.get(ENGINEERS) if customer is not None else None
+        return self._language(own or self._directory.provider.default_channels.get(ENGINEERS))
+
+    def managers_language(self) -> Language:
+        """The language of the managers' channel."""
+        return self._language(self._directory.provider.default_channels.get(MANAGERS))
+
+    def _language(self, key: str | None) -> Language:
+        target = self._directory.channels.get(key) if key else None
+        return target.language if target is not None else "en"
 
     def engineers_of(self, customer_key: str) -> list[tuple[Channel, dict[str, Any]]]:
         """The customer's engineers' channel (or the provider's default) in each chat system."""

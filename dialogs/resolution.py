@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.model import Card, SubmitAction
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs.coaching import product_name
 from dialogs.context import Language
 from dialogs.i18n import gettext_for
 from storage.directory import Product
@@ -33,7 +33,7 @@ def resolution_message(
 def follow_up_report(ticket: TicketRow, language: Language) -> SubmitAction:
     """A button that starts a new report already saying it follows up the old ticket."""
     _ = gettext_for(language)
-    product = PRODUCT_NAMES[Product(ticket.product)][language]
+    product = product_name(Product(ticket.product), language)
     description = _("The fault of {number} ({product}) is back.").format(
         number=ticket.number, product=product
     )

@@ -36,8 +36,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs.coaching import product_name
 from dialogs.context import Language
+from dialogs.i18n import N_, gettext_for
 from storage.directory import Product
 
 
@@ -335,40 +336,26 @@ def assess(text: str) -> ScopeAssessment:
 
 # --- explaining ------------------------------------------------------------------------------
 
-_NOTICED: Final[dict[Language, str]] = {
-    "en": " (I noticed: {words})",
-    "de": " (mir ist aufgefallen: {words})",
-}
-_QUOTES: Final[dict[Language, tuple[str, str]]] = {"en": ("“", "”"), "de": ("„", "“")}
+_NOTICED: Final = N_(" (I noticed: {words})")
+_QUOTED: Final = N_("“{word}”")
 
-_EXPLANATIONS: Final[dict[Scope, dict[Language, str]]] = {
-    Scope.HARDWARE_REPLACEMENT: {
-        "en": "It sounds as if a device should be replaced{noticed}. Replacing faulty hardware "
+_EXPLANATIONS: Final[dict[Scope, str]] = {
+    Scope.HARDWARE_REPLACEMENT: N_(
+        "It sounds as if a device should be replaced{noticed}. Replacing faulty hardware "
         "is not part of your support contract. We are glad to help analyse the fault and, for "
         "devices under warranty or a service contract, to open a case with the manufacturer – "
-        "please have the service-contract details ready.",
-        "de": "Es klingt, als sollte ein Gerät ersetzt werden{noticed}. Der Austausch defekter "
-        "Hardware ist nicht Teil Ihres Supportvertrags. Gerne helfen wir bei der Analyse der "
-        "Störung und eröffnen für Geräte mit Garantie oder Servicevertrag einen Fall beim "
-        "Hersteller – bitte halten Sie dafür die Daten des Servicevertrags bereit.",
-    },
-    Scope.CLIENT_CONNECTIVITY: {
-        "en": "This may be a problem of your connection to the cloud{noticed}. Faults of client "
+        "please have the service-contract details ready."
+    ),
+    Scope.CLIENT_CONNECTIVITY: N_(
+        "This may be a problem of your connection to the cloud{noticed}. Faults of client "
         "connections – for example anti-virus, firewall, proxy, VPN or the local network – are "
         "not covered by your support contract, so please check with your IT first. If the "
-        "cloud side is suspected, we will of course still help analyse the fault.",
-        "de": "Das könnte ein Problem Ihrer Verbindung zur Cloud sein{noticed}. Störungen der "
-        "Client-Anbindung – etwa durch Virenschutz, Firewall, Proxy, VPN oder das lokale Netzwerk "
-        "– sind in Ihrem Supportvertrag nicht enthalten; bitte klären Sie das zuerst mit Ihrer "
-        "IT. Besteht der Verdacht auf eine Ursache in der Cloud, helfen wir selbstverständlich "
-        "weiterhin bei der Analyse.",
-    },
-    Scope.CHANGE_REQUEST: {
-        "en": "This is a configuration change{noticed}: under your support contract it is "
-        "billed by effort at the hourly rate and needs your consent.",
-        "de": "Das ist eine Konfigurationsänderung{noticed}: Laut Ihrem Supportvertrag wird sie "
-        "nach Aufwand zum Stundensatz verrechnet und braucht Ihre Zustimmung.",
-    },
+        "cloud side is suspected, we will of course still help analyse the fault."
+    ),
+    Scope.CHANGE_REQUEST: N_(
+        "This is a configuration change{noticed}: under your support contract it is "
+        "billed by effort at the hourly rate and needs your consent."
+    ),
 }
 
 
@@ -376,20 +363,18 @@ def explanation(assessment: ScopeAssessment, language: Language) -> str:
     """A short, polite explanation of the contract for the customer; "" when in scope."""
     if assessment.scope is Scope.IN_SCOPE:
         return ""
+    _ = gettext_for(language)
     noticed = ""
     if assessment.keywords:
-        opening, closing = _QUOTES[language]
-        words = ", ".join(f"{opening}{word}{closing}" for word in assessment.keywords[:3])
-        noticed = _NOTICED[language].format(words=words)
-    return _EXPLANATIONS[assessment.scope][language].format(noticed=noticed)
+        words = ", ".join(_(_QUOTED).format(word=word) for word in assessment.keywords[:3])
+        noticed = _(_NOTICED).format(words=words)
+    return _(_EXPLANATIONS[assessment.scope]).format(noticed=noticed)
 
 
-_NOT_IN_CONTRACT: Final[dict[Language, str]] = {
-    "en": "**{product}** is not covered by your support contract. I will still forward your "
-    "report to the support team, who will get back to you about how to proceed.",
-    "de": "**{product}** ist nicht Teil Ihres Supportvertrags. Ich leite Ihre Meldung trotzdem "
-    "an das Support-Team weiter, das sich wegen des weiteren Vorgehens bei Ihnen meldet.",
-}
+_NOT_IN_CONTRACT: Final = N_(
+    "**{product}** is not covered by your support contract. I will still forward your "
+    "report to the support team, who will get back to you about how to proceed."
+)
 
 
 def out_of_contract_product(
@@ -402,4 +387,5 @@ def out_of_contract_product(
     """
     if product is Product.OTHER or product in products_in_contract:
         return ""
-    return _NOT_IN_CONTRACT[language].format(product=PRODUCT_NAMES[product][language])
+    _ = gettext_for(language)
+    return _(_NOT_IN_CONTRACT).format(product=product_name(product, language))

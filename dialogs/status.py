@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from adapters.model import Card, Fact, Outgoing, customer_text
+from dialogs import formats
 from dialogs.access import TICKET_NUMBER, ticket_for
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs.coaching import product_name
 from dialogs.context import Language, Turn, service_zone
 from dialogs.customers import customer_named
 from dialogs.i18n import gettext_for
 from dialogs.moments import moment_words
 from dialogs.services import Services
-from dialogs.texts import t
 from dialogs.ticket_state import VENDOR_CASE, TicketView, view
 from dialogs.urgency import risk_line, views_of
+from dialogs.why_text import why_text
 from storage.directory import Product
 from storage.models import TicketRow, TicketStatus
 from storage.sla import SlaEventKind
@@ -36,12 +37,17 @@ MOST_AT_RISK = 10
 async def status_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`status <ticket>` for anyone who may see it; `status [customer]` for staff (managers
     and engineers: the service status, never a contact's own list)."""
+    _ = gettext_for(turn.actor.language)
     if TICKET_NUMBER.search(args) or turn.incoming.conversation.thread_id:
         ticket, _rest = await ticket_for(turn, context, args)
         if ticket is not None:
             return [await _ticket_status(turn, context, ticket)]
         if TICKET_NUMBER.search(args):
-            return [turn.reply(t("status_unknown", turn.actor.language, number=_number(args)))]
+            return [
+                turn.reply(
+                    _("I know no ticket {number} that you may see.").format(number=_number(args))
+                )
+            ]
     if turn.actor.is_staff:
         return [await _overview(turn, context, args.strip())]
     return await my_tickets(turn, context, args)
@@ -53,43 +59,56 @@ async def my_tickets(turn: Turn, context: CommandContext, _args: str) -> list[Ou
     tickets = await services.store.tickets.reported_by(
         channel=turn.incoming.channel.value, user_id=turn.actor.user_id
     )
+    _ = gettext_for(lang)
     if not tickets:
-        return [turn.reply(t("my_tickets_none", lang))]
+        return [
+            turn.reply(
+                _("You have not reported any ticket yet. Type **report a fault** to report one.")
+            )
+        ]
     now, zone = services.clock(), service_zone(turn.actor, context.directory)
     facts = [_line(await view(services, ticket, now), now, lang, zone) for ticket in tickets[:20]]
-    card = Card(title=t("my_tickets_title", lang), facts=tuple(facts))
+    card = Card(title=_("Your tickets"), facts=tuple(facts))
     return [turn.reply(_as_text(card), card=card)]
 
 
 async def why_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """The SLA explanation of a ticket in words."""
     ticket, _rest = await ticket_for(turn, context, args)
+    _ = gettext_for(turn.actor.language)
     if ticket is None:
-        return [turn.reply(t("status_unknown", turn.actor.language, number=_number(args)))]
+        return [
+            turn.reply(
+                _("I know no ticket {number} that you may see.").format(number=_number(args))
+            )
+        ]
     assert ticket.id is not None
     services = context.services
     events = sla_events(await services.store.tickets.events(ticket.id))
     explanation = explain(events, services.sla.terms_for(ticket.customer_key), services.clock())
-    return [turn.reply(f"**Why {ticket.number} is where it is**\n\n{explanation.render()}")]
+    _ = gettext_for(turn.actor.language)
+    heading = _("**Why {number} is where it is**").format(number=ticket.number)
+    return [turn.reply(f"{heading}\n\n{why_text(explanation, turn.actor.language)}")]
 
 
 async def _ticket_status(turn: Turn, context: CommandContext, ticket: TicketRow) -> Outgoing:
     services, lang = context.services, turn.actor.language
     now, zone = services.clock(), service_zone(turn.actor, context.directory)
     current = await view(services, ticket, now)
+    _ = gettext_for(lang)
     facts = (
-        Fact(t("label_product", lang), PRODUCT_NAMES[Product(ticket.product)][lang]),
-        Fact(t("label_priority", lang), ticket.priority),
-        Fact(t("status_state", lang), state_words(current, lang)),
-        Fact(t("status_owner", lang), ticket.owner_name or "–"),
-        Fact(t("status_reaction", lang), _reaction(current, now, lang, zone)),
-        Fact(t("status_waiting", lang), _waiting_for(current, lang)),
+        Fact(_("Product"), product_name(Product(ticket.product), lang)),
+        Fact(_("Priority"), ticket.priority),
+        Fact(_("State"), state_words(current, lang)),
+        Fact(_("Engineer"), ticket.owner_name or "–"),
+        Fact(_("Reaction"), _reaction(current, now, lang, zone)),
+        Fact(_("Waiting for"), _waiting_for(current, lang)),
     )
     card = Card(
         title=ticket.number,
         paragraphs=(customer_text(ticket.description),),
         facts=facts,
-        quote_label=t("quote_description", lang),
+        quote_label=_("Description, as reported:"),
     )
     return turn.reply(_as_text(card), card=card)
 
@@ -126,24 +145,28 @@ async def service_overview(
         if customer_key is None or ticket.customer_key == customer_key
     ]
     views = await views_of(services, tickets, now)
-    states = Counter(state_words(v, "en") for v in views)
+    _ = gettext_for(language)
+    states = Counter(state_words(v, language) for v in views)
     priorities = Counter(v.ticket.priority for v in views)
     at_risk = [v.ticket.number for v in views if _at_risk(v)]
     breached = [v.ticket.number for v in views if v.sla.reaction.breached]
     facts = (
-        Fact("Open", str(len(views))),
+        Fact(_("Open"), str(len(views))),
         *(Fact(state, str(count)) for state, count in sorted(states.items())),
         Fact(
-            "By priority",
+            _("By priority"),
             ", ".join(f"{p} {priorities[p]}" for p in ("P1", "P2", "P3", "P4") if priorities[p])
             or "–",
         ),
-        Fact("At risk (≥75 % used)", ", ".join(at_risk) or "–"),
-        Fact("Breached", ", ".join(breached) or "–"),
+        Fact(
+            _("At risk (≥{percent} used)").format(percent=formats.percent(75, language)),
+            ", ".join(at_risk) or "–",
+        ),
+        Fact(_("Breached"), ", ".join(breached) or "–"),
     )
     scope = f" – {title_suffix}" if title_suffix else ""
     return Card(
-        title=f"Service status{scope}",
+        title=_("Service status") + scope,
         paragraphs=(_most_at_risk(services, views, language),),
         facts=facts,
     )
@@ -179,15 +202,16 @@ def _at_risk(current: TicketView) -> bool:
 def state_words(current: TicketView, lang: Language) -> str:
     """The ticket's state in a word or two: new, in progress, waiting for …, resolved."""
     ticket = current.ticket
+    _ = gettext_for(lang)
     if ticket.status == TicketStatus.RESOLVED:
-        return t("state_resolved", lang)
+        return _("resolved")
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        return t("state_waiting_customer", lang)
+        return _("waiting for the customer")
     if any(event.kind == VENDOR_CASE for event in current.events):
-        return t("state_waiting_vendor", lang)
+        return _("waiting for the vendor")
     if current.sla.reaction.stopped_at is not None:
-        return t("state_in_progress", lang)
-    return t("state_new", lang)
+        return _("in progress")
+    return _("new")
 
 
 def _reaction(current: TicketView, now: datetime, lang: Language, zone: ZoneInfo) -> str:
@@ -204,7 +228,7 @@ def _reaction(current: TicketView, now: datetime, lang: Language, zone: ZoneInfo
             return _("resolved at {when}").format(when=when)
         return _("answered at {when}").format(when=when)
     if reaction.deadline is None:
-        return t("reaction_paused", lang)
+        return _("paused")
     when = moment_words(reaction.deadline, now=now, zone=zone, language=lang)
     if reaction.breached:
         return _("reaction overdue since {when}").format(when=when)
@@ -223,18 +247,19 @@ def _answered_by(current: TicketView) -> str:
 
 def _waiting_for(current: TicketView, lang: Language) -> str:
     ticket = current.ticket
+    _ = gettext_for(lang)
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        return t("waiting_for_you", lang)
+        return _("you (logfiles or an answer)")
     if ticket.status == TicketStatus.RESOLVED:
         return "–"
     if current.sla.reaction.stopped_at is None:
-        return t("waiting_for_engineer", lang)
-    return t("waiting_for_work", lang)
+        return _("an engineer to pick it up")
+    return _("nothing from you – we are on it")
 
 
 def _line(current: TicketView, now: datetime, lang: Language, zone: ZoneInfo) -> Fact:
     ticket = current.ticket
-    product = PRODUCT_NAMES[Product(ticket.product)][lang]
+    product = product_name(Product(ticket.product), lang)
     return Fact(
         ticket.number,
         f"{product} · {ticket.priority} · {state_words(current, lang)} · "

@@ -18,8 +18,9 @@ from dialogs.when import in_words
 from storage.directory import Priority
 from storage.models import LogfileRow, TicketRow
 
-# What the engineers' channels and the alert threads read (like every alert): posts there are
-# for several people at once; replies to one engineer are in that engineer's language.
+# The language of a card when none is given: posts in the engineers' channels and threads are
+# written in the channel's `language` (the directory, `Notifier.engineers_language`); replies
+# to one engineer in that engineer's language.
 ENGINEERS_LANGUAGE: Final[Language] = "en"
 # Files listed on one card: a card stays well under the channels' size limits (Webex ~16 KB).
 MAX_LISTED: Final = 10

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from adapters.model import (
     Action,
@@ -23,26 +23,27 @@ from adapters.model import (
     TextInput,
     customer_text,
 )
-from dialogs.coaching import FOLLOW_UP_QUESTIONS, PRODUCT_NAMES
+from dialogs import formats
+from dialogs.coaching import FOLLOW_UP_QUESTIONS, product_name
 from dialogs.context import Language
-from dialogs.i18n import gettext_for
+from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.ticket_files import ENGINEERS_LANGUAGE, file_lines
 from dialogs.when import in_words
 from storage.directory import Product
 from storage.models import TicketEventRow, TicketRow, TicketStatus
 from storage.sla import ClockState, SlaEventKind, SlaState, sla_state
-from storage.tickets import sla_events
+from storage.tickets import SLA_NOTICE, sla_events
 
 log = logging.getLogger(__name__)
 
-NOTICE = "sla_notice"
+NOTICE = SLA_NOTICE
 CUSTOMER_REMINDED = "customer_reminded"
 VENDOR_CHASED = "vendor_chased"
 VENDOR_CASE = "vendor_case"
 # The engineers' channel speaks English (like every alert); what the customer typed is shown
 # quoted under this heading, apart from the bot's facts.
-CUSTOMER_WROTE = "Customer wrote:"
+CUSTOMER_WROTE = N_("Customer wrote:")
 # The card input that carries the resolution summary with the Resolve button's command.
 RESOLUTION_INPUT = "resolution"
 
@@ -183,7 +184,9 @@ async def after_change(services: Services, ticket: TicketRow, event: str) -> Tic
     await refresh_next_due(services, fresh)
     now = services.clock()
     current = await view(services, fresh, now)
-    await services.notify.update_alert(fresh, await alert_for(services, current), event=event)
+    language = services.notify.engineers_language(fresh.customer_key)
+    card = await alert_for(services, current, language=language)
+    await services.notify.update_alert(fresh, card, event=event)
     return current
 
 
@@ -203,36 +206,43 @@ async def alert_for(
     return alert_card(view_, name, services.clock(), files=files, viewer=viewer, language=language)
 
 
-def status_text(view_: TicketView) -> str:
+def status_text(view_: TicketView, language: Language = ENGINEERS_LANGUAGE) -> str:
     """In words: open, acknowledged by whom, waiting for the customer, resolved."""
+    _ = gettext_for(language)
     ticket = view_.ticket
     if ticket.status == TicketStatus.RESOLVED:
-        return "Resolved"
+        return _("Resolved")
     if ticket.status == TicketStatus.WAITING_FOR_CUSTOMER:
-        return "Waiting for the customer (SLA paused)"
+        return _("Waiting for the customer (SLA paused)")
     if view_.sla.reaction.stopped_at is not None:
-        return f"In progress ({ticket.owner_name or 'acknowledged'})"
-    return "New – not acknowledged"
+        return _("In progress ({owner})").format(owner=ticket.owner_name or _("acknowledged"))
+    return _("New – not acknowledged")
 
 
-def _reaction_text(view_: TicketView, now: datetime) -> str:
+def _reaction_text(view_: TicketView, now: datetime, language: Language) -> str:
     """The reaction deadline in words, or how it ended."""
+    _ = gettext_for(language)
     state = view_.sla
     if state.reaction.stopped_at is not None:
-        verdict = "breached" if state.reaction.breached else "met"
-        return f"{verdict} (responded after {_hm(state.reaction.used)})"
+        used = formats.duration(state.reaction.used, language)
+        if state.reaction.breached:
+            return _("breached (responded after {used})").format(used=used)
+        return _("met (responded after {used})").format(used=used)
     deadline = state.reaction.deadline
     zone = state.terms.calendar.zone
-    return in_words(deadline, now=now, zone=zone, language="en") if deadline else "paused"
+    if deadline is None:
+        return _("paused")
+    return in_words(deadline, now=now, zone=zone, language=language)
 
 
-def digest_line(view_: TicketView, customer_name: str, now: datetime) -> Fact:
+def digest_line(
+    view_: TicketView, customer_name: str, now: datetime, language: Language = ENGINEERS_LANGUAGE
+) -> Fact:
     """The ticket as one line of a grouped post (a possible outage's new members)."""
+    _ = gettext_for(language)
     ticket = view_.ticket
-    return Fact(
-        ticket.number,
-        f"{customer_name} · {ticket.priority} · reaction {_reaction_text(view_, now)}",
-    )
+    reaction = _("reaction {due}").format(due=_reaction_text(view_, now, language))
+    return Fact(ticket.number, f"{customer_name} · {ticket.priority} · {reaction}")
 
 
 def alert_card(
@@ -246,36 +256,44 @@ def alert_card(
 ) -> Outgoing:
     """The ticket's card in the engineers' channel, with its current state, what the customer
     told us, its files and the buttons that still apply (for `viewer`, if one person sees it)."""
+    _ = gettext_for(language)
     ticket = view_.ticket
-    due = _reaction_text(view_, now)
+    due = _reaction_text(view_, now, language)
     facts = (
-        Fact("Customer", customer_name),
-        Fact("Product", PRODUCT_NAMES[Product(ticket.product)]["en"]),
-        Fact("Priority", ticket.priority, state=True),
-        Fact("Status", status_text(view_), state=True),
-        Fact("Owner", ticket.owner_name or "–", state=True),
-        Fact("Reaction", due, state=True),
+        Fact(_("Customer"), customer_name),
+        Fact(_("Product"), product_name(Product(ticket.product), language)),
+        Fact(_("Priority"), ticket.priority, state=True),
+        Fact(_("Status"), status_text(view_, language), state=True),
+        Fact(_("Owner"), ticket.owner_name or "–", state=True),
+        Fact(_("Reaction"), due, state=True),
         Fact(
-            "Reported by", f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
+            _("Reported by"),
+            f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})",
         ),
-        Fact("Affected", customer_text(ticket.affected)),
+        Fact(_("Affected"), customer_text(ticket.affected)),
+        # the provider's PSA number, set by its integration
+        *(
+            [Fact(_("External ref"), customer_text(ticket.external_ref))]
+            if ticket.external_ref
+            else []
+        ),
         *_what_they_told_us(view_, now, language),
         *_sla_facts(view_, now, language),
     )
     number = ticket.number
     actions = _actions(view_, viewer, language)
-    kind = "Change request" if ticket.kind == "change_request" else "Fault"
+    kind = _("Change request") if ticket.kind == "change_request" else _("Fault")
     description = customer_text(ticket.description)
     card = Card(
         title=f"{number} · {kind} · {customer_name}",
         paragraphs=(description,),
         facts=facts,
         actions=actions,
-        quote_label=CUSTOMER_WROTE,
+        quote_label=_(CUSTOMER_WROTE),
         footer=_files_footer(files, language),
     )
     facts_text = "\n".join(f"- {fact.label}: {fact.value}" for fact in facts)
-    text = f"**{card.title}**\n\n{facts_text}\n\n{CUSTOMER_WROTE}\n\n{description}"
+    text = f"**{card.title}**\n\n{facts_text}\n\n{_(CUSTOMER_WROTE)}\n\n{description}"
     if card.footer:
         text += "\n\n" + "\n".join(card.footer)
     return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)
@@ -293,7 +311,7 @@ def _what_they_told_us(view_: TicketView, now: datetime, language: Language) -> 
         facts.append(Fact(_("Tried"), customer_text(ticket.tested)))
     for question in FOLLOW_UP_QUESTIONS.get(Product(ticket.product), []):
         if answer := ticket.details.get(question.id):
-            facts.append(Fact(question.label[language], customer_text(str(answer))))
+            facts.append(Fact(_(question.label), customer_text(str(answer))))
     return facts
 
 
@@ -311,19 +329,19 @@ def _sla_facts(view_: TicketView, now: datetime, language: Language) -> list[Fac
 
 
 def _clock_words(clock: ClockState, language: Language) -> str:
-    """`1h20 of 4h00 used, 2h40 left` (empty once the clock has stopped)."""
+    """`1 hr 20 mins of 4 hrs used, 2 hrs 40 mins left` (empty once the clock has stopped)."""
     if not clock.running:
         return ""
     _ = gettext_for(language)
-    used, target = _hm(clock.used), _hm(clock.target)
+    used, target = formats.duration(clock.used, language), formats.duration(clock.target, language)
     if clock.breached:
-        over = _hm(clock.used - clock.target)
+        over = formats.duration(clock.used - clock.target, language)
         words = _("{used} of {target} used, {over} over").format(
             used=used, target=target, over=over
         )
     else:
         words = _("{used} of {target} used, {left} left").format(
-            used=used, target=target, left=_hm(clock.left)
+            used=used, target=target, left=formats.duration(clock.left, language)
         )
     return _("{words} (paused)").format(words=words) if clock.is_paused else words
 
@@ -345,24 +363,26 @@ def _next_warning(state: SlaState, now: datetime, language: Language) -> str:
     when = in_words(first.at, now=now, zone=state.terms.calendar.zone, language=language)
     if first.percent >= 100:
         return _("deadline {when}").format(when=when)
-    return _("{percent} % at {when}").format(percent=first.percent, when=when)
+    percent = formats.percent(first.percent, language)
+    return _("{percent} at {when}").format(percent=percent, when=when)
 
 
 def _actions(view_: TicketView, viewer: str | None, language: Language) -> tuple[Action, ...]:
     """Only the buttons that still do something: no Acknowledge once responded, no Take for
     the owner (on the shared card: once anyone owns it), no Ask for logs while waiting."""
+    _ = gettext_for(language)
     ticket = view_.ticket
     number = ticket.number
     if ticket.status == TicketStatus.RESOLVED:
         return ()
     buttons: list[Action] = []
     if view_.sla.reaction.stopped_at is None:
-        buttons.append(SubmitAction("Acknowledge", {"command": f"ack {number}"}))
+        buttons.append(SubmitAction(_("Acknowledge"), {"command": f"ack {number}"}))
     owner = ticket.owner_user_id
     if (not owner) if viewer is None else owner != viewer:
-        buttons.append(SubmitAction("Take", {"command": f"take {number}"}))
+        buttons.append(SubmitAction(_("Take"), {"command": f"take {number}"}))
     if ticket.status != TicketStatus.WAITING_FOR_CUSTOMER:
-        buttons.append(SubmitAction("Ask for logs", {"command": f"ask-logs {number}"}))
+        buttons.append(SubmitAction(_("Ask for logs"), {"command": f"ask-logs {number}"}))
     buttons.append(resolve_button(number, language))
     return tuple(buttons)
 
@@ -395,8 +415,3 @@ def _files_footer(files: Sequence[str], language: Language) -> tuple[str, ...]:
 
 def _reporter(ticket: TicketRow) -> str:
     return f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})"
-
-
-def _hm(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}"

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from adapters.model import Card, Channel, ConversationRef, Fact, Outgoing
-from dialogs.coaching import PRODUCT_NAMES, coaching
+from dialogs import formats
+from dialogs.coaching import coaching, priority_name, product_name
 from dialogs.context import Turn
-from dialogs.texts import t
+from dialogs.i18n import gettext_for
 from dialogs.when import in_words
 from storage.directory import Priority, Product
 from storage.models import TicketKind, TicketRow
@@ -28,11 +29,14 @@ async def open_ticket(
     *,
     kind: str,
     source_key: str,
+    created_by: str | None = None,
 ) -> tuple[TicketRow, list[Outgoing]]:
     """Create the ticket; the answers are its number and deadline, then the logfile coaching.
 
     Idempotent by `source_key` (the draft): a second confirm, or a retry after a failure half
     way, finds the ticket and completes what is missing instead of opening another one.
+    `created_by` names who opened it in the event log when that is not the reporter (an
+    integration reporting for a contact).
     """
     services, actor = context.services, turn.actor
     customer = actor.customer
@@ -60,6 +64,7 @@ async def open_ticket(
             conversation_id=turn.incoming.conversation.conversation_id,
             details={key: value for key, value in details.items() if value},
             source_key=source_key,
+            created_by=created_by,
         ),
         prefix=services.tunables.ticket_prefix,
         year=now.astimezone(terms.calendar.zone).year,
@@ -78,7 +83,7 @@ async def open_ticket(
     when = in_words(deadline, now=now, zone=terms.calendar.zone, language=actor.language)
     answers = [_confirmation(turn, row, when, terms.reaction, terms.service_time)]
     if kind == TicketKind.FAULT:
-        answers.append(turn.reply(coaching(Product(row.product), actor.language)))
+        answers.append(turn.reply(coaching(Product(row.product), actor.language, row.number)))
     return row, answers
 
 
@@ -86,31 +91,38 @@ def _confirmation(
     turn: Turn, row: TicketRow, deadline: str, reaction: timedelta, service_time: str
 ) -> Outgoing:
     lang = turn.actor.language
-    product = PRODUCT_NAMES[Product(row.product)][lang]
+    product = product_name(Product(row.product), lang)
     values = {
         "number": row.number,
         "product": product,
         "priority": row.priority,
         "deadline": deadline,
-        "reaction": _hours(reaction),
+        "reaction": formats.duration(reaction, lang),
         "service_time": service_time,
     }
-    key = "change_request_opened" if row.kind == TicketKind.CHANGE_REQUEST else "ticket_opened"
-    text = t(key, lang, **values)
+    _ = gettext_for(lang)
+    if row.kind == TicketKind.CHANGE_REQUEST:
+        text = _(
+            "Change request **{number}** is recorded: {product}. It is billed by "
+            "effort with your consent; we will get back to you by **{deadline}** to "
+            "plan it within normal working hours."
+        ).format(**values)
+    else:
+        text = _(
+            "Ticket **{number}** is open: {product}, {priority}. We will react by "
+            "**{deadline}** ({reaction} of service time, {service_time}). Our "
+            "automatic confirmation does not count as that reaction – an engineer "
+            "will get back to you."
+        ).format(**values)
     card = Card(
         title=row.number,
         paragraphs=(text,),
         facts=(
-            Fact(t("label_product", lang), product),
-            Fact(t("label_priority", lang), t(f"priority_{row.priority}", lang)),
+            Fact(_("Product"), product),
+            Fact(_("Priority"), priority_name(row.priority, lang)),
         ),
     )
     return turn.reply(text, card=card)
-
-
-def _hours(duration: timedelta) -> str:
-    hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
-    return f"{hours}h" if not minutes else f"{hours}h{minutes:02d}"
 
 
 async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
@@ -123,12 +135,13 @@ async def _alert_engineers(context: CommandContext, ticket: TicketRow) -> None:
     customer = context.directory.customer(ticket.customer_key)
     current = await view(services, ticket, now)
     customer_name = customer.name if customer else ""
-    card = await alert_for(services, current)
+    language = services.notify.engineers_language(ticket.customer_key)
+    card = await alert_for(services, current, language=language)
     incident = await _possible_outage(context, ticket)
     if incident is None:
         await services.notify.new_alert(ticket, card)
     else:
-        line = digest_line(current, customer_name, now)
+        line = digest_line(current, customer_name, now, language)
         await services.notify.member_alert(ticket, incident, card, line=line)
 
 
@@ -161,18 +174,20 @@ async def _possible_outage(context: CommandContext, ticket: TicketRow) -> str | 
 def _incident_card(
     context: CommandContext, ticket: TicketRow, recent: Sequence[TicketRow]
 ) -> Outgoing:
-    product = PRODUCT_NAMES[Product(ticket.product)]["en"]
-    minutes = int(context.services.tunables.incident_window.total_seconds() // 60)
-    headline = (
-        f"{len({r.customer_key for r in recent})} customers reported {product} within "
-        f"{minutes} minutes – possible vendor outage"
-    )
+    language = context.services.notify.engineers_language(None)
+    _ = gettext_for(language)
+    product = product_name(Product(ticket.product), language)
+    window = formats.duration(context.services.tunables.incident_window, language)
+    headline = _(
+        "{count} customers reported {product} within {window} – possible vendor outage"
+    ).format(count=len({r.customer_key for r in recent}), product=product, window=window)
     facts = []
     for row in sorted(recent, key=lambda r: r.id or 0):
         customer = context.directory.customer(row.customer_key)
         facts.append(
             Fact(row.number, f"{customer.name if customer else row.customer_key}, {row.priority}")
         )
-    card = Card(title=f"Possible outage: {product}", paragraphs=(headline,), facts=tuple(facts))
+    title = _("Possible outage: {product}").format(product=product)
+    card = Card(title=title, paragraphs=(headline,), facts=tuple(facts))
     text = "\n".join([f"**{card.title}**", headline, *(f"- {f.label}: {f.value}" for f in facts)])
     return Outgoing(ConversationRef(Channel(ticket.reporter_channel), ""), text, card=card)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.model import Fact, customer_text
-from dialogs.coaching import PRODUCT_NAMES
+from dialogs import formats
+from dialogs.coaching import product_name
 from dialogs.context import Language
 from dialogs.i18n import gettext_for
 from dialogs.services import Services
@@ -71,14 +72,8 @@ async def views_of(
 
 
 def duration_words(duration: timedelta, language: Language) -> str:
-    """Whole minutes as people say them: "35 min", "2 h", "1 h 20 min"."""
-    _ = gettext_for(language)
-    hours, minutes = divmod(max(int(duration.total_seconds() // 60), 0), 60)
-    if not hours:
-        return _("{minutes} min").format(minutes=minutes)
-    if not minutes:
-        return _("{hours} h").format(hours=hours)
-    return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    """Whole minutes as people say them (Babel): "35 mins", "2 hrs", "1 hr 20 mins"."""
+    return formats.duration(max(duration, timedelta(0)), language)
 
 
 def time_left_words(current: TicketView, language: Language) -> str:
@@ -117,7 +112,7 @@ def ticket_line(
     customer = directory.customer(ticket.customer_key)
     parts = (
         customer.name if customer else ticket.customer_key,
-        PRODUCT_NAMES[Product(ticket.product)][language],
+        product_name(Product(ticket.product), language),
         ticket.priority,
         state,
         ticket.owner_name or "–",

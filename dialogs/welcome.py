@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from adapters.model import Card, Fact, Incoming, Outgoing, SubmitAction
 from dialogs.commands import role_label
-from dialogs.context import Actor, Language
+from dialogs.context import Actor
 from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from storage.directory import Directory, Role
@@ -112,8 +112,3 @@ def _offers(actor: Actor) -> Sequence[Offer]:
     if actor.may(Role.ENGINEER):
         return _ENGINEER
     return _CONTACT
-
-
-def language_of(incoming: Incoming) -> Language:
-    """The language of someone the directory does not know: their client's."""
-    return "de" if (incoming.locale or "").lower().startswith("de") else "en"

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 from zoneinfo import ZoneInfo
 
+from dialogs import formats
 from dialogs.context import Language
+from dialogs.i18n import N_, gettext_for
 
-_WEEKDAYS: dict[Language, tuple[str, ...]] = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-}
-_RELATIVE: dict[Language, tuple[str, str, str]] = {
-    "en": ("yesterday", "today", "tomorrow"),
-    "de": ("gestern", "heute", "morgen"),
-}
+_RELATIVE: Final = (N_("yesterday {clock}"), N_("today {clock}"), N_("tomorrow {clock}"))
 
 
 def in_words(instant: datetime, *, now: datetime, zone: ZoneInfo, language: Language) -> str:
     """Relative for yesterday, today and tomorrow; the weekday and date within a week; the
     full date beyond."""
     local, today = instant.astimezone(zone), now.astimezone(zone).date()
-    clock = f"{local:%H:%M}"
+    clock = formats.clock(local, language)
     days = (local.date() - today).days
     if -1 <= days <= 1:
-        return f"{_RELATIVE[language][days + 1]} {clock}"
+        return gettext_for(language)(_RELATIVE[days + 1]).format(clock=clock)
     if 0 < days < 7:
-        return f"{_WEEKDAYS[language][local.weekday()]} {local:%d.%m.} {clock}"
-    return f"{local:%d.%m.%Y} {clock}"
+        weekday = formats.weekday_name(local, language)
+        return f"{weekday} {formats.day_month(local, language)} {clock}"
+    return f"{formats.day(local, language)} {clock}"

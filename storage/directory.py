@@ -292,6 +292,9 @@ class ChannelTarget(_Strict):
 
     teams: TeamsChannel | None = None
     webex: WebexSpace | None = None
+    # The language of the bot's posts there (alerts, reminders, digests): a channel is read by
+    # many, so it is the channel's, not one person's.
+    language: Literal["de", "en"] = "en"
 
     @model_validator(mode="after")
     def _somewhere(self) -> ChannelTarget:

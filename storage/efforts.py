@@ -168,11 +168,6 @@ def per_customer(entries: Sequence[tuple[EffortRow, TicketRow]]) -> list[Custome
     return found
 
 
-def hours_text(minutes: int) -> str:
-    """`3h15 (3.25 h)`."""
-    return f"{minutes // 60}h{minutes % 60:02d} ({minutes / 60:.2f} h)"
-
-
 def billing_csv(entries: Sequence[tuple[EffortRow, TicketRow]], zone: ZoneInfo) -> str:
     """Every entry as a CSV row (billable ones and, marked, those on faults)."""
     buffer = io.StringIO()

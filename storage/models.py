@@ -145,7 +145,11 @@ class TicketRow(SQLModel, table=True):
 
     __tablename__ = "ticket"
     # Mass-incident detection asks for one product's recent faults on every new report.
-    __table_args__ = (Index("ix_ticket_product_created_at", "product", "created_at"),)
+    __table_args__ = (
+        Index("ix_ticket_product_created_at", "product", "created_at"),
+        # The integration API lists tickets in order of their last change (`updated_since`).
+        Index("ix_ticket_updated_at_id", "updated_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, unique=True)
@@ -176,6 +180,8 @@ class TicketRow(SQLModel, table=True):
     incident_key: str | None = Field(default=None, max_length=80, index=True)
     # What created the ticket (the draft it came from): a second confirm finds this ticket.
     source_key: str | None = Field(default=None, max_length=200, unique=True)
+    # The ticket's number in the provider's PSA or ITSM, set through the integration API.
+    external_ref: str | None = Field(default=None, max_length=100)
 
 
 class TicketEventRow(SQLModel, table=True):
@@ -454,3 +460,34 @@ class DownloadJobRow(SQLModel, table=True):
     finished_at: datetime | None = _utc(nullable=True)
     # The name as it was sent (`name` is its safe form).
     original_name: str = Field(default="", max_length=255)
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """A bearer token of the integration API: only its SHA-256 is kept, never the token."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # A token bound to one customer sees and writes that customer's tickets only.
+    customer_key: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _utc(nullable=False)
+    revoked_at: datetime | None = _utc(nullable=True)
+
+
+class ApiIdempotencyRow(SQLModel, table=True):
+    """A write sent with an `Idempotency-Key`: the request's digest and, once answered, the
+    answer, so a retry gets the same answer and a different request under the key is refused."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (UniqueConstraint("token_name", "key", name="uq_api_idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_name: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    request_digest: str = Field(max_length=64)
+    status: int | None = Field(default=None)
+    response: dict[str, Any] = _json()
+    created_at: datetime = _utc(nullable=False, index=True)

@@ -28,7 +28,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -384,58 +384,3 @@ def _csv_row(f: TicketFacts, zone: tzinfo) -> tuple[str, ...]:
 def minutes(duration: timedelta) -> str:
     """Whole minutes as `90`, fractions to one decimal as `90.5`."""
     return f"{round(duration / MINUTE, 1):.1f}".removesuffix(".0")
-
-
-def render_text(
-    report: Report, *, product_names: Mapping[str, str] | None = None, heading: bool = True
-) -> str:
-    """A compact markdown summary: the chat's text (and the fallback for the chart). Products
-    are named by `product_names` (default: their keys); without `heading` the summary goes
-    under a title of its own."""
-    who = f"customer {report.customer}" if report.customer else "all customers"
-    names = product_names or {}
-    by_product = {names.get(key, key): count for key, count in report.by_product.items()}
-    lines = [
-        *([f"**SLA report {report.period.label}** · {who}"] if heading else []),
-        f"- Tickets: {report.tickets} ({_plural(report.faults, 'fault')}, "
-        f"{_plural(report.change_requests, 'change request')})",
-        f"- Reaction met: **{_percent_text(report.reaction_met_percent)}** "
-        f"({report.met} met, {report.breached} breached, {report.pending} pending)",
-        f"- Reaction time (business, {report.responded} answered): "
-        f"median {_hm(report.median_reaction)}, p90 {_hm(report.p90_reaction)}",
-        f"- Waiting for the customer: {_hm(report.paused_total)}",
-        "- By priority: " + _counts(report.by_priority),
-        "- By product: " + (_counts(by_product) or "–"),
-        "- By week (met/known): " + _weeks_text(report.weekly),
-    ]
-    breached = [f for f in report.rows if f.breached]
-    if breached:
-        lines.append("- Breaches: " + ", ".join(_breach_text(f) for f in breached))
-    return "\n".join(lines)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _percent_text(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} %"
-
-
-def _hm(duration: timedelta | None) -> str:
-    if duration is None:
-        return "–"
-    total = round(duration / MINUTE)
-    return f"{total // 60}h{total % 60:02d}"
-
-
-def _counts(counts: dict[str, int]) -> str:
-    return " · ".join(f"{key} {count}" for key, count in counts.items())
-
-
-def _weeks_text(weekly: Sequence[tuple[str, int, int]]) -> str:
-    return " · ".join(f"{week} {met}/{met + breached}" for week, met, breached in weekly) or "–"
-
-
-def _breach_text(f: TicketFacts) -> str:
-    return f"{f.number} ({f.priority}, {_hm(f.reaction_used)} of {_hm(f.reaction_target)})"

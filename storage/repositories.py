@@ -21,6 +21,7 @@ from storage.downloads import Downloads
 from storage.duties import Duties
 from storage.efforts import Efforts
 from storage.errors import ConcurrencyConflict
+from storage.integrations import ApiTokens, IdempotencyKeys
 from storage.leases import Lease
 from storage.maintenance import MaintenanceWindows
 from storage.models import (
@@ -129,6 +130,21 @@ class Contacts:
                 .where(col(ContactRow.channel) == channel, col(ContactRow.user_id) == user_id)
                 .values(language=language)
             )
+
+    async def by_email(self, *, customer_key: str, email: str) -> ContactRow | None:
+        """The customer's contact with this e-mail who wrote to the bot most recently."""
+        async with self._db.session() as session:
+            query = (
+                select(ContactRow)
+                .where(
+                    col(ContactRow.customer_key) == customer_key,
+                    col(ContactRow.role) == "contact",
+                    func.lower(col(ContactRow.email)) == email.lower(),
+                )
+                .order_by(col(ContactRow.last_seen).desc(), col(ContactRow.id).desc())
+                .limit(1)
+            )
+            return (await session.scalars(query)).first()
 
     async def get(self, *, channel: str, user_id: str) -> ContactRow | None:
         """The contact row for this channel user, if they have written before."""
@@ -651,3 +667,5 @@ class Store:
         self.windows = MaintenanceWindows(database)
         self.efforts = Efforts(database, self.webhooks)
         self.downloads = Downloads(database)
+        self.api_tokens = ApiTokens(database)
+        self.idempotency = IdempotencyKeys(database)

@@ -1,18 +1,19 @@
-"""Why a deadline is where it is: the reaction clock's timeline in words.
+"""Why a deadline is where it is: the reaction clock's timeline, line by line.
 
 Every stretch from the report (or the last reopen) to the deadline, the response or now is
 one line: counted (with the running total), paused (with the reason), outside the service
 time, or closed (naming the holidays and closed days). Changes of priority or contract are
 lines of their own, and the last line says how the deadline follows. A stretch shorter than a
 minute (an acknowledge seconds after the report) is left out: shown to the minute it would
-read "09:00 – 09:00: counted 0h00"; its seconds still count in the totals.
+read "09:00 – 09:00: counted 0 mins"; its seconds still count in the totals. Each line
+carries what happened (`Note`) and its values; `dialogs.why_text` puts it in a reader's words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,29 @@ class LineKind(StrEnum):
     END = "end"
 
 
+class Note(StrEnum):
+    """What a line says; its values are in `Line.values`."""
+
+    NONE = "none"
+    REPORTED = "reported"  # contract, priority, target, service_time
+    REOPENED = "reopened"  # contract, priority, target, service_time
+    PAUSED = "paused"  # reason
+    RESUMED = "resumed"
+    TERMS_CHANGED = "terms changed"  # contract, priority, target, service_time
+    NOT_COUNTED = "not counted"  # reason (the stretch's business time is `Line.business`)
+    CLOSED = "closed"  # days: ((day, name), …)
+    OUT_OF_HOURS = "out of hours"
+    RESPONDED_IN_TIME = "responded in time"  # used
+    RESPONDED_LATE = "responded late"  # used
+    PAUSED_WITH_TIME_LEFT = "paused with time left"  # left
+    BREACHED = "breached"  # deadline
+    DEADLINE = "deadline"  # deadline, target
+
+
+ClosedDays = tuple[tuple[date, str], ...]
+NoteValue = str | timedelta | datetime | ClosedDays
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One line of an explanation."""
@@ -42,7 +66,8 @@ class Line:
     end: datetime | None
     business: timedelta
     total: timedelta
-    note: str
+    note: Note = Note.NONE
+    values: Mapping[str, NoteValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +77,6 @@ class Explanation:
     lines: tuple[Line, ...]
     state: SlaState
     zone: ZoneInfo
-
-    def render(self) -> str:
-        """The explanation as plain text, one line per stretch, times in local time."""
-        return "\n".join(self._render(line) for line in self.lines)
-
-    def _render(self, line: Line) -> str:
-        start = _when(line.start, self.zone)
-        span = f"{start} – {_when(line.end, self.zone)}" if line.end is not None else start
-        if line.kind is LineKind.COUNTED:
-            return f"{span}: counted {_hm(line.business)} (total {_hm(line.total)})"
-        return f"{span}: {line.note}" if line.note else span
 
 
 def explain(events: Sequence[SlaEvent], terms_for: TermsFor, now: datetime) -> Explanation:
@@ -127,44 +141,44 @@ def _lines(
     walk = _Walk(
         terms_for, created.contract, created.priority, later[0].at if reopened else created.at
     )
-    yield Line(
-        LineKind.START,
-        walk.at,
-        None,
-        timedelta(0),
-        timedelta(0),
-        _start_note(created, reopened, walk.terms),
-    )
+    note = Note.REOPENED if reopened else Note.REPORTED
+    values = _terms(created.contract, created.priority, walk.terms)
+    yield Line(LineKind.START, walk.at, None, timedelta(0), timedelta(0), note, values)
     for change in later[1:] if reopened else later:
         if change.at > horizon:
             break
         yield from _stretch(walk, change.at)
-        note = _apply(walk, change)
-        if note:
-            yield Line(LineKind.CHANGE, change.at, None, timedelta(0), walk.total, note)
+        said = _apply(walk, change)
+        if said is not None:
+            yield Line(LineKind.CHANGE, change.at, None, timedelta(0), walk.total, *said)
     yield from _stretch(walk, horizon)
-    yield Line(LineKind.END, horizon, None, timedelta(0), walk.total, _end_note(state))
+    yield Line(LineKind.END, horizon, None, timedelta(0), walk.total, *_end_note(state))
 
 
-def _apply(walk: _Walk, change: SlaEvent) -> str:
-    """Move the walk past an event; the words for it (empty: nothing worth a line)."""
+def _terms(contract: str, priority: str, terms: SlaTerms) -> dict[str, NoteValue]:
+    return {
+        "contract": contract,
+        "priority": priority,
+        "target": terms.reaction,
+        "service_time": terms.service_time,
+    }
+
+
+def _apply(walk: _Walk, change: SlaEvent) -> tuple[Note, dict[str, NoteValue]] | None:
+    """Move the walk past an event; what it says (None: nothing worth a line)."""
     match change.kind:
         case SlaEventKind.PAUSED:
             walk.paused, walk.reason = True, change.reason
-            return f"paused: {change.reason or 'waiting for the customer'}"
+            return Note.PAUSED, {"reason": change.reason}
         case SlaEventKind.RESUMED:
             walk.paused, walk.reason = False, ""
-            return "resumed"
+            return Note.RESUMED, {}
         case SlaEventKind.PRIORITY_CHANGED | SlaEventKind.CONTRACT_CHANGED:
             walk.priority = change.priority or walk.priority
             walk.contract = change.contract or walk.contract
-            terms = walk.terms
-            return (
-                f"now {walk.contract} {walk.priority}: reaction target {_hm(terms.reaction)} "
-                f"in {terms.service_time}; time already used and past pauses are kept"
-            )
+            return Note.TERMS_CHANGED, _terms(walk.contract, walk.priority, walk.terms)
         case _:
-            return ""
+            return None
 
 
 def _stretch(walk: _Walk, until: datetime) -> Iterator[Line]:
@@ -175,61 +189,35 @@ def _stretch(walk: _Walk, until: datetime) -> Iterator[Line]:
     calendar = walk.terms.calendar
     if walk.paused:
         business = calendar.between(start, until)
-        reason = walk.reason or "waiting for the customer"
-        yield Line(
-            LineKind.PAUSED,
-            start,
-            until,
-            business,
-            walk.total,
-            f"paused ({reason}), {_hm(business)} of service time not counted",
-        )
+        reason = {"reason": walk.reason}
+        yield Line(LineKind.PAUSED, start, until, business, walk.total, Note.NOT_COUNTED, reason)
         return
     cursor = start
     for open_start, open_end in calendar.open_intervals(start, until):
         if open_start > cursor:
             yield _gap(calendar, cursor, open_start, walk.total)
         walk.total += open_end - open_start
-        yield Line(LineKind.COUNTED, open_start, open_end, open_end - open_start, walk.total, "")
+        yield Line(LineKind.COUNTED, open_start, open_end, open_end - open_start, walk.total)
         cursor = open_end
     if until > cursor:
         yield _gap(calendar, cursor, until, walk.total)
 
 
 def _gap(calendar: BusinessCalendar, start: datetime, end: datetime, total: timedelta) -> Line:
-    closed = calendar.closed_days_between(start, end)
+    closed = tuple(calendar.closed_days_between(start, end))
     if closed:
-        names = ", ".join(f"{day:%a %d.%m.} {name}" for day, name in closed)
-        return Line(LineKind.CLOSED, start, end, timedelta(0), total, f"closed: {names}")
-    return Line(LineKind.OUT_OF_HOURS, start, end, timedelta(0), total, "outside the service time")
+        days = {"days": closed}
+        return Line(LineKind.CLOSED, start, end, timedelta(0), total, Note.CLOSED, days)
+    return Line(LineKind.OUT_OF_HOURS, start, end, timedelta(0), total, Note.OUT_OF_HOURS)
 
 
-def _start_note(created: SlaEvent, reopened: bool, terms: SlaTerms) -> str:
-    what = "reopened: a new reaction cycle" if reopened else "reported"
-    return (
-        f"{what} ({created.contract} {created.priority}): reaction target "
-        f"{_hm(terms.reaction)} of service time ({terms.service_time})"
-    )
-
-
-def _end_note(state: SlaState) -> str:
+def _end_note(state: SlaState) -> tuple[Note, dict[str, NoteValue]]:
     reaction = state.reaction
-    zone = state.terms.calendar.zone
     if reaction.stopped_at is not None:
-        verdict = "in time" if not reaction.breached else "too late"
-        return f"first response after {_hm(reaction.used)}: {verdict}"
+        verdict = Note.RESPONDED_LATE if reaction.breached else Note.RESPONDED_IN_TIME
+        return verdict, {"used": reaction.used}
     if reaction.deadline is None:
-        return f"paused with {_hm(reaction.left)} left: no deadline until the clock resumes"
+        return Note.PAUSED_WITH_TIME_LEFT, {"left": reaction.left}
     if reaction.breached:
-        return f"deadline {_when(reaction.deadline, zone)} passed: breached"
-    return f"deadline {_when(reaction.deadline, zone)}: {_hm(reaction.target)} used up"
-
-
-def _when(instant: datetime, zone: ZoneInfo) -> str:
-    return f"{instant.astimezone(zone):%a %d.%m.%Y %H:%M}"
-
-
-def _hm(duration: timedelta) -> str:
-    minutes = int(duration.total_seconds() // 60)
-    sign, minutes = ("-", -minutes) if minutes < 0 else ("", minutes)
-    return f"{sign}{minutes // 60}h{minutes % 60:02d}"
+        return Note.BREACHED, {"deadline": reaction.deadline}
+    return Note.DEADLINE, {"deadline": reaction.deadline, "target": reaction.target}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import and_, bindparam, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -26,6 +26,10 @@ from storage.types import is_row_id
 from storage.webhooks import WebhookSubscriptions
 
 SLA_KINDS = frozenset(kind.value for kind in SlaEventKind)
+# The SLA watcher records each announcement as this event, keyed `<clock>:<cycle>:<percent>`:
+# a key ending in ":100" is a breach.
+SLA_NOTICE = "sla_notice"
+BREACH_SUFFIX = ":100"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,20 @@ class NewTicket:
     conversation_id: str
     details: dict[str, Any] = field(default_factory=dict)
     source_key: str | None = None
+    # Who created it, for the event log, when that is not the reporter (an integration).
+    created_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    """Which tickets a listing shows (None: any)."""
+
+    customer_key: str | None = None
+    status: str | None = None
+    product: str | None = None
+    priority: str | None = None
+    updated_since: datetime | None = None
+    breached: bool | None = None
 
 
 def ticket_number(prefix: str, year: int, sequence: int) -> str:
@@ -125,7 +143,7 @@ class Tickets:
                 ticket_id=row.id,
                 kind=SlaEventKind.CREATED,
                 at=now,
-                actor=ticket.reporter_user_id,
+                actor=ticket.created_by or ticket.reporter_user_id,
                 data={"priority": ticket.priority.value, "contract": ticket.contract},
             )
             queued = await self._record(session, event)
@@ -396,6 +414,40 @@ class Tickets:
             )
             return (await session.scalars(query)).all()
 
+    async def page(
+        self, filters: TicketFilter, *, after: tuple[datetime, int] | None, limit: int
+    ) -> Sequence[TicketRow]:
+        """Tickets in order of their last change, then id (a stable order: a ticket changed
+        while a client pages moves to the end, so it is seen again, never skipped), after the
+        (updated_at, id) position `after`."""
+        query = (
+            select(TicketRow)
+            .order_by(col(TicketRow.updated_at), col(TicketRow.id))
+            .limit(limit)
+            .where(*_conditions(filters))
+        )
+        if after is not None:
+            at, ticket_id = after
+            query = query.where(
+                or_(
+                    col(TicketRow.updated_at) > at,
+                    and_(col(TicketRow.updated_at) == at, col(TicketRow.id) > ticket_id),
+                )
+            )
+        async with self._db.session() as session:
+            return (await session.scalars(query)).all()
+
+    async def set_external_ref(
+        self, ticket_id: int, *, external_ref: str | None, at: datetime
+    ) -> None:
+        """Set (or clear) the ticket's number in the provider's other system."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(TicketRow)
+                .where(col(TicketRow.id) == ticket_id)
+                .values(external_ref=external_ref, updated_at=at)
+            )
+
     async def events_of(self, ticket_ids: Sequence[int]) -> dict[int, list[TicketEventRow]]:
         """The event logs of several tickets in one query, each in order."""
         logs: dict[int, list[TicketEventRow]] = {ticket_id: [] for ticket_id in ticket_ids}
@@ -435,6 +487,26 @@ class Tickets:
             await session.execute(
                 update(TicketRow).where(col(TicketRow.id) == ticket_id).values(sla_next_due=due)
             )
+
+
+def _conditions(filters: TicketFilter) -> list[Any]:
+    wanted = (
+        (TicketRow.customer_key, filters.customer_key),
+        (TicketRow.status, filters.status),
+        (TicketRow.product, filters.product),
+        (TicketRow.priority, filters.priority),
+    )
+    found: list[Any] = [col(column) == value for column, value in wanted if value]
+    if filters.updated_since is not None:
+        found.append(col(TicketRow.updated_at) >= filters.updated_since)
+    if filters.breached is not None:
+        breach = exists().where(
+            col(TicketEventRow.ticket_id) == TicketRow.id,
+            col(TicketEventRow.kind) == SLA_NOTICE,
+            col(TicketEventRow.data)["key"].as_string().endswith(BREACH_SUFFIX),
+        )
+        found.append(breach if filters.breached else ~breach)
+    return found
 
 
 def sla_events(rows: Sequence[TicketEventRow]) -> list[SlaEvent]:

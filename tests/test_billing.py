@@ -91,18 +91,18 @@ async def log(bot: Transcript, erika: Sender, when: str, text: str) -> str:
 
 async def test_effort_is_logged_totalled_and_shown(bot: Transcript, erika: Sender) -> None:
     first = await log(bot, erika, "2026-03-02 10:00", f"effort {CR1} 45m Added the user")
-    assert first == (f"Logged 0h45 on {CR1}, billable (change request); total 0h45 (0.75 h).")
+    assert first == (f"Logged 45 mins on {CR1}, billable (change request); total 45 mins (0.75 h).")
     second = await log(bot, erika, "2026-03-03 11:00", f"effort {CR1} 1h30m Hunt group rework")
-    assert second.endswith("total 2h15 (2.25 h).")
+    assert second.endswith("total 2 hrs 15 mins (2.25 h).")
     fault = await log(bot, erika, "2026-03-03 12:00", f"effort {FAULT} 2h Trace analysis")
-    assert fault == f"Logged 2h00 on {FAULT}, not billed (fault); total 2h00 (2.00 h)."
+    assert fault == f"Logged 2 hrs on {FAULT}, not billed (fault); total 2 hrs (2.00 h)."
 
     [shown] = await bot.say(f"effort {CR1}", sender=erika)
     assert shown.card is not None
-    assert shown.card.title == f"Effort on {CR1}: 2h15 (2.25 h), billable (change request)"
+    assert shown.card.title == f"Effort on {CR1}: 2 hrs 15 mins (2.25 h), billable (change request)"
     assert [(f.label, f.value) for f in shown.card.facts] == [
-        ("02.03.2026 10:00", "0h45 · Megan Bowen · Added the user"),
-        ("03.03.2026 11:00", "1h30 · Megan Bowen · Hunt group rework"),
+        ("02.03.2026 10:00", "45 mins · Megan Bowen · Added the user"),
+        ("03.03.2026 11:00", "1 hr 30 mins · Megan Bowen · Hunt group rework"),
     ]
     [none] = await bot.say(f"effort {CR2}", sender=erika)
     assert none.text == f"No effort logged on {CR2} yet."
@@ -121,10 +121,10 @@ async def test_effort_is_taken_as_people_write_it(
 
     [logged] = await bot.say(f"effort {CR1} {written} dial plan", sender=sender, channel=channel)
 
-    assert logged.text.startswith(f"Logged 1h30 on {CR1}")
+    assert logged.text.startswith(f"Logged 1 hr 30 mins on {CR1}")
     [shown] = await bot.say(f"effort {CR1}", sender=sender, channel=channel)
     assert shown.card is not None
-    assert [fact.value for fact in shown.card.facts] == ["1h30 · Megan Bowen · dial plan"]
+    assert [fact.value for fact in shown.card.facts] == ["1 hr 30 mins · Megan Bowen · dial plan"]
 
 
 async def test_bad_durations_are_explained_and_nothing_is_logged(
@@ -156,9 +156,9 @@ async def test_a_retried_message_logs_its_effort_once(
     [first] = await bot.router.handle(incoming)
     [again] = await bot.router.handle(incoming)  # the channel delivers it a second time
 
-    assert first.text.startswith(f"Logged 0h45 on {CR1}")
+    assert first.text.startswith(f"Logged 45 mins on {CR1}")
     assert again.text == (
-        f"Already logged 0h45 on {CR1}, billable (change request); total 0h45 (0.75 h)."
+        f"Already logged 45 mins on {CR1}, billable (change request); total 45 mins (0.75 h)."
     )
     ticket = await store.tickets.by_number(CR1)
     assert ticket is not None and ticket.id is not None
@@ -182,14 +182,15 @@ async def test_the_monthly_billing_report_per_customer_with_csv(
     [march] = await bot.say("billing 2026-03", sender=manager)
 
     assert march.card is not None
-    assert march.card.title == "Billable effort 2026-03"
+    assert march.card.title == "Billable effort March 2026"
     # demo: 45 + 90 + 30 = 165 min in 3 entries on 2 change requests; acme: 60 min; 225 in all
-    assert march.card.paragraphs == ("Billable in total: 3h45 (3.75 h).",)
+    assert march.card.paragraphs == ("Billable in total: 3 hrs 45 mins (3.75 h).",)
     assert [(f.label, f.value) for f in march.card.facts] == [
-        ("Acme AG", "1 change request(s), 1h00 (1.00 h) in 1 entry"),
+        ("Acme AG", "1 change request, 1 hr (1.00 h) in 1 entry"),
         (
             "Demo Customer GmbH",
-            "2 change request(s), 2h45 (2.75 h) in 3 entries; faults (not billed): 2h00 (2.00 h)",
+            "2 change requests, 2 hrs 45 mins (2.75 h) in 3 entries; "
+            "faults (not billed): 2 hrs (2.00 h)",
         ),
     ]
     [csv_link] = march.card.actions
@@ -210,17 +211,17 @@ async def test_the_monthly_billing_report_per_customer_with_csv(
 
     [february] = await bot.say("billing 2026-02 demo", sender=manager)
     assert february.card is not None
-    assert february.card.title == "Billable effort 2026-02 – Demo Customer GmbH"
+    assert february.card.title == "Billable effort February 2026 – Demo Customer GmbH"
     assert [(f.label, f.value) for f in february.card.facts] == [
-        ("Demo Customer GmbH", "1 change request(s), 0h20 (0.33 h) in 1 entry"),
+        ("Demo Customer GmbH", "1 change request, 20 mins (0.33 h) in 1 entry"),
     ]
     [acme] = await bot.say("billing 2026-03 acme", sender=manager)
     assert acme.card is not None
     assert [f.label for f in acme.card.facts] == ["Acme AG"]
     [this_month] = await bot.say("billing", sender=manager)  # defaults to March
-    assert this_month.card is not None and this_month.card.title == "Billable effort 2026-03"
+    assert this_month.card is not None and this_month.card.title == "Billable effort March 2026"
     [empty] = await bot.say("billing 2026-04", sender=manager)
-    assert empty.text == "**Billable effort 2026-04**: no effort logged."
+    assert empty.text == "**Billable effort April 2026**: no effort logged."
     [unknown] = await bot.say("billing 2026-03 globex", sender=manager)
     assert unknown.text == "I know no customer called 'globex'."
 

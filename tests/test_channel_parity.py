@@ -186,7 +186,7 @@ FAULT_FORM = {
     "phone": "+43 1 234 5678",
 }
 TICKET = re.compile(r"^CCS-\d{4}-0000\d\d$")
-PROMISE = re.compile(r"Microsoft Teams Calling, P1\. We will react by \*\*.+\*\* \(4h")
+PROMISE = re.compile(r"Microsoft Teams Calling, P1\. We will react by \*\*.+\*\* \(4 hrs")
 
 
 async def test_a_fault_report_by_card_works_the_same_on_every_channel(

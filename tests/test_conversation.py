@@ -233,8 +233,8 @@ async def test_engineers_and_managers_are_understood_in_their_own_words(chat: Ch
     [breaches] = await chat.say("anything breached this week?", chat.manager)
 
     assert f"owns {FIRST} now" in taken.text
-    assert f"1h30 on {FIRST}" in logged.text
-    assert f"Logged 1h30 on {FIRST}" in typed.text and "total 3h" in typed.text
+    assert f"1 hr 30 mins on {FIRST}" in logged.text
+    assert f"Logged 1 hr 30 mins on {FIRST}" in typed.text and "total 3 hrs" in typed.text
     assert resolved.text == f"{FIRST} resolved."
     kinds = await chat.events(FIRST)
     assert "resolved" in kinds

@@ -41,8 +41,8 @@ async def test_the_queue_shows_each_ticket_most_urgent_first(chat: Chat) -> None
 
     first, second, third = lines_of(queue)
     assert first.startswith(f"- **{FIRST}** · Demo Customer GmbH · Webex Calling · P3 · new · –")
-    assert "**overdue by 35 min**" in first and "Voicemail greeting cannot be changed" in first
-    assert f"**{SECOND}**" in second and "**25 min left**" in second
+    assert "**overdue by 35 mins**" in first and "Voicemail greeting cannot be changed" in first
+    assert f"**{SECOND}**" in second and "**25 mins left**" in second
     assert "Calls drop after 30 seconds" in second and "second line" not in second
     assert f"**{THIRD}**" in third and "Megan Bowen" in third and "in progress" in third
     assert "no deadline running" in third  # answered; the contract has no resolution target
@@ -93,8 +93,8 @@ async def test_status_lists_the_tickets_most_at_risk_then_the_counts(chat: Chat)
 
     text = manager.text
     at_risk, later = lines_of(manager)
-    assert at_risk == f"- **{FIRST}** · Demo Customer GmbH · P3 · new · – · **overdue by 10 min**"
-    assert later.startswith(f"- **{SECOND}**") and "**2 h 50 min left**" in later
+    assert at_risk == f"- **{FIRST}** · Demo Customer GmbH · P3 · new · – · **overdue by 10 mins**"
+    assert later.startswith(f"- **{SECOND}**") and "**2 hrs 50 mins left**" in later
     assert text.index(FIRST) < text.index("- Open: 2")  # tickets first, then the counts
     assert engineer.text == text  # engineers get the service status, not a contact's list
     assert one_customer.card is not None

@@ -36,7 +36,7 @@ class SurveyDialog:
         return DialogStep([turn.reply(f"Thanks: {state['product']} / {answer}")], None)
 
 
-SURVEY = Command("survey", "cmd_help", EVERYONE, dialog=SurveyDialog())
+SURVEY = Command("survey", "show this overview", EVERYONE, dialog=SurveyDialog())
 
 
 @pytest.fixture

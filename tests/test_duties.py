@@ -487,5 +487,5 @@ async def test_contacts_cannot_run_the_duty_commands(
     [help_contact] = await bot.say("help", sender=clara)
     [help_engineer] = await bot.say("help", sender=megan)
     assert "onboarding" not in help_contact.text and "duties" not in help_contact.text
-    assert "`done D<n> <summary>`" in help_engineer.text
+    assert "`done D‹n› ‹summary›`" in help_engineer.text
     assert QUESTIONS not in help_engineer.text

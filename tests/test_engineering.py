@@ -98,7 +98,7 @@ async def test_acknowledge_is_the_first_response_and_tells_the_customer(
 ) -> None:
     [answer] = await bot.say(f"ack {NUMBER}", sender=erika)
 
-    assert "first response recorded (reaction time used 0h20)" in answer.text
+    assert "first response recorded (reaction time used 20 mins)" in answer.text
     assert texts(await outbox(bot, "conversation")) == [
         f"Megan Bowen is working on your ticket {NUMBER}."
     ]
@@ -106,7 +106,7 @@ async def test_acknowledge_is_the_first_response_and_tells_the_customer(
     [update] = await outbox(bot, "update")
     facts = {f["label"]: f["value"] for f in update.payload["answers"][0]["card"]["facts"]}
     assert facts["Status"] == "In progress (Megan Bowen)"
-    assert facts["Reaction"] == "met (responded after 0h20)"
+    assert facts["Reaction"] == "met (responded after 20 mins)"
 
     [again] = await bot.say(f"ack {NUMBER}", sender=erika)
     assert "already acknowledged" in again.text
@@ -213,7 +213,7 @@ async def test_assign_show_mine_and_queue(
     [line] = queue.card.facts
     assert line.label == NUMBER
     assert without_marks(line.value) == (
-        "Demo Customer GmbH · Webex Calling · P2 · new · Adele Vance · **3 h 40 min left** · "
+        "Demo Customer GmbH · Webex Calling · P2 · new · Adele Vance · **3 hrs 40 mins left** · "
         "Calls drop after 30 seconds on all phones"
     )
 

@@ -76,7 +76,7 @@ async def test_a_burst_of_reports_makes_one_grouped_alert(
     [incident] = [row for row in rows if row.kind == "incident"]
     card = incident.payload["answers"][0]["card"]
     assert card["title"] == "Possible outage: Webex Calling"
-    assert "3 customers reported Webex Calling within 10 minutes" in card["paragraphs"][0]
+    assert "3 customers reported Webex Calling within 10 mins" in card["paragraphs"][0]
     assert [fact["label"] for fact in card["facts"]] == [
         "CCS-2026-000001",
         "CCS-2026-000002",

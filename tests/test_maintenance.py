@@ -141,7 +141,7 @@ async def test_a_window_longer_than_a_service_day_gets_no_suggestion(
     bot: Transcript, erika: Sender, store: Store
 ) -> None:
     [answer] = await bot.say("maintenance demo 2026-03-03 08:00 10h Migration", sender=erika)
-    assert "No single service-time stretch is 10h long" in answer.text
+    assert "No single service-time stretch is 10 hrs long" in answer.text
     assert await windows(store) == []
 
 

@@ -59,7 +59,7 @@ async def test_the_monthly_report_with_chart_and_csv(bot: Transcript, manager: S
     [answer] = await bot.say("report 2026-01", sender=manager)
 
     assert answer.card is not None
-    assert answer.card.title == "SLA report 2026-01"
+    assert answer.card.title == "SLA report January 2026"
     assert "50" in answer.card.paragraphs[0]  # one of two first reactions met
     assert answer.card.image_url is not None
     assert urlsplit(answer.card.image_url).path.endswith(".png")
@@ -87,7 +87,7 @@ async def test_the_report_has_one_title_product_names_and_no_weeks_to_come(
     assert answer.card is not None
     [summary] = answer.card.paragraphs
     assert "SLA report" not in summary  # the card's title is the only one
-    assert answer.text.count("SLA report 2026-01") == 1
+    assert answer.text.count("SLA report January 2026") == 1
     assert "By product: Microsoft Teams Calling 1 · Webex Calling 1" in summary
     # on 9 January the month's first two weeks have begun; the rest are left out
     assert "By week (met/known): 2026-W01 0/0 · 2026-W02 1/2" in summary

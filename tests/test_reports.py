@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from dialogs.report_text import report_text
 from storage.charts import attainment_chart, drawable
 from storage.directory import Directory, Priority
 from storage.models import TicketStatus
@@ -50,7 +51,6 @@ from storage.reports import (
     nearest_rank,
     parse_period,
     period_report,
-    render_text,
     ticket_facts,
     to_csv,
 )
@@ -286,7 +286,7 @@ async def test_a_period_without_known_outcomes_has_no_percentage(
     assert week.reaction_met_percent is None
     assert (week.median_reaction, week.p90_reaction) == (None, None)
     assert week.weekly == [("2026-W06", 0, 0)]
-    assert "Reaction met: **–**" in render_text(week)
+    assert "Reaction met: **–**" in report_text(week, "en")
 
     last = period_report(facts, **_period("last week"), customer=None)
     assert [f.number[-2:] for f in last.rows] == ["09", "10"]  # Fri 30.01. and Sun 01.02.
@@ -327,21 +327,35 @@ async def test_the_csv_has_a_row_per_ticket(january: Report) -> None:
 
 
 async def test_the_text_summary(january: Report) -> None:
-    text = render_text(january)
+    text = report_text(january, "en")
 
     assert text.splitlines() == [
         "**SLA report 2026-01** · all customers",
         "- Tickets: 9 (8 faults, 1 change request)",
-        "- Reaction met: **75.0 %** (6 met, 2 breached, 1 pending)",
-        "- Reaction time (business, 8 answered): median 2h30, p90 6h00",
-        "- Waiting for the customer: 3h00",
+        "- Reaction met: **75 %** (6 met, 2 breached, 1 pending)",
+        "- Reaction time (business, 8 answered): median 2 hrs 30 mins, p90 6 hrs",
+        "- Waiting for the customer: 3 hrs",
         "- By priority: P1 1 · P2 5 · P3 2 · P4 1",
         "- By product: webex-calling 4 · microsoft-calling 2 · luware-attendant-console 1 · "
         "luware-recording 1 · webex-contact-center 1",
         "- By week (met/known): 2026-W01 1/1 · 2026-W02 2/3 · 2026-W03 3/3 · 2026-W04 0/1 · "
         "2026-W05 0/0",
-        "- Breaches: CCS-2026-000004 (P1, 6h00 of 4h00), CCS-2026-000008 (P2, 5h00 of 4h00)",
+        "- Breaches: CCS-2026-000004 (P1, 6 hrs of 4 hrs), CCS-2026-000008 (P2, 5 hrs of 4 hrs)",
     ]
+
+
+async def test_the_text_summary_in_german(january: Report) -> None:
+    text = report_text(january, "de", product_names={"webex-calling": "Other / not sure"})
+
+    assert text.splitlines()[:5] == [
+        "**SLA-Bericht 2026-01** · alle Kunden",
+        "- Tickets: 9 (8 Störungen, 1 Änderungsauftrag)",
+        "- Reaktion eingehalten: **75 %** (6 eingehalten, 2 verletzt, 1 offen)",
+        "- Reaktionszeit (Servicezeit, 8 beantwortet): Median 2 Std. 30 Min., p90 6 Std.",
+        "- Wartezeit auf den Kunden: 3 Std.",
+    ]
+    assert "- Nach Produkt: Anderes / unklar 4 · microsoft-calling 2" in text
+    assert text.endswith("CCS-2026-000008 (P2, 5 Std. von 4 Std.)")
 
 
 # --- periods and percentiles (pure) ---------------------------------------------------------

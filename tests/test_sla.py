@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from dialogs.why_text import why_text
 from storage.directory import Contract, Directory, Priority
 from storage.sla import SlaEvent, SlaEventKind, SlaState, TermsFor, sla_state, terms_from_directory
 
@@ -212,28 +213,32 @@ def test_explain_names_every_stretch_and_the_holiday(terms: TermsFor) -> None:
     paused = next(line for line in explanation.lines if line.kind is LineKind.PAUSED)
     # Mon 16–17, Wed and Thu 08–17, Fri 08–09 (Tue is Epiphany): 20h of service time
     assert paused.business == 20 * H
-    text = explanation.render()
-    assert "Fri 09.01.2026 09:00 – Fri 09.01.2026 12:00: counted 3h00 (total 4h00)" in text
+    text = why_text(explanation, "en")
+    assert "Fri 09.01.2026 09:00 – Fri 09.01.2026 12:00: counted 3 hrs (total 4 hrs)" in text
+    assert "paused (waiting for logfiles), 20 hrs of service time not counted" in text
     assert "deadline Fri 09.01.2026 12:00" in text
+    german = why_text(explanation, "de")
+    assert "Fr. 09.01.2026 09:00 – Fr. 09.01.2026 12:00: gezählt 3 Std. (gesamt 4 Std.)" in german
+    assert "pausiert (wartet auf Logdateien), 20 Std. Servicezeit nicht gezählt" in german
 
 
 def test_explain_shows_closed_days_and_nights(terms: TermsFor) -> None:
     from storage.sla_explain import explain
 
-    text = explain([created("12-23T15:00")], terms, at("12-23T15:30")).render()
+    text = why_text(explain([created("12-23T15:00")], terms, at("12-23T15:30")), "en")
 
     assert "closed: Thu 24.12. Christmas Eve, Fri 25.12. Christmas Day" in text
-    assert text.splitlines()[-1].endswith("deadline Mon 28.12.2026 10:00: 4h00 used up")
+    assert text.splitlines()[-1].endswith("deadline Mon 28.12.2026 10:00: 4 hrs used up")
 
 
 def test_explain_judges_a_late_first_response(terms: TermsFor) -> None:
     from storage.sla_explain import explain
 
     log = [created("01-07T15:30"), event(E.RESPONDED, "01-08T11:00")]
-    text = explain(log, terms, at("01-09T12:00")).render()
+    text = why_text(explain(log, terms, at("01-09T12:00")), "en")
 
     assert "Wed 07.01.2026 17:00 – Thu 08.01.2026 08:00: outside the service time" in text
-    assert text.splitlines()[-1].endswith("first response after 4h30: too late")
+    assert text.splitlines()[-1].endswith("first response after 4 hrs 30 mins: too late")
 
 
 def test_explain_a_reopened_ticket_starts_at_the_reopen(terms: TermsFor) -> None:
@@ -245,9 +250,9 @@ def test_explain_a_reopened_ticket_starts_at_the_reopen(terms: TermsFor) -> None
         event(E.RESOLVED, "03-02T12:00"),
         event(E.REOPENED, "03-03T16:00"),
     ]
-    lines = explain(log, terms, at("03-03T16:30")).render().splitlines()
+    lines = why_text(explain(log, terms, at("03-03T16:30")), "en").splitlines()
     assert lines[0].startswith("Tue 03.03.2026 16:00: reopened: a new reaction cycle")
-    assert lines[-1].endswith("deadline Wed 04.03.2026 11:00: 4h00 used up")
+    assert lines[-1].endswith("deadline Wed 04.03.2026 11:00: 4 hrs used up")
 
 
 def test_explain_leaves_out_stretches_shorter_than_a_minute(terms: TermsFor) -> None:
@@ -262,7 +267,7 @@ def test_explain_leaves_out_stretches_shorter_than_a_minute(terms: TermsFor) -> 
     ]
     explanation = explain(log, terms, report + 3 * H)
 
-    text = explanation.render()
+    text = why_text(explanation, "en")
     assert "09:00 – Mon 02.03.2026 09:00" not in text
     stretches = [
         line for line in explanation.lines if line.kind in {LineKind.COUNTED, LineKind.PAUSED}
@@ -272,4 +277,4 @@ def test_explain_leaves_out_stretches_shorter_than_a_minute(terms: TermsFor) -> 
     ]
     # the pause and the resume stay as events; the seconds before them still count
     assert "paused: a question" in text and "resumed" in text
-    assert text.splitlines()[-1].endswith("first response after 1h59: in time")
+    assert text.splitlines()[-1].endswith("first response after 1 hr 59 mins: in time")

@@ -210,7 +210,7 @@ async def test_a_download_over_the_time_limit_is_abandoned_and_the_person_told(
         lambda: bool(texts_to(connector, CLARA, "took too long")), timeout=10
     )
     [told] = texts_to(connector, CLARA, "took too long")
-    assert "upload of **trace.log** took too long (more than 1 seconds)" in told
+    assert "upload of **trace.log** took too long (more than 1 second)" in told
     assert "Please send it again" in told
     await drips.wait_until(lambda: drips.abandoned == ["trace.log"])
     assert drips.finished == []

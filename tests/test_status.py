@@ -109,4 +109,4 @@ async def test_managers_see_the_whole_service_and_why(
     assert (facts["Open"], facts["new"], facts["in progress"]) == ("2", "1", "1")
     assert facts["By priority"] == "P2 2"
     assert {f.label: f.value for f in acme.card.facts}["Open"] == "1"
-    assert "Wed 07.01.2026 15:30 – Wed 07.01.2026 17:00: counted 1h30" in why.text
+    assert "Wed 07.01.2026 15:30 – Wed 07.01.2026 17:00: counted 1 hr 30 mins" in why.text

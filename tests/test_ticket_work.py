@@ -145,14 +145,14 @@ async def test_the_alert_carries_what_the_customer_told_us_and_the_sla_state(
     assert facts["Since"] == "today 09:30"
     assert facts["Tried"] == "Restarted the phones and the router"
     assert facts["Reported by"] == "Clara Contact (+43 664 1234567)"
-    assert facts["Reaction time"] == "0h00 of 4h00 used, 4h00 left"
+    assert facts["Reaction time"] == "0 mins of 4 hrs used, 4 hrs left"
     assert facts["Next warning"] == "50 % at tomorrow 08:30"
     assert_renders_cleanly(posted.card)
 
     [shown] = await bot.say(f"show {NUMBER}", sender=engineer, channel=channel)
     assert shown.card is not None
     shown_facts = {fact.label: without_marks(fact.value) for fact in shown.card.facts}
-    assert shown_facts["Reaction time"] == "0h20 of 4h00 used, 3h40 left"
+    assert shown_facts["Reaction time"] == "20 mins of 4 hrs used, 3 hrs 40 mins left"
     assert shown_facts["Owner"] == "–"
 
 
@@ -313,7 +313,7 @@ async def test_a_german_engineer_reads_show_in_german(
 
     assert shown.card is not None
     facts = {fact.label: fact.value for fact in shown.card.facts}
-    assert facts["Reaktionszeit"] == "0h20 von 4h00 verbraucht, 3h40 übrig"
+    assert facts["Reaktionszeit"] == "20 Min. von 4 Std. verbraucht, 3 Std. 40 Min. übrig"
     assert facts["Nächste Warnung"] == "50 % um morgen 08:30"
     assert shown.card.footer[0] == "📎 **Dateien**"
     assert " · 1,6 KB · heute 15:50" in shown.card.footer[1]
@@ -340,8 +340,8 @@ async def test_why_leaves_out_stretches_shorter_than_a_minute(
     why = await say(bot, f"why {NUMBER}", engineer, channel)
 
     assert "10:00 – Wed 07.01.2026 10:00" not in why
-    assert "0h00" not in why
-    assert "Wed 07.01.2026 10:00 – Wed 07.01.2026 14:00: counted 3h59" in why
+    assert "0 mins" not in why
+    assert "Wed 07.01.2026 10:00 – Wed 07.01.2026 14:00: counted 3 hrs 59 mins" in why
 
 
 async def test_a_card_lists_the_newest_ten_files_and_counts_the_rest(

@@ -21,14 +21,15 @@ KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def message_ids_in_code() -> Iterator[tuple[str, str]]:
-    """(message id, where) for every `_("…")`, `N_("…")` and plural id in the source."""
+    """(message id, where) for every `_("…")`, `N_("…")` and `ngettext("…", "…", n)` in the
+    source."""
     for package in SOURCE_PACKAGES:
         for filename, lineno, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
             where = f"{package}/{filename}:{lineno}"
-            if isinstance(message, tuple):
-                yield from ((part, where) for part in message if part)
+            if isinstance(message, tuple):  # a plural: the catalog keeps it by its singular
+                yield message[0], where
             elif message:
                 yield message, where
 

@@ -2,7 +2,7 @@
 one subscription's deliveries about one ticket go out in order.
 
 Revision ID: 0013_webhooks
-Revises: 0011_download_jobs
+Revises: 0012_integration_api
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision: str = "0013_webhooks"
-down_revision: str | None = "0011_download_jobs"
+down_revision: str | None = "0012_integration_api"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
