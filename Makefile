@@ -64,6 +64,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/watcher_scale.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/api.py
+ifneq ($(CHATOPS_TEST_POSTGRES_URL),)
+	$(BIN)/python bench/api.py --postgres $(CHATOPS_TEST_POSTGRES_URL)
+endif
 
 # Re-resolve the pinned versions after changing pyproject.toml's dependencies.
 lock:

@@ -122,10 +122,14 @@ def _shorten(text: str) -> str:
 
 def _render_input(field: Input) -> dict[str, Any]:
     # `label`, `isRequired` and `errorMessage` exist since schema 1.3, so Webex shows them too.
-    rendered: dict[str, Any] = {"id": field.id, "label": without_marks(field.label)}
+    label = without_marks(field.label)
+    rendered: dict[str, Any] = {"id": field.id, "label": label}
     if field.required:
-        error = field.error if isinstance(field, TextInput) and field.error else field.label
-        rendered |= {"isRequired": True, "errorMessage": without_marks(error)}
+        # The client marks a required field itself (Teams adds a red "*"): a star in the
+        # label too would show two.
+        label = label.rstrip().removesuffix("*").rstrip()
+        error = without_marks(field.error) if field.error else label
+        rendered |= {"label": label, "isRequired": True, "errorMessage": error}
     match field:
         case TextInput():
             rendered |= {"type": "Input.Text", "isMultiline": field.multiline}

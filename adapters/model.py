@@ -98,6 +98,9 @@ class FileRef:
     url: str
     content_type: str = "application/octet-stream"
     size: int | None = None
+    # The chat system still scans it for malware and keeps its name and type until then (a
+    # placeholder name): it is judged once the bot fetches it, later.
+    scanning: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +118,22 @@ class Incoming:
     # The person attached files the bot cannot receive here (Teams channels and group chats).
     unreadable_files: bool = False
     received_at: datetime | None = None
+    # The bot was just added to this conversation (installed, invited into a space) by
+    # `sender`: nothing was said, a welcome is due.
+    joined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """A label and its value, shown as a two-column row on a card."""
+    """A label and its value, shown as a two-column row on a card.
+
+    `state` marks the facts that say where a thing stands now (status, owner, deadline): where
+    a channel cannot edit a card, it keeps a short text of these current instead (Webex).
+    """
 
     label: str
     value: str
+    state: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +175,7 @@ class TextInput:
     multiline: bool = False
     required: bool = False
     max_length: int | None = None
-    # What a person reads when a required field is left empty (default: the label).
+    # What the client says when a required field is left empty (in the reader's language).
     error: str = ""
 
 
@@ -186,6 +197,7 @@ class ChoiceInput:
     value: str = ""
     required: bool = False
     expanded: bool = False
+    error: str = ""  # as `TextInput.error`
 
 
 Input = TextInput | ChoiceInput

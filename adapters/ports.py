@@ -79,6 +79,11 @@ class FileSource(Protocol):
         """Raise `storage.errors.FileRejected` now, without any I/O, for a file whose
         download would certainly be refused (e.g. a URL outside the channel's file storage)."""
 
+    async def describe(self, file: FileRef) -> FileRef:
+        """The file with the name, type and size the channel gives it now (a file sent while
+        it was still scanned arrives with a placeholder name); `storage.errors.FileRejected`
+        as for `download` when the channel will not tell yet or at all."""
+
     def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """The file's bytes in chunks; raises `storage.errors.FileRejected` when the channel
         will not hand it over (still being scanned, infected, gone)."""

@@ -15,14 +15,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from adapters.model import Channel, FileRef
+from adapters.ports import FileSource
 from dialogs.downloads import tell_outcome
 from dialogs.services import Services
 from storage.downloads import Outcome
 from storage.errors import FileRejected
+from storage.files import check_type, safe_name
 from storage.models import DownloadJobRow, DownloadStatus
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ MAX_ATTEMPTS = 5
 # Webex's malware scan: ask again after its Retry-After, but at least this often.
 LONGEST_SCAN_WAIT = 60.0
 DEFAULT_SCAN_WAIT = 10.0
+SHORTEST_SCAN_WAIT = 1.0
 # The lease covers the longest download plus telling about it.
 LEASE_MARGIN = timedelta(minutes=1)
 RELEASE_TIMEOUT = 2.0
@@ -134,6 +137,7 @@ class DownloadWorkers:
             return Outcome(DownloadStatus.REFUSED, reason="download_failed")
         file = FileRef(name=job.name, url=job.url, content_type=job.content_type)
         try:
+            file = await self._judged(job, source, file)
             async with asyncio.timeout(self._limits.total_seconds):
                 chunks = _each_within(source.download(file), self._limits.idle_seconds)
                 blob = await self._services.blobs.store(chunks)
@@ -147,8 +151,25 @@ class DownloadWorkers:
             return Outcome(DownloadStatus.REFUSED, reason=refused.reason)
         return Outcome(DownloadStatus.STORED, sha256=blob.sha256, size=blob.size)
 
+    async def _judged(self, job: DownloadJobRow, source: FileSource, file: FileRef) -> FileRef:
+        """The file by the name and type its channel gives it now, which are checked here: a
+        file sent while it was scanned for malware came with a placeholder name. The job
+        keeps the real name for what it tells."""
+        assert job.id is not None
+        described = await source.describe(file)
+        name = safe_name(described.name)
+        if (name, described.content_type) != (job.name, job.content_type):
+            await self._services.store.downloads.rename(
+                job.id, name=name, content_type=described.content_type
+            )
+            job.name, job.content_type = name, described.content_type
+        check_type(name)
+        return replace(file, name=name, content_type=described.content_type)
+
     async def _retry_later(self, job_id: int, retry_after: float | None) -> None:
-        wait = min(retry_after or DEFAULT_SCAN_WAIT, LONGEST_SCAN_WAIT)
+        # Retry-After: 0 means "now"; a second keeps a scan that never ends from spinning.
+        asked = DEFAULT_SCAN_WAIT if retry_after is None else max(retry_after, SHORTEST_SCAN_WAIT)
+        wait = min(asked, LONGEST_SCAN_WAIT)
         at = self._services.clock() + timedelta(seconds=wait)
         await self._services.store.downloads.retry_at(job_id, at)
 

@@ -238,6 +238,10 @@ class Integration:
     ) -> wire.Ticket:
         ticket = await self._visible(who, number)
         assert ticket.id is not None
+        if ticket.external_ref == body.external_ref:
+            # A PSA that sets it on every sync changes nothing: no log entry, no card update,
+            # and the ticket does not move up the `updated_since` listing.
+            return await self._detail(ticket)
         tickets, now = self._services.store.tickets, self._now()
         await tickets.set_external_ref(ticket.id, external_ref=body.external_ref, at=now)
         await tickets.append(

@@ -18,12 +18,13 @@ from bot.understanding import Understanding
 from dialogs.base import Dialog, DialogStep
 from dialogs.catalog import build_understander
 from dialogs.commands import Command, CommandContext
-from dialogs.context import Turn, as_language, language_of_locale
+from dialogs.context import Actor, Turn, as_language, language_of_locale
 from dialogs.conversation import Answer, Ask, ClarifyDialog, Conversation, Run, ask_step
 from dialogs.i18n import gettext_for
 from dialogs.logfiles import files_without_command
 from dialogs.services import Services
 from dialogs.understanding import CANCEL, NONE, Reading
+from dialogs.welcome import welcome, welcome_message
 from storage.directory import Directory, Role
 from storage.errors import ChannelError, ConcurrencyConflict, StorageError
 from storage.repositories import DialogKey, DialogState
@@ -76,6 +77,8 @@ class Router:
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         """The bot's answers to one incoming message (possibly none)."""
         actor = resolve_actor(self._directory, incoming)
+        if incoming.joined:
+            return await self._welcome(incoming, actor)
         if actor is None:
             self._count(incoming, "unregistered")
             return [self._not_registered(incoming)]
@@ -270,6 +273,17 @@ class Router:
             now=self._clock(),
         )
         return step.answers
+
+    async def _welcome(self, incoming: Incoming, actor: Actor | None) -> list[Outgoing]:
+        """The bot was added to a conversation: a welcome for whoever added it, queued once
+        per conversation (through the outbox, which answers it)."""
+        if actor is None:
+            answer = self._not_registered(incoming)
+        else:
+            answer = welcome_message(actor, self._directory, incoming)
+        if await welcome(self._context.services, incoming, answer):
+            self._count(incoming, "welcome")
+        return []
 
     def _not_registered(self, incoming: Incoming) -> Outgoing:
         language = language_of_locale(incoming.locale) or "en"

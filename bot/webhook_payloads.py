@@ -46,6 +46,14 @@ class TicketSnapshot(_Model):
     since: datetime | None = Field(description="When the fault began, as reported.")
     created_at: datetime
     updated_at: datetime
+    # Setting it (`PATCH /tickets/{number}`) is no event of its own: see the README's
+    # "Mirroring tickets into a PSA". Optional, so deliveries queued before it was added fit.
+    external_ref: str | None = Field(
+        default=None,
+        description="The ticket's number in the provider's PSA or ITSM, as the integration "
+        "set it (`PATCH /tickets/{number}`).",
+        examples=["HALO-5521"],
+    )
 
 
 class EventData(_Model):
@@ -53,8 +61,9 @@ class EventData(_Model):
 
     ticket: TicketSnapshot
     actor: str = Field(
-        description="Who caused the event: a chat user id, an engineer's e-mail, an API "
-        "token's name; empty for the bot itself (SLA notices)."
+        description="Who caused the event: a chat user id, an engineer's e-mail, "
+        "`api:<token name>` for a write through the integration API; empty for the bot "
+        "itself (SLA notices)."
     )
 
 

@@ -190,13 +190,14 @@ async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
     services, now = context.services, context.services.clock()
     assert ticket.id is not None
     first, current_cycle = await _first_response(turn, context, ticket)
-    await services.store.tickets.append(
-        ticket.id, kind="acknowledged", at=now, actor=turn.actor.user_id
-    )
+    # Owner first: the event's webhook deliveries carry the ticket as it is after the ack.
     if not ticket.owner_user_id:
         await services.store.tickets.set_owner(
             ticket.id, user_id=staff_id(turn), name=turn.actor.name, at=now
         )
+    await services.store.tickets.append(
+        ticket.id, kind="acknowledged", at=now, actor=turn.actor.user_id
+    )
     event = event_key(turn, "ack", ticket)
     if first:
         await services.notify.to_customer(

@@ -411,7 +411,8 @@ class IntakeDialog:
         return DialogStep(answers, None)
 
     async def _on_files(self, turn: Turn, context: CommandContext, draft: Draft) -> DialogStep:
-        """Files sent during the report are kept and attached once the ticket exists."""
+        """Files sent during the report are kept and attached once the ticket exists; words
+        sent with them answer the question like any message."""
         lang = turn.actor.language
         _ = gettext_for(lang)
         if turn.incoming.unreadable_files:
@@ -428,7 +429,13 @@ class IntakeDialog:
             turn, context, turn.incoming.files, draft_key=_source_key(draft)
         )
         draft.sent_files = True
-        return self._again(turn, context, draft, "\n".join(sentences))
+        words = turn.incoming.text.strip()
+        if not words:
+            return self._again(turn, context, draft, "\n".join(sentences))
+        draft.mode = "text"
+        answered = await self._on_answer(turn, context, draft, words)
+        received = [turn.reply("\n".join(sentences))] if sentences else []
+        return DialogStep([*received, *answered.answers], answered.state, answered.follow)
 
     # ----------------------------------------------------------------- parsing
 
@@ -481,6 +488,8 @@ class IntakeDialog:
         lang = turn.actor.language
         raw = {name: draft.report.get(f"raw_{name}", draft.report.get(name, "")) for name in FIELDS}
         raw["priority"] = raw["priority"] or draft.report.get("hint_priority", "")
+        if "raw_since" not in draft.report:  # answered in text: shown as people write it
+            raw["since"] = readable_since(raw["since"])
         _ = gettext_for(lang)
         paragraphs = [_("Please describe the fault. Fields marked * are required.")]
         understood = _understood(draft, lang)
@@ -488,25 +497,20 @@ class IntakeDialog:
             paragraphs.append(_("From your message I understood (please check):"))
         if errors:
             paragraphs += [_("Please check these fields:"), *(f"• {problem}" for problem in errors)]
+        typing_hint = _(
+            "You can also answer step by step in text; type **back** to change "
+            "the previous answer, **cancel** to stop."
+        )
         card = Card(
             title=_("Report a fault"),
-            paragraphs=tuple(paragraphs),
+            paragraphs=(*paragraphs, typing_hint),  # typing works as well as the form
             facts=understood,
             inputs=_form_inputs(lang, raw),
             actions=(SubmitAction(_("Continue"), {"action": FORM_ACTION}),),
         )
         draft.step = next((name for name in FIELDS if name not in draft.report), "product")
         question = self._ask(turn, draft)
-        fallback = "\n\n".join(
-            [
-                *(paragraphs[1:] if errors else ()),
-                question.text,
-                _(
-                    "You can also answer step by step in text; type **back** to change "
-                    "the previous answer, **cancel** to stop."
-                ),
-            ]
-        )
+        fallback = "\n\n".join([*(paragraphs[1:] if errors else ()), question.text, typing_hint])
         return turn.reply(fallback, card=card)
 
     def _follow_up_card(self, turn: Turn, draft: Draft) -> Outgoing:
@@ -533,8 +537,12 @@ class IntakeDialog:
         lang = turn.actor.language
         facts = summary_facts(draft, lang, _zone(turn, context))
         _ = gettext_for(lang)
+        confirm_hint = _(
+            "Reply **yes** to send it, **back** to change the last answer, or **cancel**."
+        )
         card = Card(
             title=_("Please check your report"),
+            paragraphs=(confirm_hint,),  # typing works as well as the buttons
             facts=facts,
             actions=(
                 SubmitAction(_("Send report"), {"action": "confirm_report"}),
@@ -543,9 +551,7 @@ class IntakeDialog:
             ),
         )
         lines = [f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts), ""]
-        lines.append(
-            _("Reply **yes** to send it, **back** to change the last answer, or **cancel**.")
-        )
+        lines.append(confirm_hint)
         return turn.reply("\n".join(lines), card=card)
 
 
@@ -608,6 +614,8 @@ def summary_facts(draft: Draft, lang: Language, zone: ZoneInfo) -> tuple[Fact, .
 
 
 def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | ChoiceInput, ...]:
+    _ = gettext_for(lang)
+
     def label(name: str) -> str:
         return gettext_for(lang)(_FIELD_LABELS[name])
 
@@ -618,6 +626,7 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
             tuple(Choice(product_name(p, lang), p.value) for p in PRODUCTS),
             value=raw["product"],
             required=True,
+            error=_("Please choose the product that does not work."),
         ),
         ChoiceInput(
             "priority",
@@ -626,6 +635,7 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
             value=raw["priority"] or Priority.P3.value,
             required=True,
             expanded=True,
+            error=_("Please choose how bad it is, from P1 (total outage) to P4 (a question)."),
         ),
         TextInput(
             "description",
@@ -634,13 +644,37 @@ def _form_inputs(lang: Language, raw: dict[str, str]) -> tuple[TextInput | Choic
             multiline=True,
             required=True,
             max_length=4000,
+            error=_("Please describe what does not work, in a sentence or two."),
         ),
-        TextInput("since", label("since"), value=raw["since"]),
         TextInput(
-            "affected", label("affected"), value=raw["affected"], multiline=True, required=True
+            "since",
+            label("since"),
+            value=raw["since"],
+            placeholder=_("e.g. today 09:30 or 30.11. 18:00"),
         ),
-        TextInput("tested", label("tested"), value=raw["tested"], multiline=True, required=True),
-        TextInput("phone", label("phone"), value=raw["phone"], required=True),
+        TextInput(
+            "affected",
+            label("affected"),
+            value=raw["affected"],
+            multiline=True,
+            required=True,
+            error=_("Please name who or what is affected: users, numbers or sites."),
+        ),
+        TextInput(
+            "tested",
+            label("tested"),
+            value=raw["tested"],
+            multiline=True,
+            required=True,
+            error=_('Please say what you already tried, or write "nothing yet".'),
+        ),
+        TextInput(
+            "phone",
+            label("phone"),
+            value=raw["phone"],
+            required=True,
+            error=_("Please give a number we can call you back on, e.g. +43 1 234 5678."),
+        ),
     )
 
 
@@ -773,6 +807,15 @@ def _since(raw: str, now: datetime, zone: ZoneInfo, lang: Language) -> tuple[str
             "I could not read that time. Please write e.g. `today 09:30`, `07.01. 15:30` or `now`."
         )
     return _plausible_since(instant, now, lang)
+
+
+def readable_since(value: str) -> str:
+    """A stored start (ISO, in the service time's offset) as the form shows it: `30.11.2026
+    18:00`; anything else as it is."""
+    try:
+        return datetime.fromisoformat(value).strftime("%d.%m.%Y %H:%M") if value else ""
+    except ValueError:
+        return value
 
 
 def _plausible_since(instant: datetime, now: datetime, lang: Language) -> tuple[str, str]:

@@ -129,7 +129,9 @@ async def queue_downloads(
             _new_download(turn, file, name, index, ticket=ticket, draft_key=draft_key),
             now=services.clock(),
         )
-        if ticket is not None:
+        if file.scanning:
+            sentences.append(_still_scanned(lang, ticket))
+        elif ticket is not None:
             sentences.append(
                 _(
                     "📥 Receiving **{name}** for {number} … I'll tell you here as soon as "
@@ -147,10 +149,26 @@ async def queue_downloads(
     return sentences
 
 
+def _still_scanned(lang: Language, ticket: TicketRow | None) -> str:
+    """A file whose name the chat system keeps until its malware scan is done."""
+    _ = gettext_for(lang)
+    if ticket is None:
+        return _(
+            "Your file is still being scanned for malware. I'll pick it up as soon as the "
+            "scan is done and add it to your report."
+        )
+    return _(
+        "Your file is still being scanned for malware. I'll pick it up as soon as the scan "
+        "is done, add it to {number} and tell you here."
+    ).format(number=ticket.number)
+
+
 def _refuse_early(services: Services, channel: Channel, file: FileRef, name: str) -> None:
     """Raise `FileRejected` for what would certainly be refused: nobody waits for a download
-    to learn that an .exe is not a logfile."""
-    check_type(name)
+    to learn that an .exe is not a logfile. A file still being scanned has no real name yet:
+    its type is judged when it is fetched."""
+    if not file.scanning:
+        check_type(name)
     source = services.file_sources.get(channel)
     if source is None:
         raise FileRejected("download_failed", "no file source for this channel")
@@ -272,7 +290,9 @@ async def collect(turn: Turn, context: CommandContext, ticket: TicketRow) -> lis
 
 
 async def files_without_command(turn: Turn, context: CommandContext) -> list[Outgoing]:
-    """Files sent outside any dialog: attach them to the sender's only open ticket."""
+    """Files sent outside any dialog: attach them to the ticket the message names, or the
+    sender's only open ticket. Words sent with them are added to that ticket like any
+    message (unless they only ask to add logs)."""
     lang = turn.actor.language
     _ = gettext_for(lang)
     if turn.incoming.unreadable_files:
@@ -284,9 +304,24 @@ async def files_without_command(turn: Turn, context: CommandContext) -> list[Out
                 )
             )
         ]
-    tickets = await context.services.store.tickets.open_for_reporter(
-        channel=turn.incoming.channel.value, user_id=turn.actor.user_id
-    )
+    named = TICKET_NUMBER.search(turn.incoming.text) is not None
+    if named:
+        ticket, _rest = await ticket_for(turn, context, turn.incoming.text)
+        tickets = [ticket] if ticket is not None and ticket.status != TicketStatus.RESOLVED else []
+    else:
+        tickets = list(
+            await context.services.store.tickets.open_for_reporter(
+                channel=turn.incoming.channel.value, user_id=turn.actor.user_id
+            )
+        )
+    if not tickets and named:
+        number = TICKET_NUMBER.search(turn.incoming.text)
+        assert number is not None
+        return [
+            turn.reply(
+                _("I found no open ticket {number} of yours.").format(number=number[0].upper())
+            )
+        ]
     if not tickets:
         return [
             turn.reply(
@@ -303,7 +338,23 @@ async def files_without_command(turn: Turn, context: CommandContext) -> list[Out
                 ).format(numbers=numbers)
             )
         ]
-    return await collect(turn, context, tickets[0])
+    answers = await collect(turn, context, tickets[0])
+    words = turn.incoming.text.strip()
+    if words and not _only_asks_to_add_logs(context, words):
+        from dialogs.engineering import relay_to_ticket
+
+        answers = [*await relay_to_ticket(turn, context, tickets[0], words), *answers]
+    return answers
+
+
+def _only_asks_to_add_logs(context: CommandContext, words: str) -> bool:
+    """ "add logs CCS-…" (or an alias) with files is the request, not a message."""
+    bare = " ".join(TICKET_NUMBER.sub(" ", words).lower().strip(" .,:;!?").split())
+    return any(
+        bare in (command.name, *command.aliases)
+        for command in context.commands
+        if command.dialog is not None and command.dialog.name == LogfilesDialog.name
+    )
 
 
 def refusal_sentence(refused: FileRejected, name: str, lang: Language, limit: int) -> str:

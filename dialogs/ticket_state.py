@@ -262,10 +262,10 @@ def alert_card(
     facts = (
         Fact(_("Customer"), customer_name),
         Fact(_("Product"), product_name(Product(ticket.product), language)),
-        Fact(_("Priority"), ticket.priority),
-        Fact(_("Status"), status_text(view_, language)),
-        Fact(_("Owner"), ticket.owner_name or "–"),
-        Fact(_("Reaction"), due),
+        Fact(_("Priority"), ticket.priority, state=True),
+        Fact(_("Status"), status_text(view_, language), state=True),
+        Fact(_("Owner"), ticket.owner_name or "–", state=True),
+        Fact(_("Reaction"), due, state=True),
         Fact(
             _("Reported by"),
             f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})",

@@ -139,6 +139,11 @@ class Downloads:
         """Try again at `at` (a file still being scanned for malware), lease given up."""
         await self._set(job_id, next_attempt_at=at, claimed_until=None)
 
+    async def rename(self, job_id: int, *, name: str, content_type: str) -> None:
+        """The file's real name and type, learnt when it was fetched (a file sent while it was
+        still scanned for malware came with a placeholder)."""
+        await self._set(job_id, name=name[:200], content_type=content_type[:100])
+
     async def reported(self, job_id: int) -> None:
         """The person and the thread have been told: the job is over."""
         await self._set(job_id, reported=True, claimed_until=None)

@@ -119,6 +119,7 @@ def ticket_snapshot(ticket: TicketRow) -> dict[str, Any]:
         "since": ticket.since.isoformat() if ticket.since else None,
         "created_at": ticket.created_at.isoformat(),
         "updated_at": ticket.updated_at.isoformat(),
+        "external_ref": ticket.external_ref,
     }
 
 

@@ -32,6 +32,7 @@ BOT_TOKEN = "fake-webex-bot-token"
 WEBHOOK_SECRET = "fake-webex-webhook-secret"
 DEFAULT_PAGE = 100
 STREAM_PIECE = 256 * 1024  # a file's body is written in pieces of this size
+MAX_EDITS = 10  # Webex lets a message be edited this often
 
 
 def webex_id(kind: str, name: str | None = None) -> str:
@@ -105,6 +106,7 @@ class FakeWebex:
     actions: dict[str, Json] = field(default_factory=dict)
     webhooks: dict[str, Json] = field(default_factory=dict)
     memberships: list[Json] = field(default_factory=list)
+    edits: dict[str, int] = field(default_factory=dict)  # message id -> times edited
     files: dict[str, FakeFile] = field(default_factory=dict)
     failures: deque[Failure] = field(default_factory=deque)
     delays: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -264,12 +266,14 @@ class FakeWebex:
         signature: str | None = "sign",
         secret: str | None = None,
         body: bytes | None = None,
+        actor_id: str | None = None,
     ) -> int:
         """POST a webhook the way Webex does: signed with HMAC-SHA1 over the raw body.
 
-        `signature=None` sends none; any other string than "sign" is sent as is.
+        `signature=None` sends none; any other string than "sign" is sent as is. `actor_id`
+        is who caused the event (default: the `personId` of `data`).
         """
-        raw = body if body is not None else self.webhook_body(resource, data)
+        raw = body if body is not None else self.webhook_body(resource, data, actor_id=actor_id)
         headers = {"Content-Type": "application/json"}
         if signature == "sign":
             headers["X-Spark-Signature"] = self.sign(raw, secret=secret)
@@ -278,9 +282,12 @@ class FakeWebex:
         async with ClientSession() as session, session.post(url, data=raw, headers=headers) as r:
             return r.status
 
-    def webhook_body(self, resource: str, data: Json) -> bytes:
+    def webhook_body(self, resource: str, data: Json, *, actor_id: str | None = None) -> bytes:
         """The raw body of a `created` webhook delivery for `resource` with `data`."""
-        return json.dumps(self._envelope(resource, data)).encode()
+        envelope = self._envelope(resource, data)
+        if actor_id is not None:
+            envelope["actorId"] = actor_id
+        return json.dumps(envelope).encode()
 
     def sign(self, body: bytes, *, secret: str | None = None) -> str:
         """Webex's X-Spark-Signature for `body`: hex HMAC-SHA1 with the webhook secret."""
@@ -291,6 +298,22 @@ class FakeWebex:
         """The `data` of a `messages`/`created` webhook: ids only, never the text."""
         keys = ("id", "roomId", "roomType", "personId", "personEmail", "created")
         return {key: message[key] for key in keys if key in message}
+
+    def membership_data(self, room: Json, *, person: Json | None = None) -> Json:
+        """The `data` of a `memberships`/`created` webhook: `person` (default the bot) joined
+        `room`; the membership is new each time."""
+        member = person or self.bot
+        membership: Json = {
+            "id": webex_id("MEMBERSHIP"),
+            "roomId": room["id"],
+            "roomType": room["type"],
+            "personId": member["id"],
+            "personEmail": member["emails"][0],
+            "isModerator": False,
+            "created": timestamp(),
+        }
+        self.memberships.append(membership)
+        return membership
 
     def action_data(self, action: Json) -> Json:
         """The `data` of an `attachmentActions`/`created` webhook."""
@@ -396,17 +419,40 @@ class FakeWebex:
         room = request.query.get("roomId")
         if room is None:
             return _error(400, "roomId is required")
-        found = [m for m in self.messages.values() if m["roomId"] == room]
+        parent = request.query.get("parentId")
+        found = [
+            m
+            for m in self.messages.values()
+            if m["roomId"] == room and (parent is None or m.get("parentId") == parent)
+        ]
         return self._page(request, list(reversed(found)))  # newest first, as Webex lists
 
     async def _message(self, request: web.Request) -> web.Response:
         return _found(self.messages.get(request.match_info["id"]), "message")
 
     async def _edit_message(self, request: web.Request) -> web.Response:
+        """Webex's rules: only the bot's own messages, only their text, at most `MAX_EDITS`
+        times, never one that carries files or a card; `roomId` and a text are required."""
         message = self.messages.get(request.match_info["id"])
         if message is None:
             return _error(404, "message not found")
-        message.update(await request.json(), updated=timestamp())
+        if message["personId"] != self.bot["id"]:
+            return _error(403, "only the author may edit a message")
+        changes = await request.json()
+        if changes.get("roomId") != message["roomId"]:
+            return _error(400, "roomId is required and must be the message's room")
+        if not (changes.get("text") or changes.get("markdown")):
+            return _error(400, "text or markdown is required")
+        if set(changes) - {"roomId", "text", "markdown"}:
+            return _error(400, "only text and markdown can be edited")
+        if message.get("files") or message.get("attachments"):
+            return _error(400, "a message with files or attachments cannot be edited")
+        if self.edits.get(message["id"], 0) >= MAX_EDITS:
+            return _error(400, f"a message can be edited at most {MAX_EDITS} times")
+        self.edits[message["id"]] = self.edits.get(message["id"], 0) + 1
+        message.pop("markdown", None)
+        message.pop("text", None)
+        message.update(changes, updated=timestamp())
         return web.json_response(message)
 
     async def _delete_message(self, request: web.Request) -> web.Response:

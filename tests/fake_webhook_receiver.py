@@ -2,7 +2,10 @@
 
 Every request is verified with the `standardwebhooks` package's own verifier against the
 subscription's secret (a request that fails is answered 400 and kept in `rejected`); the
-verified ones are kept in `received` in arrival order. A test scripts the next answers: an HTTP
+verified ones are kept in `received` in arrival order. Every verified payload is also checked
+against its type's schema in the OpenAPI document's `webhooks` section (JSON Schema 2020-12,
+formats included): what does not fit is kept in `invalid` (the fixtures fail a test that leaves
+anything there). A test scripts the next answers: an HTTP
 status, or `HANG` (no answer until the sender has given up).
 """
 
@@ -13,9 +16,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from bot.webhook_payloads import openapi_webhooks
 
 HANG = "hang"
 
@@ -38,6 +44,18 @@ class Delivery:
         return str(self.payload["data"]["ticket"]["number"])
 
 
+def documented_validators() -> dict[str, jsonschema_rs.Validator]:
+    """A validator per event type, of the schema the `webhooks` section refers to (its
+    `$ref`s resolved against the section's component schemas, as in the served document)."""
+    webhooks, components = openapi_webhooks()
+    found: dict[str, jsonschema_rs.Validator] = {}
+    for event, item in webhooks.items():
+        schema = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        document = {"$ref": schema["$ref"], "components": {"schemas": components}}
+        found[event] = jsonschema_rs.Draft202012Validator(document, validate_formats=True)
+    return found
+
+
 class WebhookReceiver:
     """Records verified deliveries; answers as scripted (200 when nothing is scripted)."""
 
@@ -45,6 +63,8 @@ class WebhookReceiver:
         self.secret = ""
         self.received: list[Delivery] = []
         self.rejected: list[str] = []
+        self.invalid: list[str] = []
+        self._schemas = documented_validators()
         self.script: list[int | str] = []
         self.hang_seconds = hang_seconds
         self._arrived = asyncio.Event()
@@ -77,6 +97,16 @@ class WebhookReceiver:
     def types(self) -> list[str]:
         return [delivery.type for delivery in self.received]
 
+    def _check_schema(self, payload: dict[str, Any]) -> None:
+        validator = self._schemas.get(str(payload.get("type")))
+        if validator is None:
+            self.invalid.append(f"an undocumented type: {payload.get('type')!r}")
+            return
+        for error in validator.iter_errors(payload):
+            self.invalid.append(
+                f"{payload['type']} at {list(error.instance_path)}: {error.message}"
+            )
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         try:
@@ -84,6 +114,7 @@ class WebhookReceiver:
         except WebhookVerificationError as exc:
             self.rejected.append(str(exc))
             return web.Response(status=400)
+        self._check_schema(payload)
         headers = request.headers
         self.received.append(
             Delivery(headers["webhook-id"], headers["webhook-timestamp"], body, payload)

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema_rs
 import pytest
+import schemathesis
 from aiohttp import web
 from sqlmodel import select
 
@@ -17,6 +19,7 @@ from adapters.api import models as wire
 from adapters.api.service import operations
 from bot.app import SERVICES, STORE, TASKS, create_app
 from bot.settings import Settings
+from bot.webhook_payloads import openapi_webhooks
 from dialogs.ticket_state import alert_card, view
 from storage.directory import Directory, Priority, Product
 from storage.models import OutboxRow, TicketKind, TicketStatus
@@ -85,6 +88,19 @@ async def test_the_document_describes_every_route_and_is_openapi_3_1(bot: Bot) -
     assert document["components"]["schemas"]["NewTicket"]["required"] == [
         name for name, field in wire.NewTicket.model_fields.items() if field.is_required()
     ]
+
+
+async def test_the_document_and_its_webhooks_section_are_valid_openapi_3_1(bot: Bot) -> None:
+    document = await (await bot.get(f"{V1}/openapi.json")).json()
+
+    # The OpenAPI 3.1 meta-schema, as schemathesis checks a document it loads.
+    schemathesis.openapi.from_dict(document).validate()
+    webhooks, event_schemas = openapi_webhooks()
+    assert document["webhooks"] == webhooks  # what payloads are built and checked with
+    schemas = document["components"]["schemas"]
+    assert {name: schemas[name] for name in event_schemas} == event_schemas
+    for schema in schemas.values():  # each a valid JSON Schema (2020-12)
+        jsonschema_rs.meta.validate(schema)
 
 
 def test_the_published_enumerations_are_the_cores() -> None:
@@ -388,6 +404,10 @@ async def test_the_external_reference_is_set_logged_and_on_the_card(bot: Bot, ps
     services = bot.app[SERVICES]
     card = alert_card(await view(services, row, services.clock()), "Demo", services.clock())
     assert "External ref" in card.text  # what `show` shows
+    # A PSA that sets it again on its next sync changes nothing (no entry, no card update).
+    again = await psa.ok("PATCH", f"/tickets/{number}", {"external_ref": "HALO-5521"})
+    assert (again["events"], again["updated_at"]) == (ticket["events"], ticket["updated_at"])
+    assert len([row for row in await outbox(bot) if row.kind == "update"]) == len(updates)
     cleared = await psa.ok("PATCH", f"/tickets/{number}", {"external_ref": None})
     assert cleared["external_ref"] is None
 

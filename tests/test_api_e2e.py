@@ -61,7 +61,8 @@ async def test_a_psa_works_a_ticket_through_the_api_and_chat_follows(
     alert = await space.sent(
         lambda m: m["roomId"] == engineers["id"] and title(m).startswith(number)
     )
-    assert "parentId" not in alert
+    root = webex.messages[alert["parentId"]]  # the card is in the thread under its summary
+    assert "parentId" not in root
     await space.sent(lambda m: m["roomId"] == direct["id"] and number in m.get("markdown", ""))
 
     await psa.ok("POST", f"/tickets/{number}/events", {"type": "note", "text": "Trunk looks fine"})
@@ -69,7 +70,7 @@ async def test_a_psa_works_a_ticket_through_the_api_and_chat_follows(
     # that they wait for it, retried with backoff).
     await thread_recorded(bot, number)
     note = await space.sent(lambda m: "Trunk looks fine" in m.get("markdown", ""))
-    assert (note["roomId"], note.get("parentId")) == (engineers["id"], alert["id"])
+    assert (note["roomId"], note.get("parentId")) == (engineers["id"], root["id"])
 
     await psa.ok(
         "POST", f"/tickets/{number}/events", {"type": "reply", "text": "Please restart the phone"}
@@ -85,7 +86,7 @@ async def test_a_psa_works_a_ticket_through_the_api_and_chat_follows(
     relayed = await space.sent(
         lambda m: "calls still drop" in m.get("markdown", "") and m["roomId"] == engineers["id"]
     )
-    assert relayed.get("parentId") == alert["id"]
+    assert relayed.get("parentId") == root["id"]
 
     done = await psa.ok(
         "POST", f"/tickets/{number}/events", {"type": "resolve", "summary": "trunk restarted"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -413,6 +414,138 @@ async def test_webex_update_post_answers_in_the_thread_instead_of_editing(
     assert card_state(update) == "in progress"
     assert card_state(root) == "new"  # cards cannot be edited in Webex
     assert ("PUT", f"messages/{root['id']}") not in webex.calls
+
+
+def alert(status: str, owner: str = "–") -> Outgoing:
+    """A ticket alert whose card is kept current: its status and owner are state facts."""
+    return Outgoing(
+        conversation=NOWHERE,
+        text=f"**CCS-2026-000001** · {status}",
+        card=Card(
+            title="CCS-2026-000001 · Fault · Demo Customer GmbH",
+            facts=(
+                Fact("Product", "Webex Calling"),
+                Fact("Status", status, state=True),
+                Fact("Owner", owner, state=True),
+            ),
+            actions=(SubmitAction("Take", {"command": "take CCS-2026-000001"}),),
+        ),
+    )
+
+
+async def test_webex_alert_starts_with_a_text_summary_and_has_its_card_in_the_thread(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    space = webex.add_room("group")
+
+    posted = await webex_adapter.post_to_channel({"room_id": space["id"]}, alert("New"))
+
+    root, card = webex.sent
+    assert root["id"] == posted.message_id
+    assert "parentId" not in root
+    assert "attachments" not in root
+    assert root["markdown"] == (
+        "**CCS-2026-000001 · Fault · Demo Customer GmbH**\nStatus: New\nOwner: –"
+    )
+    assert root["text"].startswith("CCS-2026-000001 · Fault")
+    assert card["parentId"] == root["id"]
+    assert card["attachments"][0]["content"]["body"][0]["text"].startswith("CCS-2026-000001")
+
+
+async def test_webex_alert_update_edits_the_summary_and_says_only_what_changed(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    space = webex.add_room("group")
+    posted = await webex_adapter.post_to_channel({"room_id": space["id"]}, alert("New"))
+
+    await webex_adapter.update_post(posted, alert("In progress", "Megan Bowen"))
+
+    root, _card, change = webex.sent
+    assert root["markdown"].endswith("Status: In progress\nOwner: Megan Bowen")
+    assert webex.edits[root["id"]] == 1
+    assert change["parentId"] == root["id"]
+    assert change["markdown"] == "Status: New → In progress · Owner: – → Megan Bowen"
+    assert "attachments" not in change
+
+
+async def test_webex_alert_whose_buttons_changed_gets_its_current_card_in_the_thread(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    space = webex.add_room("group")
+    posted = await webex_adapter.post_to_channel({"room_id": space["id"]}, alert("New"))
+    [old_card] = [m for m in webex.sent if m.get("attachments")]
+    done = alert("Resolved", "Megan Bowen")
+    assert done.card is not None
+    resolved = replace(done, card=replace(done.card, actions=()))  # nothing left to press
+
+    await webex_adapter.update_post(posted, resolved)
+
+    root, change, card = webex.sent
+    assert old_card["id"] not in webex.messages  # its buttons no longer apply
+    assert change["markdown"] == "Status: New → Resolved · Owner: – → Megan Bowen"
+    assert card["parentId"] == root["id"]
+    assert "actions" not in card["attachments"][0]["content"]
+
+
+async def test_webex_alert_update_without_a_change_posts_and_edits_nothing(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    space = webex.add_room("group")
+    posted = await webex_adapter.post_to_channel({"room_id": space["id"]}, alert("New"))
+
+    await webex_adapter.update_post(posted, alert("New"))
+
+    assert len(webex.sent) == 2
+    assert ("PUT", f"messages/{posted.message_id}") not in webex.calls
+
+
+async def test_webex_summary_past_its_edit_limit_is_posted_whole_into_the_thread(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    space = webex.add_room("group")
+    posted = await webex_adapter.post_to_channel({"room_id": space["id"]}, alert("New"))
+    for step in range(10):
+        await webex_adapter.update_post(posted, alert("New", f"Engineer {step}"))
+
+    await webex_adapter.update_post(posted, alert("Resolved", "Engineer 9"))
+
+    root = webex.messages[posted.message_id]
+    *_, change, whole = webex.sent
+    assert root["markdown"].endswith("Owner: Engineer 9")  # the tenth edit was the last
+    assert change["markdown"] == "Status: New → Resolved"
+    assert whole["parentId"] == root["id"]
+    assert whole["markdown"].endswith("Status: Resolved\nOwner: Engineer 9")
+
+
+async def test_webex_update_of_an_alert_posted_as_a_card_answers_with_the_card(
+    webex: FakeWebex, webex_adapter: WebexAdapter
+) -> None:
+    """Alerts posted before summaries existed have their card at the top: not editable."""
+    space = webex.add_room("group")
+    old = await webex_adapter.post_to_channel({"room_id": space["id"]}, ticket_card("new"))
+
+    await webex_adapter.update_post(old, alert("In progress", "Megan Bowen"))
+
+    root, update = webex.sent
+    assert update["parentId"] == root["id"]
+    assert update["attachments"]
+    assert webex.edits == {}
+
+
+async def test_fake_webex_edits_like_webex(webex: FakeWebex, webex_adapter: WebexAdapter) -> None:
+    """The fake's edit rules, through the real SDK: what the adapter relies on is real."""
+    space = webex.add_room("group")
+    clara = webex.add_person("Clara", "clara@example.com")
+    theirs = webex.say(clara, space, "hello")
+    card = await webex_adapter.post_to_channel({"room_id": space["id"]}, ticket_card("new"))
+    api = webex_adapter._api  # the facade under the adapter
+
+    with pytest.raises(PermanentChannelError, match="404"):
+        await api.edit_message("no-such-message", {"roomId": space["id"], "text": "x"})
+    with pytest.raises(PermanentChannelError, match="403"):
+        await api.edit_message(theirs["id"], {"roomId": space["id"], "text": "x"})
+    with pytest.raises(PermanentChannelError, match="400"):
+        await api.edit_message(card.message_id, {"roomId": space["id"], "text": "x"})
 
 
 async def test_webex_long_post_continues_in_its_own_thread(

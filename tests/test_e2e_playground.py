@@ -245,3 +245,15 @@ async def test_a_natural_first_message_opens_a_report_already_filled_in(
     assert values["tested"] == "we restarted the phones"
     assert values["priority"] == "P1"
     assert "From your message I understood" in card_text(form)
+
+
+async def test_installing_the_app_welcomes_the_contact_once(playground: Playground) -> None:
+    chat = playground.personal_chat_id
+
+    await playground.install(chat)  # installationUpdate and conversationUpdate, like Teams
+    welcome = await playground.next_bot_activity(chat, timeout=15)
+    await playground.install(chat)  # a reinstall
+
+    assert card_title(welcome) == "Welcome, Alex Wilber"
+    assert "**customer contact** of **Demo Customer GmbH**" in card_text(welcome)
+    await playground.assert_no_bot_activity(chat, within=3.0)

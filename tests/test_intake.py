@@ -633,3 +633,164 @@ async def test_an_upload_is_told_to_the_tickets_thread(
     assert without_marks(thread.payload["answers"][0]["text"]) == (
         "📎 Clara Contact sent for CCS-2026-000001:\n- trace.log · 15 B · today 15:30"
     )
+
+
+async def thread_texts(world: Store) -> list[str]:
+    """What the tickets' threads were told, oldest first."""
+    from sqlmodel import col, select
+
+    from storage.models import OutboxRow
+
+    async with world.database.session() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
+    return [
+        without_marks(answer["text"])
+        for row in rows
+        if row.kind == "thread"
+        for answer in row.payload["answers"]
+    ]
+
+
+async def test_words_sent_with_a_file_reach_the_ticket_like_any_message(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+
+    answers = await bot.say(
+        "Here is the trace, it happened again at 10:40",
+        sender=clara,
+        files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),),
+    )
+    await bot.downloaded()
+
+    said = texts(answers)
+    assert "CCS-2026-000001" in said
+    assert "Receiving **trace.log**" in said
+    told = await thread_texts(world)
+    assert any("it happened again at 10:40" in text for text in told)
+    assert any(
+        text.startswith("📎 Clara Contact sent for") and "trace.log" in text for text in told
+    )
+    ticket = await world.tickets.by_number("CCS-2026-000001")
+    assert ticket is not None and ticket.id is not None
+    kinds = [event.kind for event in await world.tickets.events(ticket.id)]
+    assert "customer_message" in kinds
+
+
+async def test_a_file_with_words_naming_a_ticket_goes_to_that_ticket(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+    await report_by_card(bot, clara)  # two open tickets: the words say which
+
+    answers = await bot.say(
+        "log for CCS-2026-000001 as promised",
+        sender=clara,
+        files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),),
+    )
+
+    assert "Receiving **trace.log** for CCS-2026-000001" in texts(answers)
+    assert any("as promised" in text for text in await thread_texts(world))
+
+
+async def test_add_logs_with_a_file_is_a_request_not_a_message(
+    bot: Transcript, clara: Sender, files: FakeFiles, world: Store
+) -> None:
+    await report_by_card(bot, clara)
+
+    await bot.say(
+        "add logs CCS-2026-000001",
+        sender=clara,
+        files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),),
+    )
+
+    assert not any("add logs" in text for text in await thread_texts(world))
+
+
+async def test_words_sent_with_a_file_during_the_report_answer_the_question(
+    bot: Transcript, clara: Sender, files: FakeFiles
+) -> None:
+    await bot.say("report a fault", sender=clara)
+    await bot.say("Teams", sender=clara)
+
+    answers = await bot.say("2", sender=clara, files=(files.add("trace.log", b"SIP/2.0 200 OK\n"),))
+
+    said = texts(answers)
+    assert "Receiving **trace.log**" in said
+    assert "What is wrong?" in said  # "2" answered "How bad is it?"
+
+
+# ------------------------------------------------------------------------------ the form as shown
+
+
+def rendered_inputs(card: Card) -> dict[str, dict[str, Any]]:
+    """The form's inputs as Teams (1.5) renders them; Webex (1.3) gets the same fields."""
+    from adapters.cards import render_adaptive_card
+
+    for version in ("1.3", "1.5"):
+        body = render_adaptive_card(card, version=version)["body"]
+    return {item["id"]: item for item in body if str(item["type"]).startswith("Input.")}
+
+
+async def test_required_fields_carry_one_star_and_say_what_is_wrong(
+    bot: Transcript, clara: Sender
+) -> None:
+    [form] = await bot.say("report a fault", sender=clara)
+
+    inputs = rendered_inputs(card_of(form))
+
+    required = {key: field for key, field in inputs.items() if field.get("isRequired")}
+    assert set(required) == {"product", "priority", "description", "affected", "tested", "phone"}
+    # Teams marks a required field with its own "*": the label must not bring another one
+    assert all("*" not in field["label"] for field in required.values())
+    assert inputs["phone"]["errorMessage"].startswith("Please give a number we can call you")
+    assert all(field["errorMessage"] != field["label"] for field in required.values())
+    assert len({field["errorMessage"] for field in required.values()}) == len(required)
+
+
+async def test_the_forms_error_texts_are_in_the_persons_language(
+    bot: Transcript, clara: Sender
+) -> None:
+    await bot.say("language de", sender=clara)
+    [form] = await bot.say("störung melden", sender=clara)
+
+    inputs = rendered_inputs(card_of(form))
+
+    assert inputs["phone"]["errorMessage"].startswith("Bitte geben Sie eine Rückrufnummer")
+
+
+async def test_a_start_given_in_words_comes_back_in_the_form_as_people_write_it(
+    bot: Transcript, clara: Sender
+) -> None:
+    await bot.say("report a fault", sender=clara)
+    for answer in (
+        "Teams",
+        "2",
+        "No dial tone on all Teams phones since this morning",
+        "today 08:15",  # stored as an instant
+        "All 40 users at the Vienna office",
+        "Restarted the Teams client",
+        "+43 1 234 5678",
+        "skip",
+        "skip",
+    ):
+        answers = await bot.say(answer, sender=clara)
+    assert "Please check your report" in texts(answers)
+
+    [form] = await bot.say("", sender=clara, value={"action": "edit_report"})  # "Change"
+    since = rendered_inputs(card_of(form))["since"]
+
+    assert since["value"] == "07.01.2026 08:15"
+
+
+async def test_typing_hints_of_the_text_fallback_are_on_the_cards_too(
+    bot: Transcript, clara: Sender
+) -> None:
+    [form] = await bot.say("report a fault", sender=clara)
+    await bot.say("", sender=clara, value=GOOD_FORM)
+    summary = (await bot.say("", sender=clara, value={"action": "skip_followups"}))[-1]
+
+    assert "step by step in text" in form.text
+    assert "step by step in text" in " ".join(card_of(form).paragraphs)
+    assert "Reply **yes** to send it" in summary.text
+    assert "Reply **yes** to send it" in " ".join(card_of(summary).paragraphs)

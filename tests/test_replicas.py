@@ -441,7 +441,8 @@ async def test_alerts_confirmations_and_sla_warnings_reach_webex_once(cluster: C
     await cluster.sql("UPDATE ticket_event SET at = at - $1::interval", shift)
     await cluster.start(a, b)
 
-    await cluster.webex.wait_until(lambda: len(cluster.replies_in(cluster.engineers)) >= 3)
+    # the alert's summary and its card, then the warnings
+    await cluster.webex.wait_until(lambda: len(cluster.replies_in(cluster.engineers)) >= 4)
     outbox = await cluster.wait_until_outbox_sent()
 
     assert outbox == Counter(sent=3), show_logs(cluster)
@@ -451,12 +452,13 @@ async def test_alerts_confirmations_and_sla_warnings_reach_webex_once(cluster: C
         f"milestone:{number}:reaction:1:50:thread:webex",
         f"milestone:{number}:reaction:1:75:thread:webex",
     ]
-    first, *warnings = cluster.replies_in(cluster.engineers)
-    assert first is alert
+    root, card, *warnings = cluster.replies_in(cluster.engineers)
+    assert card is alert
+    assert alert["parentId"] == root["id"]
     assert [m["markdown"].split(", not")[0] for m in warnings] == [
         f"⚠️ {number}: 50 % of the reaction time used",
         f"⚠️ {number}: 75 % of the reaction time used",
     ]
-    assert all(m["parentId"] == alert["id"] for m in warnings)
+    assert all(m["parentId"] == root["id"] for m in warnings)
     assert len(cluster.replies_in(direct)) == 5  # form, follow-ups, summary, ticket, coaching
     assert duplicates(cluster.webex.sent) == []

@@ -243,3 +243,46 @@ async def test_the_contact_is_told_why_and_what_to_do(
     assert "I did not download **trace.log**" in reply.body["text"]
     assert "attach the file again" in reply.body["text"]
     assert await bot.app[STORE].logfiles.of_ticket(ticket.id or 0) == []
+
+
+async def test_words_sent_with_a_file_are_added_to_the_ticket(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    directory: Directory,
+    connector: FakeBotConnector,
+    files: FileServer,
+) -> None:
+    bot = await aiohttp_client(create_app(settings, directory=directory))
+    user = "29:clara"
+    ticket, _ = await bot.app[STORE].tickets.create(
+        sample_ticket(reporter_user_id=user, conversation_id=f"a:personal-{user}"),
+        prefix="CCS",
+        year=2026,
+        now=datetime.now(UTC),
+    )
+    activity = personal_message(
+        directory, "It happened again at 10:40", service_url=connector.url, user=user
+    )
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": "trace.log",
+            "content": {
+                "downloadUrl": f"http://127.0.0.1:{files.port}/trace.log",
+                "uniqueId": "1",
+                "fileType": "log",
+            },
+        }
+    ]
+
+    assert (await bot.post("/api/messages", json=activity)).status == 200
+    replies = await connector.wait_for_messages(2)
+    await bot.app[TASKS].idle()
+
+    said = "\n".join(str(reply.body.get("text")) for reply in replies)
+    assert f"Added to {ticket.number}" in said
+    assert "trace.log" in said
+    events = await bot.app[STORE].tickets.events(ticket.id or 0)
+    assert [e.data["text"] for e in events if e.kind == "customer_message"] == [
+        "It happened again at 10:40"
+    ]

@@ -337,11 +337,24 @@ async def test_bad_but_signed_deliveries_get_a_clear_4xx_and_store_nothing(
 async def test_other_resources_are_acknowledged_and_ignored(
     bot: Bot, webex: FakeWebex, clara: Json
 ) -> None:
-    status = await webex.deliver(url(bot), "memberships", {"id": "m1", "personId": clara["id"]})
+    status = await webex.deliver(url(bot), "rooms", {"id": "r1", "personId": clara["id"]})
     await settle(bot)
 
     assert status == 200
     assert webex.calls == []
+
+
+async def test_someone_else_joining_a_space_is_acknowledged_and_not_stored(
+    bot: Bot, webex: FakeWebex, clara: Json
+) -> None:
+    status = await webex.deliver(
+        url(bot), "memberships", {"id": "m1", "personId": clara["id"], "roomId": "r1"}
+    )
+    await settle(bot)
+
+    assert status == 200
+    assert await bot.app[STORE].inbox.get(event_id=1) is None  # nothing was stored
+    assert webex.sent == []
 
 
 async def test_neither_the_token_nor_the_secret_is_ever_logged(

@@ -100,10 +100,20 @@ async def test_engineers_work_a_ticket_from_their_webex_space(
     alert = await space.sent(
         lambda m: m["roomId"] == engineers_room["id"] and title(m).startswith(number)
     )
-    assert "parentId" not in alert  # a thread of its own
+    root = webex.messages[alert["parentId"]]  # a thread of its own, under its summary
+    assert "parentId" not in root
+    assert root["markdown"].startswith(f"**{number} · Fault · ")
+    assert "Status: New – not acknowledged" in root["markdown"]
 
     await space.press(megan, alert, {"command": f"ack {number}"})
     await space.sent(lambda m: f"{number} acknowledged by Megan Bowen" in m.get("markdown", ""))
+    change = await space.sent(
+        lambda m: m.get("parentId") == root["id"] and "→ In progress" in m.get("markdown", "")
+    )
+    assert change["markdown"].startswith("Status: New – not acknowledged → In progress")
+    assert "attachments" not in change  # the change, not another card
+    await webex.wait_until(lambda: "In progress" in webex.messages[root["id"]]["markdown"])
+    assert "Owner: Megan Bowen" in webex.messages[root["id"]]["markdown"]
     await space.sent(
         lambda m: (
             m["roomId"] == direct["id"]
@@ -117,7 +127,7 @@ async def test_engineers_work_a_ticket_from_their_webex_space(
         engineers_room,
         "reply Please restart the phone",
         mention_bot=True,
-        parent_id=alert["id"],
+        parent_id=root["id"],
     )
     await space.sent(
         lambda m: (
@@ -132,13 +142,13 @@ async def test_engineers_work_a_ticket_from_their_webex_space(
             "calls still drop" in m.get("markdown", "") and m["roomId"] == engineers_room["id"]
         )
     )
-    assert relayed.get("parentId") == alert["id"]
+    assert relayed.get("parentId") == root["id"]
 
     # The contact's file reaches the thread with a link that downloads it.
     trace = webex.add_file("sip-trace.log", b"INVITE failed 503\n" * 40)
     await space.say(clara, direct, "", files=(trace,))
     notice = await space.sent(
-        lambda m: m.get("parentId") == alert["id"] and "sip-trace.log" in m.get("markdown", "")
+        lambda m: m.get("parentId") == root["id"] and "sip-trace.log" in m.get("markdown", "")
     )
     assert "/files/logfiles/" in notice["markdown"]
 
@@ -158,9 +168,9 @@ async def test_engineers_work_a_ticket_from_their_webex_space(
     answers: dict[str, Json] = {}
     for command, answered in expected.items():
         count = len(webex.sent)
-        await space.say(megan, engineers_room, command, mention_bot=True, parent_id=alert["id"])
+        await space.say(megan, engineers_room, command, mention_bot=True, parent_id=root["id"])
         answers[command] = await space.sent_after(count, answered)
-        assert answers[command].get("parentId") == alert["id"]
+        assert answers[command].get("parentId") == root["id"]
     everything = {command: json.dumps(m, ensure_ascii=False) for command, m in answers.items()}
     assert "Megan Bowen" in everything["show"] and "/files/logfiles/" in everything["show"]
     assert '"Acknowledge"' not in everything["show"]  # done: no second Acknowledge

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
@@ -17,15 +18,17 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.model import Channel, ConversationRef, FileRef
 from adapters.ports import CorePort, FileSource
 from adapters.retry import RetryPolicy
-from adapters.webex import DownloadedFile, FileNotReady, FileRefused, WebexAdapter, sdk
-from adapters.webex.files import Download, download
+from adapters.webex import DownloadedFile, FileNotReady, FileRefused, WebexAdapter, files, sdk
+from adapters.webex.files import Download, describe, download
 from adapters.webex.sdk import CHUNK_BYTES, FileStream, WebexApi
-from bot.app import WEBEX, create_app
+from bot.app import STORE, WEBEX, create_app
 from bot.settings import Settings
 from storage.directory import Directory
 from storage.errors import FileRejected, PermanentChannelError
 from storage.files import BlobStore
+from storage.models import TicketRow
 from tests.fake_webex import FakeWebex, Json, Transfer, bot_settings, running_fake_webex
+from tests.samples import sample_ticket
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]]
 LOG = b"2026-01-07 14:30:00 INVITE sip:+431234@pbx.example SIP/2.0\n"
@@ -358,6 +361,155 @@ async def test_a_file_past_webexs_limit_is_refused_before_or_while_reading(
 
     assert await connection_closed(webex.file(declared).transfers[0])
     assert await connection_closed(webex.file(undeclared).transfers[0])
+
+
+# --- files sent while Webex still scans them ---------------------------------------------------
+
+
+async def test_a_file_being_scanned_is_described_by_its_real_name_once_released(
+    api: WebexApi, webex: FakeWebex
+) -> None:
+    url = webex.add_file("sip trace.log", LOG, scan=("scanning", "scanning"))
+
+    [described] = await describe(api, (url,), wait=5)
+
+    assert (described.name, described.content_type, described.scanning) == (
+        "sip trace.log",
+        "text/plain",
+        False,
+    )
+    assert webex.calls.count(("HEAD", url.rsplit("/v1/", 1)[1])) == 3
+
+
+async def test_a_scan_longer_than_the_wait_leaves_the_file_to_be_picked_up_later(
+    api: WebexApi, webex: FakeWebex
+) -> None:
+    url = webex.add_file("sip trace.log", LOG)
+    webex.file(url).final = "scanning"
+
+    [described] = await describe(api, (url,), wait=0.2)
+
+    assert described.scanning
+    assert described.url == url
+
+
+async def test_the_wait_honours_retry_after(
+    api: WebexApi, webex: FakeWebex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = webex.add_file("trace.log", LOG, scan=("scanning",))
+    webex.fail_next(423, method="HEAD", path="contents", **{"Retry-After": "3"})
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+
+    [described] = await describe(api, (url,), wait=10)
+
+    assert described.name == "trace.log"
+    assert pauses[0] == 3.0
+
+
+async def contact_with_ticket(
+    bot: TestClient[web.Request, web.Application], webex: FakeWebex, directory: Directory
+) -> tuple[Json, Json, TicketRow]:
+    """Clara of the demo customer in her 1:1 space, with one open ticket."""
+    clara = webex.add_person(
+        "Clara Contact", "clara@somewhere.example", org_id=directory.customers[0].webex_org_ids[0]
+    )
+    room = webex.add_room("direct")
+    ticket, _ = await bot.app[STORE].tickets.create(
+        sample_ticket(
+            reporter_channel="webex", reporter_user_id=clara["id"], conversation_id=room["id"]
+        ),
+        prefix="CCS",
+        year=2026,
+        now=datetime.now(UTC),
+    )
+    return clara, room, ticket
+
+
+async def test_a_file_still_scanned_is_fetched_later_under_its_real_name(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    directory: Directory,
+    webex: FakeWebex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(files, "SCAN_WAIT_SECONDS", 0.2)
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    clara, room, ticket = await contact_with_ticket(bot, webex, directory)
+    url = webex.add_file("sip-trace.log", LOG)
+    webex.file(url).final = "scanning"  # 423 to HEAD and GET until the test releases it
+
+    message = webex.say(clara, room, "", files=(url,))
+    await webex.deliver(str(bot.make_url("/api/webex")), "messages", webex.message_data(message))
+    [told] = await webex.wait_for_sent(1)
+    jobs = await bot.app[STORE].downloads.all()
+
+    assert "still being scanned for malware" in told["markdown"]
+    assert ticket.number in told["markdown"]
+    assert [(job.name, job.status) for job in jobs] == [("attachment-1", "pending")]
+
+    webex.file(url).final = "clean"  # the download workers ask again by themselves
+    await webex.wait_until(
+        lambda: any("sip-trace.log" in m["markdown"] for m in webex.sent), timeout=30
+    )
+    [job] = await bot.app[STORE].downloads.all()
+
+    assert (job.name, job.status, job.size) == ("sip-trace.log", "stored", len(LOG))
+    arrived = next(m for m in webex.sent if "sip-trace.log" in m["markdown"])
+    assert arrived["roomId"] == room["id"]
+    assert "attachment-1" not in arrived["markdown"]
+
+
+async def test_a_file_released_as_the_wrong_type_is_refused_by_its_real_name(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    directory: Directory,
+    webex: FakeWebex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(files, "SCAN_WAIT_SECONDS", 0.2)
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    clara, room, _ticket = await contact_with_ticket(bot, webex, directory)
+    url = webex.add_file("setup.exe", b"MZ")
+    webex.file(url).final = "scanning"
+
+    message = webex.say(clara, room, "", files=(url,))
+    await webex.deliver(str(bot.make_url("/api/webex")), "messages", webex.message_data(message))
+    await webex.wait_for_sent(1)
+    webex.file(url).final = "clean"
+    await webex.wait_until(
+        lambda: any("setup.exe" in m["markdown"] for m in webex.sent), timeout=30
+    )
+    [job] = await bot.app[STORE].downloads.all()
+
+    assert (job.name, job.status, job.reason) == ("setup.exe", "refused", "type")
+    assert webex.file(url).transfers == []  # judged by its name: never downloaded
+
+
+async def test_words_sent_with_a_file_are_added_to_the_ticket(
+    aiohttp_client: ClientFactory, settings: Settings, directory: Directory, webex: FakeWebex
+) -> None:
+    bot = await aiohttp_client(create_app(bot_settings(settings, webex), directory=directory))
+    clara, room, ticket = await contact_with_ticket(bot, webex, directory)
+    url = webex.add_file("trace.log", LOG)
+
+    message = webex.say(clara, room, "It happened again at 10:40", files=(url,))
+    await webex.deliver(str(bot.make_url("/api/webex")), "messages", webex.message_data(message))
+    sent = await webex.wait_for_sent(2)
+
+    said = "\n".join(m["markdown"] for m in sent)
+    assert f"Added to {ticket.number}" in said
+    assert "trace.log" in said
+    events = await bot.app[STORE].tickets.events(ticket.id or 0)
+    assert [e.data["text"] for e in events if e.kind == "customer_message"] == [
+        "It happened again at 10:40"
+    ]
 
 
 @pytest.fixture

@@ -85,6 +85,7 @@ async def test_files_links_buttons_and_resolution_in_a_webex_space(
     )
     number = title(confirmation).split()[0]
     alert = await space.sent(lambda m: in_engineers(m) and title(m).startswith(number))
+    thread = alert["parentId"]  # the card is in the thread under its editable summary
     assert facts_of(alert)["Reaction time"].endswith("left")
     assert button_titles(alert) == ["Acknowledge", "Take", "Ask for logs", "Resolve"]
 
@@ -92,7 +93,7 @@ async def test_files_links_buttons_and_resolution_in_a_webex_space(
     url = webex.add_file("ablauf trace.log", CONTENT, content_type="text/plain")
     await space.say(clara, direct, "", files=(url,))
     notice = await space.sent(lambda m: in_engineers(m) and "sent for" in m.get("markdown", ""))
-    assert notice.get("parentId") == alert["id"]
+    assert notice.get("parentId") == thread
     found = LINK.search(notice["markdown"])
     assert found is not None and found[1].startswith("https://bot.example/files/logfiles/")
     parts = urlsplit(found[1])
@@ -108,7 +109,7 @@ async def test_files_links_buttons_and_resolution_in_a_webex_space(
     current = await space.sent(
         lambda m: in_engineers(m) and facts_of(m).get("Status") == "In progress (Megan Bowen)"
     )
-    assert current.get("parentId") == alert["id"]
+    assert current.get("parentId") == thread
     assert button_titles(current) == ["Ask for logs", "Resolve"]
     assert "ablauf_trace.log" in str(card_of(current)["body"])
 

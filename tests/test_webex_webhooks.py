@@ -65,7 +65,7 @@ def someone_elses(webex: FakeWebex) -> list[Json]:
     ]
 
 
-async def test_registration_creates_both_webhooks_once_and_leaves_others_alone(
+async def test_registration_creates_each_webhook_once_and_leaves_others_alone(
     api: WebexApi, webex: FakeWebex
 ) -> None:
     others = [dict(hook) for hook in someone_elses(webex)]
@@ -73,17 +73,18 @@ async def test_registration_creates_both_webhooks_once_and_leaves_others_alone(
     first = await ensure_webhooks(api, target_url=TARGET, secret=webex.secret)
     second = await ensure_webhooks(api, target_url=TARGET, secret=webex.secret)
 
-    assert [c.outcome for c in first] == ["created", "created"]
-    assert [c.outcome for c in second] == ["unchanged", "unchanged"]
+    assert [c.outcome for c in first] == ["created", "created", "created"]
+    assert [c.outcome for c in second] == ["unchanged", "unchanged", "unchanged"]
     mine = [hook for hook in ours(webex) if hook["name"].startswith("chatops")]
     assert sorted((h["resource"], h["event"]) for h in mine) == [
         ("attachmentActions", "created"),
+        ("memberships", "created"),  # the bot added to a space: its welcome
         ("messages", "created"),
     ]
     assert all(h["secret"] == webex.secret and h["status"] == "active" for h in mine)
     assert [webex.webhooks[hook["id"]] for hook in others] == others
     assert not any(method == "DELETE" for method, _ in webex.calls)
-    assert webex.calls.count(("POST", "webhooks")) == 2
+    assert webex.calls.count(("POST", "webhooks")) == 3
     assert ("PUT", "webhooks") not in {(m, r.split("/")[0]) for m, r in webex.calls}
 
 
@@ -91,14 +92,15 @@ async def test_an_inactive_webhook_is_reactivated_and_a_changed_secret_restored(
     api: WebexApi, webex: FakeWebex
 ) -> None:
     await ensure_webhooks(api, target_url=TARGET, secret=webex.secret)
-    messages, actions = sorted(ours(webex), key=lambda hook: hook["resource"] != "messages")
+    by_resource = {hook["resource"]: hook for hook in ours(webex)}
+    messages, actions = by_resource["messages"], by_resource["attachmentActions"]
     messages["status"] = "inactive"  # Webex gave up delivering while the bot was down
     actions["secret"] = "an old secret"
     others = [dict(hook) for hook in someone_elses(webex)]
 
     changes = await ensure_webhooks(api, target_url=TARGET, secret=webex.secret)
 
-    assert [c.outcome for c in changes] == ["reactivated", "updated"]
+    assert [c.outcome for c in changes] == ["reactivated", "updated", "unchanged"]
     assert messages["status"] == "active"
     assert actions["secret"] == webex.secret
     assert [webex.webhooks[hook["id"]] for hook in others] == others
@@ -111,7 +113,7 @@ async def test_the_periodic_check_reactivates_a_webhook_webex_disabled(
         keep_webhooks(api, target_url=TARGET, secret=webex.secret, every=0.05)
     )
     try:
-        await webex.wait_until(lambda: len(ours(webex)) == 2)
+        await webex.wait_until(lambda: len(ours(webex)) == 3)
         hook = ours(webex)[0]
         hook["status"] = "inactive"
         await webex.wait_until(lambda: hook["status"] == "active")
@@ -119,7 +121,7 @@ async def test_the_periodic_check_reactivates_a_webhook_webex_disabled(
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
-    assert len(ours(webex)) == 2
+    assert len(ours(webex)) == 3
 
 
 async def test_the_periodic_check_survives_a_failing_webex(
@@ -130,7 +132,7 @@ async def test_the_periodic_check_survives_a_failing_webex(
         keep_webhooks(api, target_url=TARGET, secret=webex.secret, every=0.05)
     )
     try:
-        await webex.wait_until(lambda: len(ours(webex)) == 2)
+        await webex.wait_until(lambda: len(ours(webex)) == 3)
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -152,7 +154,7 @@ async def test_serve_registers_in_the_background_without_delaying_start_up(
     try:
         assert health.status == 200
         assert start_up < 2.5, f"start-up waited {start_up:.2f}s for Webex"
-        await webex.wait_until(lambda: len(ours(webex)) == 2)
+        await webex.wait_until(lambda: len(ours(webex)) == 3)
     finally:
         await client.close()
 
@@ -195,9 +197,10 @@ async def test_the_webhooks_command_registers_idempotently(
     assert first[0] == 0, first[2]
     assert "chatops messages: created" in first[1]
     assert "chatops card actions: created" in first[1]
+    assert "chatops memberships: created" in first[1]
     assert second[0] == 0, second[2]
-    assert second[1].count("unchanged") == 2
-    assert len(ours(webex)) == 3  # our two, and the other audit hook on the same URL
+    assert second[1].count("unchanged") == 3
+    assert len(ours(webex)) == 4  # our three, and the other audit hook on the same URL
     assert [webex.webhooks[hook["id"]] for hook in others] == others
     for output in (*first[1:], *second[1:]):
         assert webex.token not in output

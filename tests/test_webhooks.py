@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from adapters.api import SCOPES, Principal
+from adapters.api import models as wire
 from adapters.model import Channel, Outgoing
 from adapters.ports import Posted
 from bot.app import STORE, Overrides, create_app
+from bot.integration import Integration
 from bot.outbox import WEBHOOK_MAX_ATTEMPTS, Dispatcher
 from bot.settings import EXAMPLE_DIRECTORY, Settings
 from bot.watcher import SlaWatcher
@@ -84,6 +87,7 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
     await fake.start()
     yield fake
     await fake.close()
+    assert fake.invalid == []  # every payload it got fits the documented schema
 
 
 @pytest.fixture
@@ -335,6 +339,7 @@ async def test_a_customer_bound_subscription_hears_only_its_customers_tickets(
         "acme",
         "demo",
     ]
+    assert demo_only.invalid == everyone.invalid == []
 
 
 async def test_sla_warnings_and_the_breach_are_published_with_the_deadline(
@@ -470,3 +475,81 @@ def test_the_openapi_webhooks_section_documents_every_event_type() -> None:
     resolved = components["TicketResolvedWebhook"]
     assert resolved["properties"]["type"]["const"] == "ticket.resolved"
     assert set(resolved["required"]) >= {"type", "timestamp", "data"}
+
+
+# --- the same events from the integration API -----------------------------------------------
+
+# Each event type of the API, the chat command that does the same, and the event's body.
+SAME_ACTION: dict[str, tuple[str, dict[str, Any]]] = {
+    "ack": ("ack {n}", {}),
+    "take": ("take {n}", {}),
+    "assign": ("assign {n} adelev@example.com", {"to": "adelev@example.com"}),
+    "note": ("note {n} Trunk looks fine", {"text": "Trunk looks fine"}),
+    "reply": ("reply {n} Please restart the phone", {"text": "Please restart the phone"}),
+    "ask_logs": ("ask-logs {n} the phone's logs", {"what": "the phone's logs"}),
+    "vendor": ("vendor {n} cisco 698812345", {"vendor": "cisco", "case": "698812345"}),
+    "resolve": ("resolve {n} Carrier fixed the trunk", {"summary": "Carrier fixed the trunk"}),
+    "reopen": ("reopen {n}", {}),
+    "effort": ("effort {n} 45m trunk analysis", {"minutes": 45, "note": "trunk analysis"}),
+}
+# Who did it is named differently (a chat user, the token); the rest of `data` is the event's.
+WHO = {"actor", "ticket", "by"}
+
+
+@pytest.mark.parametrize("event", sorted(SAME_ACTION))
+async def test_an_api_write_publishes_what_the_same_action_in_chat_does(
+    bot: Transcript, directory: Directory, receiver: WebhookReceiver, outbox: Dispatcher, event: str
+) -> None:
+    erika = staff_member(directory, "engineer")
+    tickets = bot.services.store.tickets
+    in_chat, by_api = [
+        (await tickets.create(sample_ticket(), prefix="CCS", year=2026, now=bot.now))[0]
+        for _ in range(2)
+    ]
+    if event == "reopen":
+        for ticket in (in_chat, by_api):
+            await bot.say(f"resolve {ticket.number} done", sender=erika)
+    await subscribe(bot, receiver, EVERYTHING)
+    command, body = SAME_ACTION[event]
+
+    await bot.say(command.format(n=in_chat.number), sender=erika)
+    psa = Principal("psa", frozenset(SCOPES))
+    new_event = wire.NewEvent.model_validate({"type": event, **body})
+    await Integration(bot.services).add_event(psa, by_api.number, new_event, "request-1")
+    while await outbox.deliver_due():
+        pass
+
+    def published(number: str) -> list[tuple[str, dict[str, Any]]]:
+        return [
+            (d.type, {k: v for k, v in d.payload["data"].items() if k not in WHO})
+            for d in receiver.received
+            if d.number == number
+        ]
+
+    assert published(in_chat.number)  # every write is published
+    assert published(by_api.number) == published(in_chat.number)
+    actors = {d.payload["data"]["actor"] for d in receiver.received if d.number == by_api.number}
+    assert actors == {"api:psa"}  # the token's name, as in the event log
+    # The ticket after each event: the same state, and an owner where the chat gave one.
+    assert ticket_states(receiver, by_api.number) == ticket_states(receiver, in_chat.number)
+    if event in ("ack", "take", "assign"):  # the delivery already names the new owner
+        assert all(owned for _type, _state, owned in ticket_states(receiver, by_api.number))
+
+
+def ticket_states(receiver: WebhookReceiver, number: str) -> list[tuple[str, str, bool]]:
+    return [
+        (
+            d.type,
+            d.payload["data"]["ticket"]["status"],
+            d.payload["data"]["ticket"]["owner_id"] is not None,
+        )
+        for d in receiver.received
+        if d.number == number
+    ]
+
+
+def test_the_readme_lists_every_event_type_and_no_other() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Outbound webhooks", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `((?:ticket|sla)\.[a-z_]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(EVERYTHING)

@@ -160,6 +160,9 @@ class FakeFiles:
     def check(self, file: FileRef) -> None:
         pass
 
+    async def describe(self, file: FileRef) -> FileRef:
+        return file
+
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
         content = self.files[file.url]
         if isinstance(content, FileRejected):

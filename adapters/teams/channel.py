@@ -38,6 +38,7 @@ from adapters.teams.members import MemberEmails
 from adapters.teams.translate import (
     TEAMS_CARD_VERSION,
     TEAMS_CHANNEL_ID,
+    bot_added,
     channel_post_parameters,
     conversation_of,
     root_message_id,
@@ -59,7 +60,10 @@ T = TypeVar("T")
 _TRANSIENT_STATUS = frozenset({412, 429, 500, 502, 503, 504})
 _PERMANENT_STATUS = frozenset({400, 401, 403, 404})
 _PROCESSED_TYPES = frozenset({ActivityTypes.message, ActivityTypes.invoke})
-_REMEMBERED_TYPES = _PROCESSED_TYPES | {ActivityTypes.conversation_update}
+_REMEMBERED_TYPES = _PROCESSED_TYPES | {
+    ActivityTypes.conversation_update,
+    ActivityTypes.installation_update,
+}
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 
 
@@ -126,7 +130,7 @@ class TeamsAdapter:
         if activity.type not in _REMEMBERED_TYPES:
             return web.Response(status=200)
         await self._remember(activity, body)
-        if activity.type not in _PROCESSED_TYPES:
+        if activity.type not in _PROCESSED_TYPES and not bot_added(activity):
             return web.Response(status=200)
         event_id = await self._core.accept(
             channel=Channel.TEAMS, dedupe_key=_dedupe_key(activity, body), payload=body
@@ -139,6 +143,10 @@ class TeamsAdapter:
     def check(self, file: FileRef) -> None:
         """`adapters.ports.FileSource`: refuse at once a URL outside Teams' file hosts."""
         self._files.policy.check_url(URL(file.url))
+
+    async def describe(self, file: FileRef) -> FileRef:
+        """`adapters.ports.FileSource`: Teams names a file in the activity already."""
+        return file
 
     def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """A personal-chat file's bytes from its pre-authorised `downloadUrl`, in chunks; only
@@ -234,6 +242,11 @@ class TeamsAdapter:
         )
 
     async def _reply(self, turn: TurnContext, activity: Activity) -> None:
+        if bot_added(activity):  # nothing was said: no typing, the welcome goes by the outbox
+            email, name = await self._members.details(turn, activity.from_property.id)
+            activity.from_property.name = activity.from_property.name or name
+            await self._core.handle(to_incoming(activity, email=email))
+            return
         # The typing indicator goes out while the turn is worked on (its round trip to the
         # connector no longer delays the answer), and always before the answer.
         typing = asyncio.create_task(self._send_typing(turn, activity))

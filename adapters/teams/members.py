@@ -1,4 +1,5 @@
-"""E-mail addresses of Teams users: activities carry only ids, the directory knows e-mails."""
+"""E-mail addresses (and names) of Teams users: activities carry only ids, the directory knows
+e-mails."""
 
 from __future__ import annotations
 
@@ -29,26 +30,32 @@ class MemberEmails:
         self._ttl = ttl_seconds
         self._failure_ttl = failure_ttl_seconds
         self._max_entries = max_entries
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._cache: dict[str, tuple[tuple[str | None, str | None], float]] = {}
 
     async def email(self, turn: TurnContext, user_id: str) -> str | None:
         """The user's e-mail address, or None when Teams does not tell."""
+        return (await self.details(turn, user_id))[0]
+
+    async def details(self, turn: TurnContext, user_id: str) -> tuple[str | None, str | None]:
+        """The user's e-mail address and display name, each None when Teams does not tell
+        (install events name nobody; messages do)."""
         cached = self._cache.get(user_id)
         if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
-        email = await self._lookup(turn, user_id)
+        found = await self._lookup(turn, user_id)
         if len(self._cache) >= self._max_entries:
             self._cache.clear()
-        ttl = self._ttl if email is not None else self._failure_ttl
-        self._cache[user_id] = (email, time.monotonic() + ttl)
-        return email
+        ttl = self._ttl if found[0] is not None else self._failure_ttl
+        self._cache[user_id] = (found, time.monotonic() + ttl)
+        return found
 
     @staticmethod
-    async def _lookup(turn: TurnContext, user_id: str) -> str | None:
+    async def _lookup(turn: TurnContext, user_id: str) -> tuple[str | None, str | None]:
         try:
             member: Any = await TeamsInfo.get_member(turn, user_id)
         except Exception as exc:
             log.info("no member details for a Teams user: %s", type(exc).__name__)
-            return None
+            return None, None
         found = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
-        return str(found).lower() if found else None
+        name = getattr(member, "name", None)
+        return (str(found).lower() if found else None), (str(name) if name else None)

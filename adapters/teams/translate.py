@@ -100,7 +100,20 @@ def to_incoming(activity: Activity, *, email: str | None = None) -> Incoming:
         files=_files(activity),
         unreadable_files=conversation.kind != "personal" and _mentions_a_file(activity),
         received_at=activity.timestamp,
+        joined=bot_added(activity),
     )
+
+
+def bot_added(activity: Activity) -> bool:
+    """The bot was just added to the conversation: a `conversationUpdate` whose
+    `membersAdded` names the bot, or an `installationUpdate` that adds (or upgrades) it."""
+    if activity.type == ActivityTypes.installation_update:
+        return str(activity.action or "").lower().startswith("add")
+    if activity.type != ActivityTypes.conversation_update:
+        return False
+    bot_id = getattr(activity.recipient, "id", None)
+    added = activity.members_added or []
+    return bool(bot_id) and any(getattr(member, "id", None) == bot_id for member in added)
 
 
 def card_value(activity: Activity) -> Mapping[str, object] | None:

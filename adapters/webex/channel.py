@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.cards import render_adaptive_card
 from adapters.http import RequestRejected
 from adapters.markup import render_markdown
 from adapters.model import (
@@ -35,16 +36,29 @@ from adapters.webex.files import (
     FileNotReady,
     FileRefused,
     describe,
+    describe_later,
     download,
 )
-from adapters.webex.inbound import MESSAGES, Delivery, parse_delivery, read_signed_body
+from adapters.webex.inbound import (
+    MEMBERSHIPS,
+    MESSAGES,
+    Delivery,
+    parse_delivery,
+    read_signed_body,
+)
 from adapters.webex.people import People
 from adapters.webex.sdk import WebexApi
+from adapters.webex.summary import change_line, has_state, summary_markdown
 from adapters.webex.translate import (
+    WEBEX_CARD_VERSION,
+    conversation_of,
     file_refs,
     incoming_action,
     incoming_message,
+    parse_timestamp,
+    plain_fallback,
     room_of,
+    sender_of,
     thread_reference,
     to_messages,
 )
@@ -84,6 +98,8 @@ class WebexAdapter:
             return rejected.response()
         if not delivery.handled or self._from_the_bot(delivery):
             return web.Response(status=200)
+        if delivery.resource == MEMBERSHIPS and not await self._bot_joined(delivery):
+            return web.Response(status=200)  # someone else joined a space: nothing to say
         event_id = await self._core.accept(
             channel=Channel.WEBEX, dedupe_key=delivery.dedupe_key, payload=delivery.payload
         )
@@ -97,6 +113,13 @@ class WebexAdapter:
         # The bot's own messages come back as webhooks too; once its id is known they are not
         # even stored. Before that, processing drops them.
         return delivery.person_id is not None and delivery.person_id == self._people.known_bot_id
+
+    async def _bot_joined(self, delivery: Delivery) -> bool:
+        try:
+            bot = await self._people.bot()
+        except ChannelError:
+            return True  # decided when it is processed
+        return delivery.member_id == bot.person_id
 
     async def resume_pending(self) -> int:
         """Process deliveries a previous run accepted but did not finish; returns how many."""
@@ -116,6 +139,8 @@ class WebexAdapter:
         """The neutral message for a delivery, or None when there is nothing to answer."""
         data: Mapping[str, Any] = payload["data"]
         bot = await self._people.bot()
+        if payload["resource"] == MEMBERSHIPS:  # `personId` is who joined: the bot, here
+            return await self._joined(payload, bot.person_id)
         if data.get("personId") == bot.person_id:
             return None
         if payload["resource"] == MESSAGES:
@@ -130,6 +155,27 @@ class WebexAdapter:
         action = await self._api.attachment_action(str(data["id"]))
         person = await self._people.person(str(action["personId"]))
         return incoming_action(action, card_message=await self._card_of(action), person=person)
+
+    async def _joined(self, payload: Mapping[str, Any], bot_id: str) -> Incoming | None:
+        """The bot was added to a space (someone opened a 1:1 space with it, or invited it):
+        a `joined` message from whoever did it; None for anyone else's membership."""
+        data: Mapping[str, Any] = payload["data"]
+        actor = payload.get("actorId")
+        if data.get("personId") != bot_id or not isinstance(actor, str) or actor == bot_id:
+            return None
+        room_id = str(data["roomId"])
+        room_type = data.get("roomType") or (await self._api.room(room_id)).get("type")
+        person = await self._people.person(actor)
+        return Incoming(
+            channel=Channel.WEBEX,
+            event_id=str(data["id"]),
+            conversation=conversation_of(
+                room_id, room_type, message_id=str(data["id"]), parent_id=None
+            ),
+            sender=sender_of(person),
+            received_at=parse_timestamp(data.get("created")),
+            joined=True,
+        )
 
     async def _card_of(self, action: Mapping[str, Any]) -> dict[str, Any] | None:
         """The message that carried the card: its room type and thread say where to answer."""
@@ -165,7 +211,9 @@ class WebexAdapter:
     async def post_to_channel(self, target: dict[str, Any], answer: Outgoing) -> Posted:
         """`adapters.ports.ChannelPoster`: start a thread in the space `target["room_id"]` with
         `answer` (markdown with a plain fallback and the card; a long text's further parts
-        become replies). The reference's `parentId` is the root message."""
+        become replies). A card that is kept current (facts marked `state`) goes into the
+        thread under a short text of its title and state, which `update_post` edits. The
+        reference's `parentId` is the root message."""
         room_id = target.get("room_id")
         if not isinstance(room_id, str) or not room_id:
             raise PermanentChannelError("the Webex channel target has no room_id")
@@ -173,6 +221,9 @@ class WebexAdapter:
         payloads = to_messages(replace(answer, conversation=space))
         if not payloads:
             raise PermanentChannelError("a channel post needs a text or a card title")
+        if answer.card is not None and has_state(answer.card):
+            markdown = summary_markdown(answer.card)
+            payloads.insert(0, {"roomId": room_id, **_text_fields(markdown)})
         first, *rest = payloads
         root_id = str((await self._api.create_message(first))["id"])
         for payload in rest:
@@ -180,9 +231,74 @@ class WebexAdapter:
         return Posted(reference=thread_reference(room_id, root_id), message_id=root_id)
 
     async def update_post(self, posted: Posted, answer: Outgoing) -> None:
-        """`adapters.ports.ChannelPoster`: Webex cannot edit a message that carries a card, so
-        the new state is posted into the post's thread instead."""
+        """`adapters.ports.ChannelPoster`: Webex cannot edit a card, so a post that starts with
+        a summary (see `post_to_channel`) gets that summary edited and one line saying what
+        changed in its thread; any other post gets the new card in its thread.
+
+        The line goes first: should the edit fail and the update be retried, the thread may
+        hear of a change twice but never miss one. A summary Webex no longer lets the bot
+        edit (ten edits, deleted) is posted whole into the thread instead."""
+        root = await self._summary_root(posted) if has_state(answer.card) else None
+        if root is None or answer.card is None:
+            await self.send_proactive(posted.reference, [answer])
+            return
+        before, after = str(root.get("markdown") or ""), summary_markdown(answer.card)
+        if before == after:
+            return
+        line = change_line(before, after)
+        room = room_of(posted.reference)
+        if line:
+            await self._api.create_message(
+                {
+                    "roomId": room.conversation_id,
+                    "parentId": posted.message_id,
+                    **_text_fields(line),
+                }
+            )
+        try:
+            await self._api.edit_message(
+                posted.message_id, {"roomId": room.conversation_id, **_text_fields(after)}
+            )
+        except PermanentChannelError as refused:
+            log.info("the summary of a Webex thread cannot be edited (%s); posting it", refused)
+            await self._api.create_message(
+                {
+                    "roomId": room.conversation_id,
+                    "parentId": posted.message_id,
+                    **_text_fields(after),
+                }
+            )
+        await self._renew_card(posted, answer)
+
+    async def _renew_card(self, posted: Posted, answer: Outgoing) -> None:
+        """The card in the thread offers only what still applies: when its buttons changed,
+        the current card is posted into the thread and the bot's older ones are deleted
+        (new first: a retry may show two, never none)."""
+        assert answer.card is not None
+        room = room_of(posted.reference)
+        bot = await self._people.bot()
+        replies = await self._api.thread_replies(room.conversation_id, posted.message_id)
+        cards = [m for m in replies if m.get("personId") == bot.person_id and m.get("attachments")]
+        wanted = render_adaptive_card(answer.card, version=WEBEX_CARD_VERSION).get("actions")
+        if cards and cards[0]["attachments"][0].get("content", {}).get("actions") == wanted:
+            return
         await self.send_proactive(posted.reference, [answer])
+        for stale in cards:
+            try:
+                await self._api.delete_message(str(stale["id"]))
+            except PermanentChannelError as gone:
+                log.info("an old card in a Webex thread was not deleted: %s", gone)
+
+    async def _summary_root(self, posted: Posted) -> dict[str, Any] | None:
+        """The thread's root when it is an editable summary (not a card from before summaries,
+        not deleted)."""
+        try:
+            root = await self._api.message(posted.message_id)
+        except PermanentChannelError:
+            return None
+        if root.get("attachments") or root.get("files"):
+            return None
+        return root
 
     async def send_file(self, conversation: ConversationRef, path: Path, *, text: str = "") -> None:
         """Send a local file (with an optional markdown text) into a conversation.
@@ -204,6 +320,25 @@ class WebexAdapter:
             self._api.check_origin(file.url)
         except ChannelError as exc:
             raise FileRejected("download_failed", str(exc)) from exc
+
+    async def describe(self, file: FileRef) -> FileRef:
+        """`adapters.ports.FileSource`: the real name and type of a file sent while Webex was
+        still scanning it (`FileRejected` `not_ready` with `retry_after` while it still is,
+        `infected`, `unscannable`, `download_failed`)."""
+        try:
+            result = await describe_later(self._api, file)
+        except ChannelError as exc:
+            raise FileRejected("download_failed", str(exc)) from exc
+        match result:
+            case FileNotReady(retry_after=retry_after):
+                raise FileRejected(
+                    "not_ready", "Webex is still scanning it", retry_after=retry_after
+                )
+            case FileRefused(reason=reason, message=message):
+                raise FileRejected(reason, message)
+            case FileRef():
+                return result
+        raise FileRejected("download_failed", "unexpected answer")  # pragma: no cover
 
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """`adapters.ports.FileSource`: the file's bytes in chunks as they arrive (never the
@@ -233,6 +368,11 @@ class WebexAdapter:
         await keep_webhooks(
             self._api, target_url=webhook_target(public_url), secret=self._secret, every=every
         )
+
+
+def _text_fields(markdown: str) -> dict[str, str]:
+    """A message's `markdown` with its plain-text fallback."""
+    return {"markdown": markdown, "text": plain_fallback(markdown)}
 
 
 async def _next_chunk(file: DownloadedFile) -> bytes:

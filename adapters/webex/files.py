@@ -3,10 +3,11 @@ Webex's malware scan (423 still scanning, 410 infected, 428 unscannable) and str
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from typing import Literal
 from urllib.parse import unquote
@@ -19,6 +20,11 @@ from storage.errors import ChannelError
 log = logging.getLogger(__name__)
 
 SCANNING, INFECTED, UNSCANNABLE = 423, 410, 428
+# A message's files are described while its turn waits: a file still being scanned is asked
+# about again for this long at most (honouring Retry-After), then fetched later by the bot.
+SCAN_WAIT_SECONDS = 10.0
+DEFAULT_SCAN_PAUSE = 2.0
+MIN_SCAN_PAUSE = 0.05  # a Retry-After of 0 must not turn into a busy loop
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _UNSAFE_NAME = re.compile(r"[\\/\x00-\x1f]")
 
@@ -96,11 +102,10 @@ async def download(api: WebexApi, ref: FileRef, *, allow_unscannable: bool = Fal
             return FileNotReady(retry_after=exc.retry_after)
         raise
     except WebexPermanentError as exc:
-        if exc.status == INFECTED:
-            return FileRefused("infected", "Webex found malware in this file")
-        if exc.status == UNSCANNABLE:
-            return FileRefused("unscannable", "Webex could not scan this file for malware")
-        raise
+        refused = _refusal(exc.status)
+        if refused is None:
+            raise
+        return refused
     try:
         return DownloadedFile(
             name=filename(stream.headers) or ref.name,
@@ -113,26 +118,74 @@ async def download(api: WebexApi, ref: FileRef, *, allow_unscannable: bool = Fal
         raise
 
 
-async def describe(api: WebexApi, urls: tuple[str, ...]) -> tuple[FileRef, ...]:
-    """`FileRef`s for a message's files; the name and size come from a HEAD when Webex gives
-    them (a file still being scanned keeps a placeholder name until it is downloaded)."""
-    return tuple([await _describe_one(api, index, url) for index, url in enumerate(urls, 1)])
+async def describe(
+    api: WebexApi, urls: tuple[str, ...], *, wait: float | None = None
+) -> tuple[FileRef, ...]:
+    """`FileRef`s for a message's files; the name and size come from a HEAD. A file Webex is
+    still scanning (423) is asked about again after its `Retry-After`, for at most `wait`
+    seconds in all; one still being scanned then keeps a placeholder name and is marked
+    `scanning` (the bot fetches and judges it later)."""
+    deadline = asyncio.get_running_loop().time() + (SCAN_WAIT_SECONDS if wait is None else wait)
+    return tuple(
+        [await _describe_one(api, index, url, deadline) for index, url in enumerate(urls, 1)]
+    )
 
 
-async def _describe_one(api: WebexApi, index: int, url: str) -> FileRef:
+async def _describe_one(api: WebexApi, index: int, url: str, deadline: float) -> FileRef:
     placeholder = FileRef(name=f"attachment-{index}", url=url)
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            return _ref_from(url, await api.head(url), placeholder.name)
+        except WebexTransientError as exc:
+            left = deadline - loop.time()
+            if exc.status != SCANNING or left <= 0:
+                log.info("no details for a Webex file yet: %s", exc)
+                return replace(placeholder, scanning=exc.status == SCANNING)
+            await asyncio.sleep(min(_scan_pause(exc.retry_after), left))
+        except ChannelError as exc:
+            log.info("no details for a Webex file: %s", exc)
+            return placeholder
+
+
+async def describe_later(api: WebexApi, ref: FileRef) -> FileRef | FileNotReady | FileRefused:
+    """One HEAD for a file sent while it was scanned: its `FileRef` with the real name and
+    type, or why Webex will not tell yet (`FileNotReady`) or at all (`FileRefused`)."""
     try:
-        headers = await api.head(url)
-    except ChannelError as exc:
-        log.info("no details for a Webex file yet: %s", exc)
-        return placeholder
+        headers = await api.head(ref.url)
+    except WebexTransientError as exc:
+        if exc.status == SCANNING:
+            return FileNotReady(retry_after=exc.retry_after)
+        raise
+    except WebexPermanentError as exc:
+        refused = _refusal(exc.status)
+        if refused is None:
+            raise
+        return refused
+    return _ref_from(ref.url, headers, ref.name)
+
+
+def _ref_from(url: str, headers: Mapping[str, str], fallback_name: str) -> FileRef:
     length = headers.get("Content-Length", "")
     return FileRef(
-        name=filename(headers) or placeholder.name,
+        name=filename(headers) or fallback_name,
         url=url,
         content_type=_content_type(headers) or DEFAULT_CONTENT_TYPE,
         size=int(length) if length.isdigit() else None,
     )
+
+
+def _scan_pause(retry_after: float | None) -> float:
+    """How long to wait before asking about a file being scanned again."""
+    return DEFAULT_SCAN_PAUSE if retry_after is None else max(retry_after, MIN_SCAN_PAUSE)
+
+
+def _refusal(status: int | None) -> FileRefused | None:
+    if status == INFECTED:
+        return FileRefused("infected", "Webex found malware in this file")
+    if status == UNSCANNABLE:
+        return FileRefused("unscannable", "Webex could not scan this file for malware")
+    return None
 
 
 def filename(headers: Mapping[str, str]) -> str | None:

@@ -15,7 +15,8 @@ SIGNATURE_HEADER = "X-Spark-Signature"
 # The resources the bot registers webhooks for; anything else is acknowledged and ignored.
 MESSAGES = "messages"
 ATTACHMENT_ACTIONS = "attachmentActions"
-HANDLED_RESOURCES = frozenset({MESSAGES, ATTACHMENT_ACTIONS})
+MEMBERSHIPS = "memberships"  # someone (the bot, for a welcome) joined a space
+HANDLED_RESOURCES = frozenset({MESSAGES, ATTACHMENT_ACTIONS, MEMBERSHIPS})
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -48,6 +49,7 @@ class Delivery:
     data_id: str
     person_id: str | None
     payload: dict[str, Any]
+    member_id: str | None = None  # memberships: who joined (`person_id` added them)
 
     @property
     def handled(self) -> bool:
@@ -72,10 +74,16 @@ def parse_delivery(request: web.Request, body: bytes) -> Delivery:
     data_id, person_id = data.get("id"), data.get("personId")
     if not isinstance(data_id, str) or not data_id:
         raise RequestRejected(400, "webhook data has no id")
+    member_id = None
+    if resource == MEMBERSHIPS:
+        # The member is `personId` (the bot itself, for the memberships the bot answers);
+        # who added it is the envelope's `actorId`.
+        member_id, person_id = person_id, payload.get("actorId")
     return Delivery(
         resource=resource,
         event=event,
         data_id=data_id,
         person_id=person_id if isinstance(person_id, str) else None,
         payload=payload,
+        member_id=member_id if isinstance(member_id, str) else None,
     )

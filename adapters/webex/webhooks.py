@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from adapters.webex.inbound import ATTACHMENT_ACTIONS, MESSAGES
+from adapters.webex.inbound import ATTACHMENT_ACTIONS, MEMBERSHIPS, MESSAGES
 from adapters.webex.sdk import WebexApi
 from storage.errors import ChannelError
 
@@ -26,7 +26,7 @@ CHECK_EVERY_SECONDS = 600.0
 
 @dataclass(frozen=True, slots=True)
 class WantedWebhook:
-    """One webhook the bot needs (the firehose does not cover card actions, so two)."""
+    """One webhook the bot needs (the firehose does not cover card actions, so several)."""
 
     name: str
     resource: str
@@ -36,6 +36,8 @@ class WantedWebhook:
 WANTED = (
     WantedWebhook("chatops messages", MESSAGES),
     WantedWebhook("chatops card actions", ATTACHMENT_ACTIONS),
+    # the bot added to a space: its welcome
+    WantedWebhook("chatops memberships", MEMBERSHIPS),
 )
 
 Outcome = Literal["created", "updated", "reactivated", "unchanged"]
