@@ -324,3 +324,29 @@ async def test_unfinished_work_is_resumed_after_a_restart(
         await settle(second)
     assert reply.body["attachments"]
     assert len(connector.messages) == 1
+
+
+async def test_another_person_on_the_same_user_id_is_not_taken_for_the_last_one(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    connector: FakeBotConnector,
+    directory: Directory,
+) -> None:
+    # The Agents Playground keeps the current user's id when its configuration switches the
+    # person played (Megan, then Adele); Teams names the person by their Entra object id.
+    megan = StaffMember(name="Megan", email="megan@provider.example", roles=(Role.ENGINEER,))
+    adele = StaffMember(name="Adele", email="adele@provider.example", roles=(Role.MANAGER,))
+    bot = await aiohttp_client(
+        create_app(settings, directory=directory.model_copy(update={"staff": (megan, adele)}))
+    )
+    intros: list[str] = []
+    for person in (megan, adele):
+        connector.members["user-id-0"] = {"id": "user-id-0", "email": person.email}
+        activity = personal_message(directory, "help", service_url=connector.url, user="user-id-0")
+        activity["from"]["aadObjectId"] = f"aad-{person.name}"
+        await post(bot, activity)
+        reply = (await connector.wait_for_messages(len(intros) + 1))[-1]
+        intros.append(reply.body["attachments"][0]["content"]["body"][1]["text"])
+
+    assert "signed in as **engineer**" in intros[0]
+    assert "signed in as **manager**" in intros[1]

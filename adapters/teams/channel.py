@@ -243,7 +243,9 @@ class TeamsAdapter:
 
     async def _reply(self, turn: TurnContext, activity: Activity) -> None:
         if bot_added(activity):  # nothing was said: no typing, the welcome goes by the outbox
-            email, name = await self._members.details(turn, activity.from_property.id)
+            email, name = await self._members.details(
+                turn, activity.from_property.id, aad_object_id=activity.from_property.aad_object_id
+            )
             activity.from_property.name = activity.from_property.name or name
             await self._core.handle(to_incoming(activity, email=email))
             return
@@ -251,7 +253,9 @@ class TeamsAdapter:
         # connector no longer delays the answer), and always before the answer.
         typing = asyncio.create_task(self._send_typing(turn, activity))
         try:
-            email = await self._members.email(turn, activity.from_property.id)
+            email = await self._members.email(
+                turn, activity.from_property.id, aad_object_id=activity.from_property.aad_object_id
+            )
             answers = await self._core.handle(to_incoming(activity, email=email))
         except BaseException:
             typing.cancel()

@@ -30,23 +30,33 @@ class MemberEmails:
         self._ttl = ttl_seconds
         self._failure_ttl = failure_ttl_seconds
         self._max_entries = max_entries
-        self._cache: dict[str, tuple[tuple[str | None, str | None], float]] = {}
+        self._cache: dict[tuple[str, str], tuple[tuple[str | None, str | None], float]] = {}
 
-    async def email(self, turn: TurnContext, user_id: str) -> str | None:
+    async def email(
+        self, turn: TurnContext, user_id: str, *, aad_object_id: str | None = None
+    ) -> str | None:
         """The user's e-mail address, or None when Teams does not tell."""
-        return (await self.details(turn, user_id))[0]
+        return (await self.details(turn, user_id, aad_object_id=aad_object_id))[0]
 
-    async def details(self, turn: TurnContext, user_id: str) -> tuple[str | None, str | None]:
+    async def details(
+        self, turn: TurnContext, user_id: str, *, aad_object_id: str | None = None
+    ) -> tuple[str | None, str | None]:
         """The user's e-mail address and display name, each None when Teams does not tell
-        (install events name nobody; messages do)."""
-        cached = self._cache.get(user_id)
+        (install events name nobody; messages do).
+
+        Cached per user id and Entra object id: in Teams one id is one person, but in the
+        Agents Playground the current user keeps its id when the configuration switches the
+        person (Alex, Megan, Adele), and the new person must not get the last one's e-mail.
+        """
+        key = (user_id, aad_object_id or "")
+        cached = self._cache.get(key)
         if cached is not None and time.monotonic() < cached[1]:
             return cached[0]
         found = await self._lookup(turn, user_id)
         if len(self._cache) >= self._max_entries:
             self._cache.clear()
         ttl = self._ttl if found[0] is not None else self._failure_ttl
-        self._cache[user_id] = (found, time.monotonic() + ttl)
+        self._cache[key] = (found, time.monotonic() + ttl)
         return found
 
     @staticmethod
