@@ -13,10 +13,11 @@ from typing import Final
 from adapters.model import Card, Fact, Outgoing, SubmitAction
 from dialogs.base import Dialog
 from dialogs.context import Actor, Language, Turn
+from dialogs.formats import duration
 from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.understanding import Phrasing
-from storage.directory import Directory, Role
+from storage.directory import Directory, Role, parse_duration
 
 Handler = Callable[[Turn, "CommandContext", str], Awaitable[list[Outgoing]]]
 
@@ -124,6 +125,9 @@ async def help_command(turn: Turn, context: CommandContext, _args: str) -> list[
     return [turn.reply("\n".join(lines), card=card)]
 
 
+CHANNEL_NAMES: Final[Mapping[str, str]] = {"teams": "Microsoft Teams", "webex": "Webex"}
+
+
 async def whoami_command(turn: Turn, context: CommandContext, _args: str) -> list[Outgoing]:
     """Show the directory's view of the asker: name, role, customer, contract, channel."""
     actor = turn.actor
@@ -131,17 +135,19 @@ async def whoami_command(turn: Turn, context: CommandContext, _args: str) -> lis
     facts = [
         Fact(_("Name"), actor.name),
         Fact(_("Role"), role_label(actor)),
-        Fact(_("Channel"), turn.incoming.channel.value),
+        Fact(_("Channel"), CHANNEL_NAMES.get(turn.incoming.channel.value, "")),
     ]
     if actor.customer is not None:
-        contract = context.directory.contracts[actor.customer.contract]
+        directory = context.directory
+        contract = directory.contracts[actor.customer.contract]
         reaction = actor.customer.overrides.reaction or contract.reaction
         service_time = actor.customer.overrides.service_time or contract.service_time
         facts += [
             Fact(_("Customer"), actor.customer.name),
             Fact(_("Contract"), f"{contract.name} {contract.version}".strip()),
-            Fact(_("Reaction time"), reaction),
-            Fact(_("Service time"), service_time),
+            # as people say them, not the directory's keys ("4h", "SNAZ")
+            Fact(_("Reaction time"), duration(parse_duration(reaction), actor.language)),
+            Fact(_("Service time"), directory.service_times[service_time].name or service_time),
         ]
     card = Card(title=_("Who you are to me"), facts=tuple(facts))
     text = "\n".join([f"**{card.title}**", *(f"- {f.label}: {f.value}" for f in facts)])

@@ -161,11 +161,11 @@ async def test_help_whoami_and_a_card_button_look_the_same_on_every_channel(
     expected_whoami = {
         "Name": "Clara Contact",
         "Role": "customer contact",
-        "Channel": driver.name,
+        "Channel": {"teams": "Microsoft Teams", "webex": "Webex"}[driver.name],
         "Customer": customer.name,
         "Contract": f"{contract.name} {contract.version}",
-        "Reaction time": contract.reaction,
-        "Service time": contract.service_time,
+        "Reaction time": "4 hrs",  # the directory's "4h" as people say it
+        "Service time": directory.service_times[contract.service_time].name,
     }
     assert seen(help_card)[0] == HELP
     assert {"help", "whoami"} <= seen(help_card)[1].keys()

@@ -80,8 +80,9 @@ async def test_whoami_shows_the_contract_that_applies(
     facts = {fact.label: fact.value for fact in answer.card.facts}
     assert facts["Customer"] == directory.customers[0].name
     assert facts["Contract"] == "Cloud Collaboration Support Basic 3.0"
-    assert facts["Reaction time"] == "4h"
-    assert facts["Service time"] == "SNAZ"
+    assert facts["Reaction time"] == "4 hrs"  # as people say it, not the directory's "4h"
+    assert facts["Service time"] == "Normal working hours (SNAZ)"  # its name, not its key
+    assert facts["Channel"] == "Microsoft Teams"
 
 
 async def test_words_the_bot_cannot_place_get_what_it_can_do_as_buttons(
