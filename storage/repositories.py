@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, func, or_, update
+from sqlalchemy import Executable, and_, bindparam, case, func, or_, update
 from sqlmodel import col, select
 
 from storage.db import Database
@@ -117,7 +117,14 @@ class Contacts:
             "last_seen",
         )
         statement = self._db.insert(ContactRow).values({c: bindparam(c) for c in columns})
-        refreshed = {c: statement.excluded[c] for c in columns if c != "first_seen"}
+        refreshed: dict[str, Any] = {c: statement.excluded[c] for c in columns if c != "first_seen"}
+        # Another person on the same chat user id (the Agents Playground's current user when its
+        # configuration switches the person played) does not inherit the last one's language.
+        known, new = col(ContactRow.aad_object_id), statement.excluded["aad_object_id"]
+        refreshed["language"] = case(
+            (and_(known.is_not(None), new.is_not(None), known != new), None),
+            else_=col(ContactRow.language),
+        )
         upsert: Executable = statement.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_=refreshed
         ).returning(ContactRow.language)

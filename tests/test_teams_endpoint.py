@@ -350,3 +350,19 @@ async def test_another_person_on_the_same_user_id_is_not_taken_for_the_last_one(
 
     assert "signed in as **engineer**" in intros[0]
     assert "signed in as **manager**" in intros[1]
+
+
+async def test_another_person_on_the_same_user_id_does_not_inherit_the_language(
+    bot: Bot, connector: FakeBotConnector, directory: Directory
+) -> None:
+    titles: list[str] = []
+    for person, text in (("alex", "language de"), ("alex", "help"), ("megan", "help")):
+        activity = personal_message(directory, text, service_url=connector.url, user="user-id-0")
+        activity["from"]["aadObjectId"] = f"aad-{person}"
+        await post(bot, activity)
+        reply = (await connector.wait_for_messages(len(titles) + 1))[-1]
+        attachments = reply.body.get("attachments") or []
+        titles.append(attachments[0]["content"]["body"][0]["text"] if attachments else "")
+
+    assert titles[1] == "Was ich für Sie tun kann"  # Alex chose German
+    assert titles[2] == "What I can do for you"  # Megan did not
