@@ -271,9 +271,10 @@ def alert_card(
             f"{customer_text(ticket.reporter_name)} ({customer_text(ticket.phone)})",
         ),
         Fact(_("Affected"), customer_text(ticket.affected)),
-        # the provider's PSA number, set by its integration
+        # the provider's PSA number, set by its integration; a state fact, so that Webex's
+        # editable thread top shows it as soon as it is set
         *(
-            [Fact(_("External ref"), customer_text(ticket.external_ref))]
+            [Fact(_("External ref"), customer_text(ticket.external_ref), state=True)]
             if ticket.external_ref
             else []
         ),

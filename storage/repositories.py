@@ -311,31 +311,28 @@ class Inbox:
     # The statements of every turn are built once: building one costs more CPU than sending it.
     @cached_property
     def _accept_returning_key(self) -> Executable:
-        columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until", "claimed_by")
-        insert: Executable = (
-            self._db.insert(InboundEventRow)
-            .values(
-                {c: bindparam(c) for c in columns}
-                | {"status": InboundStatus.PENDING.value, "attempts": 0}
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
-            .returning(InboundEventRow.id, InboundEventRow.channel, InboundEventRow.dedupe_key)
+        insert: Executable = self._new_inbound_events().returning(
+            InboundEventRow.id, InboundEventRow.channel, InboundEventRow.dedupe_key
         )
         return insert
 
     @cached_property
     def _accept(self) -> Executable:
+        insert: Executable = self._new_inbound_events().returning(InboundEventRow.id)
+        return insert
+
+    def _new_inbound_events(self) -> Any:
+        """INSERT of pending events that skips one already stored (same channel and key); Any
+        because the dialect's insert is (see `Database.insert`)."""
         columns = ("channel", "dedupe_key", "payload", "received_at", "claimed_until", "claimed_by")
-        insert: Executable = (
+        return (
             self._db.insert(InboundEventRow)
             .values(
                 {c: bindparam(c) for c in columns}
                 | {"status": InboundStatus.PENDING.value, "attempts": 0}
             )
             .on_conflict_do_nothing(index_elements=["channel", "dedupe_key"])
-            .returning(InboundEventRow.id)
         )
-        return insert
 
     @cached_property
     def _start_attempt(self) -> Executable:

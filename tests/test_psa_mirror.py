@@ -167,8 +167,15 @@ async def test_a_psa_mirrors_a_ticket_worked_in_chat_and_pushes_its_work_back(
 
     referenced = await psa.ok("PATCH", f"/tickets/{number}", {"external_ref": PSA_NUMBER})
     assert referenced["external_ref"] == PSA_NUMBER
-    # (Webex cannot edit a card, and its thread gets a new card only when the buttons change:
-    # there the reference shows in `show`; Teams' card is updated in place, tests/test_api.py.)
+    # Webex cannot edit a card: the reference shows in the thread's editable top, and one
+    # line in the thread says what changed (Teams' card is updated in place, tests/test_api.py)
+    await webex.wait_until(lambda: PSA_NUMBER in webex.messages[root["id"]].get("text", ""))
+    await space.sent(
+        lambda m: (
+            m.get("parentId") == root["id"]
+            and m.get("markdown", "").replace("\\", "") == f"External ref: {PSA_NUMBER}"
+        )
+    )
     earlier = {m["id"] for m in webex.sent}
     await space.say(megan, engineers, f"show {number}", mention_bot=True)
     shown = await space.sent(lambda m: m["id"] not in earlier and PSA_NUMBER in json.dumps(m))

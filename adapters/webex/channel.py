@@ -329,16 +329,9 @@ class WebexAdapter:
             result = await describe_later(self._api, file)
         except ChannelError as exc:
             raise FileRejected("download_failed", str(exc)) from exc
-        match result:
-            case FileNotReady(retry_after=retry_after):
-                raise FileRejected(
-                    "not_ready", "Webex is still scanning it", retry_after=retry_after
-                )
-            case FileRefused(reason=reason, message=message):
-                raise FileRejected(reason, message)
-            case FileRef():
-                return result
-        raise FileRejected("download_failed", "unexpected answer")  # pragma: no cover
+        if isinstance(result, FileRef):
+            return result
+        raise _rejection(result)
 
     async def download(self, file: FileRef) -> AsyncIterator[bytes]:
         """`adapters.ports.FileSource`: the file's bytes in chunks as they arrive (never the
@@ -351,17 +344,11 @@ class WebexAdapter:
             result = await download(self._api, file)
         except ChannelError as exc:
             raise FileRejected("download_failed", str(exc)) from exc
-        match result:
-            case FileNotReady(retry_after=retry_after):
-                raise FileRejected(
-                    "not_ready", "Webex is still scanning it", retry_after=retry_after
-                )
-            case FileRefused(reason=reason, message=message):
-                raise FileRejected(reason, message)
-            case DownloadedFile():
-                async with result:
-                    while chunk := await _next_chunk(result):
-                        yield chunk
+        if not isinstance(result, DownloadedFile):
+            raise _rejection(result)
+        async with result:
+            while chunk := await _next_chunk(result):
+                yield chunk
 
     async def keep_webhooks(self, *, public_url: str, every: float = CHECK_EVERY_SECONDS) -> None:
         """Register the bot's webhooks now and keep them active (runs until cancelled)."""
@@ -381,3 +368,12 @@ async def _next_chunk(file: DownloadedFile) -> bytes:
         return await anext(file, b"")
     except ChannelError as exc:
         raise FileRejected("download_failed", str(exc)) from exc
+
+
+def _rejection(result: FileNotReady | FileRefused) -> FileRejected:
+    """Why a file cannot be had (yet), as the port's `FileRejected`."""
+    if isinstance(result, FileNotReady):
+        return FileRejected(
+            "not_ready", "Webex is still scanning it", retry_after=result.retry_after
+        )
+    return FileRejected(result.reason, result.message)

@@ -97,15 +97,10 @@ async def download(api: WebexApi, ref: FileRef, *, allow_unscannable: bool = Fal
     """
     try:
         stream = await api.open_file(ref.url, allow_unscannable=allow_unscannable)
-    except WebexTransientError as exc:
-        if exc.status == SCANNING:
-            return FileNotReady(retry_after=exc.retry_after)
-        raise
-    except WebexPermanentError as exc:
-        refused = _refusal(exc.status)
-        if refused is None:
+    except (WebexTransientError, WebexPermanentError) as exc:
+        if (answer := _not_had(exc)) is None:
             raise
-        return refused
+        return answer
     try:
         return DownloadedFile(
             name=filename(stream.headers) or ref.name,
@@ -153,16 +148,19 @@ async def describe_later(api: WebexApi, ref: FileRef) -> FileRef | FileNotReady 
     type, or why Webex will not tell yet (`FileNotReady`) or at all (`FileRefused`)."""
     try:
         headers = await api.head(ref.url)
-    except WebexTransientError as exc:
-        if exc.status == SCANNING:
-            return FileNotReady(retry_after=exc.retry_after)
-        raise
-    except WebexPermanentError as exc:
-        refused = _refusal(exc.status)
-        if refused is None:
+    except (WebexTransientError, WebexPermanentError) as exc:
+        if (answer := _not_had(exc)) is None:
             raise
-        return refused
+        return answer
     return _ref_from(ref.url, headers, ref.name)
+
+
+def _not_had(exc: WebexTransientError | WebexPermanentError) -> FileNotReady | FileRefused | None:
+    """What an error answer says about the file: still scanned, refused for good, or neither
+    (None: an ordinary channel error for the caller to raise)."""
+    if isinstance(exc, WebexTransientError):
+        return FileNotReady(retry_after=exc.retry_after) if exc.status == SCANNING else None
+    return _refusal(exc.status)
 
 
 def _ref_from(url: str, headers: Mapping[str, str], fallback_name: str) -> FileRef:
