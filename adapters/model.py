@@ -121,6 +121,8 @@ class Incoming:
     # The bot was just added to this conversation (installed, invited into a space) by
     # `sender`: nothing was said, a welcome is due.
     joined: bool = False
+    # A card submit: the id of the message that carries the card whose button was pressed.
+    card_message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,9 @@ class Outgoing:
     card: Card | None = None
     reply_to: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    # The id of a card message this one takes the place of (the card a button was pressed
+    # on, shown again with what applies now): edited where the channel can, else replaced.
+    replaces: str | None = None
 
 
 def outgoing_to_json(outgoing: Outgoing) -> dict[str, Any]:
@@ -253,6 +258,7 @@ def outgoing_from_json(data: dict[str, Any]) -> Outgoing:
         card=_card_from_json(card) if card else None,
         reply_to=data.get("reply_to"),
         extra=data.get("extra") or {},
+        replaces=data.get("replaces"),
     )
 
 

@@ -16,6 +16,7 @@ from bot.identity import resolve_actor
 from bot.metrics import Metrics
 from bot.understanding import Understanding
 from dialogs.base import Dialog, DialogStep
+from dialogs.card_refresh import refreshed_card
 from dialogs.catalog import build_understander
 from dialogs.commands import Command, CommandContext
 from dialogs.context import Actor, Turn, as_language, language_of_locale
@@ -123,7 +124,9 @@ class Router:
         if active is not None and submitted is None:
             return await self._in_dialog(turn, key, snapshot, active)
         if submitted is not None:
-            return await self._run_words(turn, key, snapshot, submitted)
+            answers = await self._run_words(turn, key, snapshot, submitted)
+            refreshed = await refreshed_card(turn, self._context)
+            return [*answers, refreshed] if refreshed is not None else answers
         has_files = turn.incoming.files or turn.incoming.unreadable_files
         if has_files and turn.actor.role is Role.CONTACT:
             self._count(turn.incoming, "files")

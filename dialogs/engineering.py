@@ -9,9 +9,10 @@ customer who is working on it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.model import Channel, Outgoing, customer_text
+from adapters.model import Card, Channel, Outgoing, customer_text
 from dialogs import formats
 from dialogs.access import ticket_for
 from dialogs.base import DialogStep
@@ -374,13 +375,20 @@ async def resolve(
         data={"summary": summary},
         status=TicketStatus.RESOLVED,
     )
-    text = _for_customer(ticket, _RESOLVED, summary=summary)
-    text, card = resolution_message(ticket, text, _lang(ticket), services.tunables.reopen_within)
+    text, card = resolution_for_customer(ticket, summary, services.tunables.reopen_within)
     await services.notify.to_customer(
         ticket, text, event=event_key(turn, "resolved", ticket), card=card
     )
     await _after_change(context, ticket, event_key(turn, "resolve", ticket))
     return [turn.reply(_("{number} resolved.").format(number=ticket.number))]
+
+
+def resolution_for_customer(
+    ticket: TicketRow, summary: str, reopen_within: timedelta, *, reopened: bool = False
+) -> tuple[str, Card]:
+    """The resolution message the ticket's customer gets (text and card), in their language."""
+    text = _for_customer(ticket, _RESOLVED, summary=summary)
+    return resolution_message(ticket, text, _lang(ticket), reopen_within, reopened=reopened)
 
 
 def submitted_resolution(turn: Turn) -> str:

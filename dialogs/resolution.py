@@ -10,6 +10,7 @@ from adapters.model import Card, SubmitAction
 from dialogs.coaching import product_name
 from dialogs.context import Language
 from dialogs.i18n import gettext_for
+from dialogs.pressed import RESOLUTION_CARD, on_card
 from storage.directory import Product
 from storage.models import TicketRow
 
@@ -17,16 +18,25 @@ REPORT_A_FAULT = "report a fault"
 
 
 def resolution_message(
-    ticket: TicketRow, text: str, language: Language, reopen_within: timedelta
+    ticket: TicketRow,
+    text: str,
+    language: Language,
+    reopen_within: timedelta,
+    *,
+    reopened: bool = False,
 ) -> tuple[str, Card]:
     """The resolution message (text and card) with how to reopen the ticket: a button on the
-    card, the command in the text."""
+    card, the command in the text. Once `reopened`, the card says so and offers nothing."""
     _ = gettext_for(language)
-    reopen = SubmitAction(_("Reopen"), {"command": f"reopen {ticket.number}"})
+    number = ticket.number
+    if reopened:
+        done = _("Your ticket {number} was reopened.").format(number=number)
+        return f"{text}\n\n{done}", Card(title=number, paragraphs=(text, done))
+    reopen = SubmitAction(_("Reopen"), on_card(f"reopen {number}", RESOLUTION_CARD, number))
     hint = _(
         "If the fault is back within {days} days, press **Reopen** or write `reopen {number}`."
-    ).format(days=reopen_within.days, number=ticket.number)
-    card = Card(title=ticket.number, paragraphs=(text, hint), actions=(reopen,))
+    ).format(days=reopen_within.days, number=number)
+    card = Card(title=number, paragraphs=(text, hint), actions=(reopen,))
     return f"{text}\n\n{hint}", card
 
 

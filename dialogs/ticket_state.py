@@ -7,7 +7,7 @@ Announcements are recorded in the ticket's event log (`sla_notice`, `customer_re
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from dialogs import formats
 from dialogs.coaching import FOLLOW_UP_QUESTIONS, product_name
 from dialogs.context import Language
 from dialogs.i18n import N_, gettext_for
+from dialogs.pressed import TICKET_CARD, on_card
 from dialogs.services import Services
 from dialogs.ticket_files import ENGINEERS_LANGUAGE, file_lines
 from dialogs.when import in_words
@@ -376,19 +377,26 @@ def _actions(view_: TicketView, viewer: str | None, language: Language) -> tuple
     number = ticket.number
     if ticket.status == TicketStatus.RESOLVED:
         return ()
+
+    def data(command: str) -> Mapping[str, str]:
+        # One person's view is shown again once pressed; the shared card is kept current.
+        return {"command": command} if viewer is None else on_card(command, TICKET_CARD, number)
+
     buttons: list[Action] = []
     if view_.sla.reaction.stopped_at is None:
-        buttons.append(SubmitAction(_("Acknowledge"), {"command": f"ack {number}"}))
+        buttons.append(SubmitAction(_("Acknowledge"), data(f"ack {number}")))
     owner = ticket.owner_user_id
     if (not owner) if viewer is None else owner != viewer:
-        buttons.append(SubmitAction(_("Take"), {"command": f"take {number}"}))
+        buttons.append(SubmitAction(_("Take"), data(f"take {number}")))
     if ticket.status != TicketStatus.WAITING_FOR_CUSTOMER:
-        buttons.append(SubmitAction(_("Ask for logs"), {"command": f"ask-logs {number}"}))
-    buttons.append(resolve_button(number, language))
+        buttons.append(SubmitAction(_("Ask for logs"), data(f"ask-logs {number}")))
+    buttons.append(resolve_button(number, language, confirm_data=data(f"resolve {number}")))
     return tuple(buttons)
 
 
-def resolve_button(number: str, language: Language) -> ShowCardAction:
+def resolve_button(
+    number: str, language: Language, *, confirm_data: Mapping[str, str] | None = None
+) -> ShowCardAction:
     """Resolve asks for the resolution first: the button unfolds a required field (what the
     customer will read) and the button that confirms."""
     _ = gettext_for(language)
@@ -402,7 +410,8 @@ def resolve_button(number: str, language: Language) -> ShowCardAction:
         error=_("Please write what was done: the customer receives it."),
     )
     confirm = SubmitAction(
-        _("Resolve {number}").format(number=number), {"command": f"resolve {number}"}
+        _("Resolve {number}").format(number=number),
+        confirm_data or {"command": f"resolve {number}"},
     )
     return ShowCardAction(_("Resolve"), Card(title="", inputs=(summary,), actions=(confirm,)))
 

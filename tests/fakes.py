@@ -23,6 +23,7 @@ class ConnectorCall:
     authorization: str | None
     body: dict[str, Any]
     connection: tuple[str, int] | None = None  # the bot's end of the TCP connection
+    activity_id: str = ""  # the id the connector gave the new activity
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class FakeBotConnector:
     async def _post(self, request: web.Request) -> web.Response:
         if self.failures:
             return self._failure()
+        activity_id = f"bot-activity-{next(self._ids)}"
         self.calls.append(
             ConnectorCall(
                 path=request.path,
@@ -132,12 +134,13 @@ class FakeBotConnector:
                 connection=request.transport.get_extra_info("peername")
                 if request.transport
                 else None,
+                activity_id=activity_id,
             )
         )
         await self._notify()
         if self.typing_gate is not None and self.calls[-1].body.get("type") == "typing":
             await self.typing_gate.wait()
-        return web.json_response({"id": f"bot-activity-{next(self._ids)}"})
+        return web.json_response({"id": activity_id})
 
     async def _create(self, request: web.Request) -> web.Response:
         """Start a channel thread: its id is `<channel>;messageid=<root post id>`, as in Teams."""

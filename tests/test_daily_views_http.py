@@ -120,11 +120,35 @@ async def test_teams_resolution_message_has_a_reopen_button_that_works(
         _answer(c) for c in teams.connector.messages[before:] if "is resolved" in json.dumps(c.body)
     )
 
+    card_call = next(
+        c for c in teams.connector.messages[before:] if "is resolved" in json.dumps(c.body)
+    )
     [button] = resolution["card"]["actions"]
     assert button["type"] == "Action.Submit" and button["title"] == "Reopen"
-    reopened = await teams.say("", value=button["data"])
+    reopened = await teams.say("", value=button["data"], replyToId=card_call.activity_id)
 
     assert f"I reopened {number}" in reopened["text"]
+    # The resolution card no longer offers Reopen: it is edited in place and says so.
+    [edited] = [u for u in teams.connector.updated if u.reply_to_id == card_call.activity_id]
+    card = _answer(edited)["card"]
+    assert "actions" not in card
+    assert f"Your ticket {number} was reopened." in card_words(card)
+
+
+async def test_teams_acknowledge_on_a_show_card_takes_it_off_that_card(teams: Teams) -> None:
+    number = await teams.report()
+    before = len(teams.connector.messages)
+    shown = await teams.say(f"show {number}", sender=MEGAN)
+    shown_call = next(c for c in teams.connector.messages[before:] if c.body.get("attachments"))
+    [ack] = [a for a in shown["card"]["actions"] if a["title"] == "Acknowledge"]
+
+    await teams.say("", sender=MEGAN, value=ack["data"], replyToId=shown_call.activity_id)
+
+    [edited] = [u for u in teams.connector.updated if u.reply_to_id == shown_call.activity_id]
+    card = _answer(edited)["card"]
+    assert edited.conversation_id == shown_call.conversation_id
+    assert [a["title"] for a in card["actions"]] == ["Ask for logs", "Resolve"]
+    assert "In progress (Megan Bowen)" in card_words(card)
 
 
 async def test_a_report_links_to_the_served_port_and_a_named_csv(teams: Teams) -> None:
@@ -216,6 +240,18 @@ async def test_webex_renders_the_queue_status_and_reopen_button(
     assert "Calls drop after 30 seconds" in queue["markdown"]
     assert f"**{number}** · Demo Customer GmbH · P2 · new" in status["markdown"]
 
+    # Acknowledge pressed on a `show` card: that card is replaced by one without it.
+    shown = await say(megan, rooms["megan"], f"show {number}")
+    [ack] = [
+        a for a in shown["attachments"][0]["content"]["actions"] if a["title"] == "Acknowledge"
+    ]
+    await press(megan, shown, ack["data"])
+    await webex.wait_until(lambda: shown["id"] not in webex.messages)
+    *_, renewed = [m for m in webex.sent if m["roomId"] == rooms["megan"]["id"]]
+    assert renewed["attachments"][0]["content"]["body"][0]["text"].startswith(number)
+    titles = [a["title"] for a in renewed["attachments"][0]["content"]["actions"]]
+    assert titles == ["Ask for logs", "Resolve"]
+
     count = len(webex.sent)
     await say(megan, rooms["megan"], f"resolve {number} trunk re-registered")
     await webex.wait_until(
@@ -228,3 +264,8 @@ async def test_webex_renders_the_queue_status_and_reopen_button(
     reopened = await press(clara, resolution, button["data"])
 
     assert f"I reopened {number}" in reopened["markdown"]
+    # The pressed resolution card is replaced by one that offers no Reopen any more.
+    await webex.wait_until(lambda: resolution["id"] not in webex.messages)
+    [current] = [m for m in webex.sent if "was reopened." in m.get("markdown", "")]
+    assert "actions" not in current["attachments"][0]["content"]
+    assert "is resolved" in current["markdown"]

@@ -158,7 +158,7 @@ class TeamsAdapter:
 
         async def send_all(turn: TurnContext) -> None:
             for answer in answers:
-                await self._send(turn, to_activity(answer))
+                await self._deliver(turn, answer)
 
         conversation = ConversationReference().deserialize(reference)
         await self._adapter.continue_conversation(conversation, send_all, self._credentials.app_id)
@@ -262,7 +262,7 @@ class TeamsAdapter:
             raise
         await typing
         for answer in answers:
-            await self._send(turn, to_activity(answer))
+            await self._deliver(turn, answer)
 
     async def _answer_invoke(self, event_id: int, activity: Activity) -> web.Response:
         if activity.name != CARD_ACTION_INVOKE:
@@ -275,7 +275,7 @@ class TeamsAdapter:
             await self._core.release(event_id)
             raise
         await self._core.finish(event_id)
-        first, rest = (answers[0], answers[1:]) if answers else (None, [])
+        first, rest = _invoke_answer(answers)
         if rest:
             self._core.spawn(self._send_later(activity, rest), name=f"teams-invoke-{event_id}")
         return web.json_response(invoke_body(first))
@@ -283,7 +283,7 @@ class TeamsAdapter:
     async def _send_later(self, activity: Activity, answers: list[Outgoing]) -> None:
         async def send_all(turn: TurnContext) -> None:
             for answer in answers:
-                await self._send(turn, to_activity(answer))
+                await self._deliver(turn, answer)
 
         try:
             await self._continue(activity, send_all)
@@ -318,6 +318,17 @@ class TeamsAdapter:
         except Exception as exc:
             log.debug("typing indicator not sent: %s", type(exc).__name__)
 
+    async def _deliver(self, turn: TurnContext, answer: Outgoing) -> None:
+        """Send an answer; one that `replaces` a card edits that card's activity instead, in
+        the turn's conversation, for everyone who sees it."""
+        activity = to_activity(answer)
+        if answer.replaces is None:
+            await self._send(turn, activity)
+            return
+        activity.id = answer.replaces
+        activity.reply_to_id = None
+        await self._retrying(lambda: turn.update_activity(activity), what="Teams card update")
+
     async def _send(self, turn: TurnContext, activity: Activity) -> None:
         await self._retrying(lambda: turn.send_activity(activity), what="Teams send")
 
@@ -346,6 +357,15 @@ class TeamsAdapter:
             user_id=activity.from_property.id if activity.from_property else None,
             reference=reference.serialize(),
         )
+
+
+def _invoke_answer(answers: list[Outgoing]) -> tuple[Outgoing | None, list[Outgoing]]:
+    """The answer the invoke's body carries, and the rest (sent after it). The pressed card
+    shown again (Universal Actions: the body's card takes its place) wins over the first."""
+    refresh = next((answer for answer in answers if answer.replaces is not None), None)
+    if refresh is not None:
+        return refresh, [answer for answer in answers if answer is not refresh]
+    return (answers[0], answers[1:]) if answers else (None, [])
 
 
 def invoke_body(answer: Outgoing | None) -> dict[str, Any]:

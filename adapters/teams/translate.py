@@ -101,6 +101,7 @@ def to_incoming(activity: Activity, *, email: str | None = None) -> Incoming:
         unreadable_files=conversation.kind != "personal" and _mentions_a_file(activity),
         received_at=activity.timestamp,
         joined=bot_added(activity),
+        card_message_id=_pressed_card(activity),
     )
 
 
@@ -114,6 +115,13 @@ def bot_added(activity: Activity) -> bool:
     bot_id = getattr(activity.recipient, "id", None)
     added = activity.members_added or []
     return bool(bot_id) and any(getattr(member, "id", None) == bot_id for member in added)
+
+
+def _pressed_card(activity: Activity) -> str | None:
+    """The card message a button was pressed on: Teams names it in `replyToId`."""
+    if card_value(activity) is None:
+        return None
+    return str(activity.reply_to_id) if activity.reply_to_id else None
 
 
 def card_value(activity: Activity) -> Mapping[str, object] | None:

@@ -197,8 +197,29 @@ class WebexAdapter:
 
     async def send(self, outgoing: Outgoing) -> None:
         """Send one answer: one or more messages (split under the size limit, card last)."""
+        if outgoing.replaces is not None:
+            await self._replace_card(outgoing.replaces, outgoing)
+            return
         for payload in to_messages(outgoing):
             await self._api.create_message(payload)
+
+    async def _replace_card(self, message_id: str, outgoing: Outgoing) -> None:
+        """Webex cannot edit a card: when its buttons changed, the current card is posted
+        where the old one was and the old one deleted (new first: a retry may show two, never
+        none). Unchanged buttons leave the card alone (no noise in the space)."""
+        try:
+            old = await self._api.message(message_id)
+        except PermanentChannelError:
+            old = {}  # gone already: the current card is still worth showing
+        if _card_actions(old) == _wanted_actions(outgoing):
+            return
+        await self.send(replace(outgoing, replaces=None))
+        if not old:
+            return
+        try:
+            await self._api.delete_message(message_id)
+        except PermanentChannelError as gone:
+            log.info("a card whose buttons were pressed was not deleted: %s", gone)
 
     async def send_proactive(self, reference: dict[str, Any], answers: Sequence[Outgoing]) -> None:
         """Send answers into a room the bot was in before (from a stored reference), at the top
@@ -355,6 +376,19 @@ class WebexAdapter:
         await keep_webhooks(
             self._api, target_url=webhook_target(public_url), secret=self._secret, every=every
         )
+
+
+def _card_actions(message: Mapping[str, Any]) -> object:
+    """The buttons of a message's card (None: it carries no card)."""
+    attachments = message.get("attachments") or [{}]
+    return attachments[0].get("content", {}).get("actions")
+
+
+def _wanted_actions(outgoing: Outgoing) -> object:
+    """The buttons `outgoing`'s card will have as Webex renders it."""
+    if outgoing.card is None:
+        return None
+    return render_adaptive_card(outgoing.card, version=WEBEX_CARD_VERSION).get("actions")
 
 
 def _text_fields(markdown: str) -> dict[str, str]:

@@ -139,6 +139,7 @@ def incoming_action(
         sender=sender_of(person),
         value=dict(inputs) if isinstance(inputs, Mapping) else {},
         received_at=parse_timestamp(action.get("created")),
+        card_message_id=str(action["messageId"]) if action.get("messageId") else None,
     )
 
 
