@@ -212,7 +212,7 @@ async def ack(turn: Turn, context: CommandContext, ticket: TicketRow, _rest: str
     _ = gettext_for(lang)
     verdict = _("first response recorded") if first else _("already acknowledged")
     text = _("{number} acknowledged by {name}: {verdict} (reaction time used {used}).")
-    used = formats.duration(current.sla.reaction.used, lang)
+    used = formats.time_used(current.sla.reaction.used, lang)
     return [
         turn.reply(
             text.format(number=ticket.number, name=turn.actor.name, verdict=verdict, used=used)

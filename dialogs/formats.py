@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from babel.units import format_unit
 
 from dialogs.context import Language
-from dialogs.i18n import BABEL_LOCALE
+from dialogs.i18n import BABEL_LOCALE, gettext_for
 
 #: Day-first numeric dates in both languages: the customers and the contract are Austrian.
 DATE = "dd.MM.yyyy"
@@ -74,6 +74,15 @@ def duration(length: timedelta, language: Language) -> str:
     if rest or not hours:
         parts.append(format_unit(rest, "duration-minute", length="short", locale=locale))
     return " ".join(parts)
+
+
+def time_used(length: timedelta, language: Language) -> str:
+    """Business time used, as `duration`, but under a minute as words (`less than a minute`),
+    not as `0 mins`, which reads as if no time had passed."""
+    if abs(length) < timedelta(minutes=1):
+        _ = gettext_for(language)
+        return _("less than a minute")
+    return duration(length, language)
 
 
 def rounded_duration(length: timedelta, language: Language) -> str:

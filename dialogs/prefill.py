@@ -27,11 +27,23 @@ _AFFECTED = re.compile(
     r"(?:\s+(?:in|at|am|im|bei|von|of|an der|in der)\s+[\w-]+(?:\s+(?-i:[A-ZÄÖÜ])[\w-]+)?)?",
     re.IGNORECASE,
 )
+# What was tried, matched on the words as written (umlauts either way: "geprüft", "geprueft").
+_TRIED_EN = (
+    r"(?:restart|reboot|tried|tested|checked|cleared|reinstalled|replaced|reset|unplugged|"
+    r"swapped|updated)"
+)
+_TRIED_DE = (
+    r"(?:neu\s*gestartet|gestartet|getestet|probiert|versucht|gepr(?:ü|ue)ft|kontrolliert|"
+    r"neu\s+installiert|getauscht|ausgesteckt|zur(?:ü|ue)ckgesetzt|aktualisiert)"
+)
 _TESTED = re.compile(
-    r"\b(?:we|wir|i|ich|man)\b[^.;]*?\b(?:restart|rebooted|reboot|tried|tested|checked|"
-    r"cleared|reinstalled|replaced|reset|rebooted|unplugged|swapped|updated|neu gestartet|"
-    r"neugestartet|gestartet|getestet|probiert|versucht|geprueft|kontrolliert|neu installiert|"
-    r"getauscht|ausgesteckt|zurueckgesetzt|aktualisiert|restarted)\w*\b[^.;]*"
+    # "we restarted the phones", "ich habe das Headset getauscht"
+    rf"\b(?:we|wir|i|ich|man)\b[^.;]*?\b(?:{_TRIED_EN}|{_TRIED_DE})\w*\b[^.;]*"
+    # German chat drops the subject: "Haben die Geräte neu gestartet"
+    rf"|\b(?:haben|habe|hab|hatten)\b[^.;]*?\b{_TRIED_DE}\b[^.;]*"
+    # and English starts with the verb: "Restarted the phones already"
+    r"|^(?:already\s+|also\s+)?(?:restarted|rebooted|tried|tested|reinstalled|replaced|"
+    r"unplugged|swapped)\b[^.;]*"
     r"|\b(?:restart|reboot|neustart|neu starten)\w*\b[^.;]*\b(?:did not|didn't|hat nicht|"
     r"hilft nicht|half nicht|no luck|nichts gebracht|brachte nichts)\b[^.;]*",
     re.IGNORECASE,

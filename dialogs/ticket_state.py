@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from adapters.model import (
     Action,
@@ -226,6 +226,8 @@ def _reaction_text(view_: TicketView, now: datetime, language: Language) -> str:
     state = view_.sla
     if state.reaction.stopped_at is not None:
         used = formats.duration(state.reaction.used, language)
+        if state.reaction.used < timedelta(minutes=1) and not state.reaction.breached:
+            return _("met (responded within a minute)")
         if state.reaction.breached:
             return _("breached (responded after {used})").format(used=used)
         return _("met (responded after {used})").format(used=used)

@@ -93,6 +93,19 @@ async def test_a_new_ticket_is_alerted_in_the_engineers_channel(bot: Transcript)
     ]
 
 
+async def test_an_answer_within_a_minute_does_not_read_as_no_time_at_all(
+    bot: Transcript, erika: Sender
+) -> None:
+    bot.now -= timedelta(minutes=20) - timedelta(seconds=30)
+
+    [answer] = await bot.say(f"ack {NUMBER}", sender=erika)
+
+    assert "first response recorded (reaction time used less than a minute)" in answer.text
+    [update] = await outbox(bot, "update")
+    facts = {f["label"]: f["value"] for f in update.payload["answers"][0]["card"]["facts"]}
+    assert facts["Reaction"] == "met (responded within a minute)"
+
+
 async def test_acknowledge_is_the_first_response_and_tells_the_customer(
     bot: Transcript, erika: Sender
 ) -> None:

@@ -1,0 +1,38 @@
+"""What a contact already tried is read from their first message however they put it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dialogs.prefill import prefill
+
+NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
+VIENNA = ZoneInfo("Europe/Vienna")
+
+
+@pytest.mark.parametrize(
+    ("message", "tried"),
+    [
+        ("Webex Calling down since 9:00, we restarted the phones", "we restarted the phones"),
+        (
+            "Seit 9 Uhr klingelt kein Telefon. Haben die Geräte neu gestartet, bringt nichts",
+            "Haben die Geräte neu gestartet",
+        ),
+        (
+            "Anrufe brechen ab. Wir haben die Einstellungen überall zurückgesetzt",
+            "Wir haben die Einstellungen überall zurückgesetzt",
+        ),
+        ("Hab das Headset getauscht, trotzdem kein Ton", "Hab das Headset getauscht"),
+        (
+            "Calls drop after 30 s. Restarted the phones already, no change",
+            "Restarted the phones already",
+        ),
+        ("Kein Freizeichen in Wien seit gestern Abend", ""),
+        ("The reset button of the attendant console does nothing", ""),
+    ],
+)
+def test_what_was_tried_is_read_from_the_first_message(message: str, tried: str) -> None:
+    assert prefill(message, now=NOW, zone=VIENNA).tested == tried
