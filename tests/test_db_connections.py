@@ -3,11 +3,13 @@ timeout in a proxy): the app must carry on without a restart of its own."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 import storage.db
@@ -42,6 +44,26 @@ async def drop_all_connections(database: Database) -> int:
     return int(dropped)
 
 
+def pooled_connections(database: Database) -> list[Any]:
+    """The driver connections given back to the pool from now on (to look at, not to use)."""
+    returned: list[Any] = []
+
+    def given_back(connection: Any, _record: Any) -> None:
+        returned.append(connection)
+
+    event.listen(database.engine.sync_engine, "checkin", given_back)
+    return returned
+
+
+async def goodbye_arrived(connections: list[Any]) -> None:
+    """Wait until the driver has read the server's goodbye on `connections`: the backend sends
+    it a moment after `pg_terminate_backend` returns, later on a busy machine."""
+    for _ in range(1000):
+        if all(storage.db._closed_by_server(connection) for connection in connections):
+            return
+        await asyncio.sleep(0.01)
+
+
 async def select_one(database: Database) -> int:
     async with database.session() as session:
         return int((await session.execute(text("SELECT 1"))).scalar_one())
@@ -61,8 +83,10 @@ async def test_connections_the_server_dropped_while_in_steady_use_are_replaced_u
     database: Database,
 ) -> None:
     # Not idle, so not pinged: the driver already knows the server closed them (no round trip).
+    pooled = pooled_connections(database)
     assert await select_one(database) == 1
     assert await drop_all_connections(database) == 1
+    await goodbye_arrived(pooled)
 
     assert await select_one(database) == 1
     assert await database.ping()
