@@ -14,7 +14,8 @@ managers' channel. This module does one attempt:
   every other answer, a timeout or a refused connection is retried;
 - the receiver's address must be public: the connection goes through the same resolver that
   guards file downloads (`adapters/file_fetch.py`), so a name that resolves to a private or
-  loopback address is never connected to. `CHATOPS_WEBHOOKS_ALLOW_INSECURE` lifts this and
+  loopback address is never connected to, and the URL's form (https, an address written in it
+  public) is checked again at every attempt. `CHATOPS_WEBHOOKS_ALLOW_INSECURE` lifts this and
   allows plain http, for trying the bot against a receiver on one's own machine.
 """
 
@@ -143,6 +144,13 @@ class WebhookSender:
             body = build_payload(row.payload).model_dump_json()
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentChannelError(f"a malformed webhook event: {exc!r}"[:300]) from exc
+        try:
+            # Again at every attempt: an address written in the URL is never resolved, so the
+            # resolver that guards names would not see it (a URL stored while insecure receivers
+            # were allowed, or written into the database by hand).
+            check_url_form(subscription.url, allow_insecure=self._allow_insecure)
+        except WebhookUrlRejected as exc:
+            raise TransientChannelError(f"refused: {subscription.url}: {exc}") from None
         headers = signed_headers(subscription, message_id, body, self._wall_clock())
         status, retry_after = await self._post(subscription.url, body, headers)
         if 200 <= status < 300:

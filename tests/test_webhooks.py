@@ -464,6 +464,46 @@ async def test_a_receiver_on_a_private_address_is_never_connected_to(
     assert "localhost has no public address" in (row.last_error or "")
 
 
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_a_receiver_written_as_a_private_address_is_never_connected_to(
+    bot: Transcript, scheme: str
+) -> None:
+    # Stored while CHATOPS_WEBHOOKS_ALLOW_INSECURE was on, or written to the database by hand:
+    # an address in the URL is not resolved, so the resolver that guards names never sees it.
+    connections: list[object] = []
+    listener = await asyncio.start_server(
+        lambda _r, writer: (connections.append(writer), writer.close()), "127.0.0.1", 0
+    )
+    port = listener.sockets[0].getsockname()[1]
+    services = bot.services
+    await services.store.webhooks.add(
+        url=f"{scheme}://127.0.0.1:{port}/hooks/chatops",
+        events=["ticket.created"],
+        customer_key=None,
+        now=bot.now,
+    )
+    production = WebhookSender(store=services.store)
+    outbox = Dispatcher(
+        store=services.store,
+        senders={},
+        posters={},
+        notifier=Notifier(store=services.store, directory=services.directory, clock=services.clock),
+        clock=services.clock,
+        webhooks=production,
+    )
+    try:
+        await services.store.tickets.create(sample_ticket(), prefix="CCS", year=2026, now=bot.now)
+        assert await outbox.deliver_due() == 0
+    finally:
+        await production.close()
+        listener.close()
+        await listener.wait_closed()
+
+    assert connections == []
+    [row] = await deliveries(services.store)
+    assert "refused" in (row.last_error or "")
+
+
 def test_the_openapi_webhooks_section_documents_every_event_type() -> None:
     webhooks, components = openapi_webhooks()
 
