@@ -470,10 +470,13 @@ async def test_a_receiver_written_as_a_private_address_is_never_connected_to(
 ) -> None:
     # Stored while CHATOPS_WEBHOOKS_ALLOW_INSECURE was on, or written to the database by hand:
     # an address in the URL is not resolved, so the resolver that guards names never sees it.
-    connections: list[object] = []
-    listener = await asyncio.start_server(
-        lambda _r, writer: (connections.append(writer), writer.close()), "127.0.0.1", 0
-    )
+    connections: list[asyncio.StreamWriter] = []
+
+    def accept(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        writer.close()
+
+    listener = await asyncio.start_server(accept, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     services = bot.services
     await services.store.webhooks.add(
