@@ -14,7 +14,15 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.api import BASE, ApiProblem, FileDownload, Principal, Remembered, TicketsPage
+from adapters.api import (
+    BASE,
+    NO_SUCH_TICKET,
+    ApiProblem,
+    FileDownload,
+    Principal,
+    Remembered,
+    TicketsPage,
+)
 from adapters.api import models as wire
 from adapters.api.models import FieldProblem
 from adapters.model import Channel, ConversationRef, Incoming, Outgoing, Sender
@@ -52,7 +60,7 @@ EVENTS: dict[str, tuple[str, EventRun]] = {
     "reopen": ("reopen", engineering.reopen),
     "effort": ("effort", billing.effort),
 }
-NOT_FOUND = "no such ticket"
+NOT_FOUND = NO_SUCH_TICKET
 
 
 class Integration:

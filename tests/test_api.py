@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import typing
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -11,6 +13,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 import schemathesis
+import yarl
 from aiohttp import web
 from sqlmodel import select
 
@@ -660,6 +663,57 @@ async def test_unknown_routes_and_methods_are_problems(psa: Api) -> None:
     assert status == 405 and "GET" in headers["Allow"]
     assert problem["status"] == 405
     assert (await psa.call("GET", "/tickets/" + "\u00e4" * 40))[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/tickets/CCS%00-1", None),
+        ("GET", "/tickets/CCS%00-1/explain", None),
+        ("GET", "/tickets/CCS%00-1/files/" + "ab" * 32, None),
+        ("GET", "/tickets/CCS-2026-000001/files/%00", None),
+        ("POST", "/tickets/CCS%00-1/events", {"type": "ack"}),
+        ("PATCH", "/tickets/CCS%00-1", {"external_ref": "HALO-1"}),
+        ("GET", "/tickets/" + "A" * 5000, None),
+        ("POST", "/tickets/" + "9" * 5000 + "/events", {"type": "note", "text": "x"}),
+        ("GET", "/tickets/CCS-%ED%A0%80", None),
+    ],
+)
+async def test_a_ticket_number_no_ticket_can_have_is_404_never_500(
+    psa: Api, method: str, path: str, body: Any
+) -> None:
+    # A NUL is refused by PostgreSQL in any statement; the number goes into the path raw.
+    await psa.open()
+    headers = auth(psa.token) | ({"Content-Type": "application/json"} if body else {})
+    data = json.dumps(body).encode() if body else None
+    response = await psa.bot.request(
+        method, yarl.URL(V1 + path, encoded=True), data=data, headers=headers
+    )
+
+    assert response.status == 404
+    assert response.content_type == PROBLEM
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "0001-01-01T00:00:00+01:00",  # before the first instant UTC can express
+        "9999-12-31T23:59:59-01:00",  # after the last
+    ],
+)
+async def test_an_instant_beyond_the_calendar_is_a_bad_parameter_never_500(
+    psa: Api, since: str
+) -> None:
+    await psa.open()
+
+    status, problem, _ = await psa.call("GET", "/tickets", params={"updated_since": since})
+    assert status == 422
+    assert problem["errors"][0]["pointer"] == "query/updated_since"
+
+    cursor = base64.urlsafe_b64encode(json.dumps({"u": since, "i": 1}).encode()).decode()
+    status, problem, _ = await psa.call("GET", "/tickets", params={"cursor": cursor})
+    assert status == 400
+    assert problem["errors"][0]["pointer"] == "query/cursor"
 
 
 async def test_a_number_too_large_for_a_limit_is_422(psa: Api) -> None:

@@ -7,11 +7,12 @@ Like the chat adapters, it translates at the edge and talks to the core through 
 
 from adapters.api.auth import SCOPES, Principal, RateLimiter, new_token, token_hash
 from adapters.api.port import FileDownload, IntegrationPort, Remembered, TicketsPage
-from adapters.api.problems import ApiProblem
+from adapters.api.problems import NO_SUCH_TICKET, ApiProblem
 from adapters.api.service import BASE, ApiService
 
 __all__ = [
     "BASE",
+    "NO_SUCH_TICKET",
     "SCOPES",
     "ApiProblem",
     "ApiService",

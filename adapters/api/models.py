@@ -11,10 +11,10 @@ because they are part of the published contract: `tests/test_api.py` checks they
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator
 
 ProductId = Literal[
     "webex-calling",
@@ -96,6 +96,20 @@ class TicketQuery(_Query):
         default=None, max_length=200, description="`next_cursor` of the previous page"
     )
     limit: int = Field(default=50, ge=1, le=200)
+
+    @field_validator("updated_since")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else in_utc(value)
+
+
+def in_utc(value: datetime) -> datetime:
+    """The same instant in UTC; ValueError for one UTC cannot express (`0001-01-01T00:00+01:00`
+    is before its first day), which the database would otherwise fail on."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("an instant outside the years 1 to 9999 in UTC") from None
 
 
 class SlaClock(_Answer):

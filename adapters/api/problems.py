@@ -13,6 +13,8 @@ from adapters.text import well_formed
 from storage.errors import ChatOpsError
 
 PROBLEM_JSON = "application/problem+json"
+# The detail of every 404 for a ticket: one that does not exist and another customer's alike.
+NO_SUCH_TICKET = "no such ticket"
 
 
 class ApiProblem(ChatOpsError):

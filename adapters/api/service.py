@@ -36,11 +36,13 @@ from adapters.api.models import (
     TicketCreated,
     TicketPage,
     TicketQuery,
+    in_utc,
 )
 from adapters.api.openapi import Spec, document
 from adapters.api.port import IntegrationPort, Position
-from adapters.api.problems import ApiProblem, invalid, problem_response
+from adapters.api.problems import NO_SUCH_TICKET, ApiProblem, invalid, problem_response
 from adapters.http import RequestRejected, parse_json_object, read_body
+from adapters.text import is_well_formed
 from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ _MEDIA_TYPE = re.compile(
 )
 _BYTES = "application/octet-stream"
 _KEY_CHARACTERS = frozenset(chr(c) for c in range(0x21, 0x7F))
+# The longest value each path parameter can have, and what is missing when it is longer.
+_PATH_VALUES = {"number": (32, NO_SUCH_TICKET), "sha256": (64, "no such file")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +181,7 @@ class ApiService:
             )
 
     async def _call(self, spec: Spec, request: web.Request, who: Principal) -> Call:
+        _check_path(request)
         query = _query(spec.query, request) if spec.query is not None else None
         body = None
         if spec.body is not None:
@@ -223,6 +228,16 @@ class ApiService:
         stored = {"body": answer.model.model_dump(mode="json"), "headers": answer.headers}
         await self._port.finish_request(call.who, key, answer.status, stored)
         return _respond(answer)
+
+
+def _check_path(request: web.Request) -> None:
+    """404 for a path value no ticket or file can have, before the database sees it: a NUL
+    (PostgreSQL refuses it in any statement), half a surrogate pair, or more than the column
+    holds."""
+    for name, value in request.match_info.items():
+        longest, missing = _PATH_VALUES.get(name, (255, "not found"))
+        if len(value) > longest or "\x00" in value or not is_well_formed(value):
+            raise ApiProblem(404, missing)
 
 
 def _query(model: type[BaseModel], request: web.Request) -> BaseModel:
@@ -321,6 +336,7 @@ def decode_cursor(cursor: str) -> Position:
         at, ticket_id = datetime.fromisoformat(data["u"]), data["i"]
         if at.tzinfo is None or not isinstance(ticket_id, int) or not 0 <= ticket_id < 2**31:
             raise ValueError("not a cursor")
+        at = in_utc(at)
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         raise ApiProblem(
             400,
