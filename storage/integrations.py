@@ -17,6 +17,10 @@ from storage.models import ApiIdempotencyRow, ApiTokenRow
 
 # A key is remembered this long; a retry later than that is a new request.
 IDEMPOTENCY_KEPT = timedelta(hours=24)
+# A request still unanswered after this long is taken to have died with its process (a crash,
+# kill -9): a retry under its key runs it again instead of getting 409 for the rest of the day.
+# Its effects are named by the key (`adapters/api/service.py`), so a second run repeats none.
+IDEMPOTENCY_IN_PROGRESS = timedelta(minutes=2)
 
 
 class TokenNameTaken(ValueError):
@@ -132,7 +136,28 @@ class IdempotencyKeys:
             return await self.begin(
                 token_name=token_name, key=key, request_digest=request_digest, now=now
             )
+        if (
+            row.status is None
+            and row.request_digest == request_digest
+            and await self._take_over(token_name, key, now)
+        ):
+            return None
         return Remembered(row.request_digest, row.status, row.response)
+
+    async def _take_over(self, token_name: str, key: str, now: datetime) -> bool:
+        """Claim a key whose request has been unanswered too long; one retry wins."""
+        async with self._db.session() as session:
+            result = await session.execute(
+                update(ApiIdempotencyRow)
+                .where(
+                    col(ApiIdempotencyRow.token_name) == token_name,
+                    col(ApiIdempotencyRow.key) == key,
+                    col(ApiIdempotencyRow.status).is_(None),
+                    col(ApiIdempotencyRow.created_at) < now - IDEMPOTENCY_IN_PROGRESS,
+                )
+                .values(created_at=now)
+            )
+        return getattr(result, "rowcount", 0) == 1
 
     async def finish(
         self, *, token_name: str, key: str, status: int, response: dict[str, Any]

@@ -15,7 +15,8 @@ import pytest
 import schemathesis
 import yarl
 from aiohttp import web
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from adapters.api import SCOPES
 from adapters.api import models as wire
@@ -25,7 +26,8 @@ from bot.settings import Settings
 from bot.webhook_payloads import openapi_webhooks
 from dialogs.ticket_state import alert_card, view
 from storage.directory import Directory, Priority, Product
-from storage.models import OutboxRow, TicketKind, TicketStatus
+from storage.integrations import IDEMPOTENCY_IN_PROGRESS
+from storage.models import ApiIdempotencyRow, OutboxRow, TicketKind, TicketStatus
 from storage.repositories import Store
 from tests.api_client import REPORT, V1, Api, auth, make_token, with_second_customer
 from tests.serving import Bot
@@ -239,6 +241,38 @@ async def test_the_same_idempotency_key_gets_the_same_answer(bot: Bot, psa: Api)
     assert again[1] == first[1]
     assert again[2]["Idempotent-Replayed"] == "true"
     assert other[0] == 422
+    listed = await psa.ok("GET", "/tickets")
+    assert len(listed["items"]) == 1
+
+
+async def test_a_key_a_crash_left_unanswered_is_taken_over_by_a_later_retry(
+    bot: Bot, psa: Api
+) -> None:
+    key = {"Idempotency-Key": "mail-4712"}
+    first = await psa.call("POST", "/tickets", REPORT, headers=key)
+    assert first[0] == 201
+    # The process died after opening the ticket, before it stored the answer under the key.
+    async with bot.app[STORE].database.session() as session:
+        await session.execute(
+            update(ApiIdempotencyRow)
+            .values(status=None, response={})
+            .where(col(ApiIdempotencyRow.key) == "mail-4712")
+        )
+
+    soon = await psa.call("POST", "/tickets", REPORT, headers=key)
+    assert soon[0] == 409  # it may still be at work: the client is asked to come back
+    async with bot.app[STORE].database.session() as session:
+        await session.execute(
+            update(ApiIdempotencyRow).values(
+                created_at=datetime.now(UTC) - IDEMPOTENCY_IN_PROGRESS - timedelta(seconds=1)
+            )
+        )
+    later = await psa.call("POST", "/tickets", REPORT, headers=key)
+    again = await psa.call("POST", "/tickets", REPORT, headers=key)
+
+    assert later[0] == 201
+    assert later[1]["ticket"]["number"] == first[1]["ticket"]["number"]  # opened once
+    assert again[2]["Idempotent-Replayed"] == "true" and again[1] == later[1]
     listed = await psa.ok("GET", "/tickets")
     assert len(listed["items"]) == 1
 
