@@ -19,7 +19,8 @@ from storage.models import ApiIdempotencyRow, ApiTokenRow
 IDEMPOTENCY_KEPT = timedelta(hours=24)
 # A request still unanswered after this long is taken to have died with its process (a crash,
 # kill -9): a retry under its key runs it again instead of getting 409 for the rest of the day.
-# Its effects are named by the key (`adapters/api/service.py`), so a second run repeats none.
+# A ticket it opened and the notifications it queued are named by the key
+# (`adapters/api/service.py`), so the second run repeats neither.
 IDEMPOTENCY_IN_PROGRESS = timedelta(minutes=2)
 
 
