@@ -1,6 +1,7 @@
-"""Webhook bodies that arrive in several reads (a proxy, a slow link, a large activity) are read
-to their end: a correctly signed delivery is accepted however it was cut, and a body past the
-limit gets 413 however it was cut. Over real HTTP, written by hand on a socket."""
+"""Request bodies that arrive in several reads (a proxy, a slow link, a large activity) are read
+to their end, on every endpoint that takes one (the two chat webhooks and the integration API):
+a correct request is accepted however it was cut, and a body past the limit gets 413 however it
+was cut. Over real HTTP, written by hand on a socket."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot.app import SETTINGS, STORE, TASKS, create_app
 from bot.settings import Settings
 from storage.directory import Directory
 from tests.activities import personal_message
+from tests.api_client import REPORT, V1, Api, auth, make_token
 from tests.fake_webex import FakeWebex, Json, bot_settings, running_fake_webex
 from tests.fakes import FakeBotConnector
 from tests.serving import FAR_FUTURE, Bot
@@ -99,3 +101,34 @@ async def test_a_body_past_the_limit_in_pieces_gets_413_and_nothing_is_stored(
     assert response.status == 413
     assert "larger than" in response.json()["error"]
     assert await nothing_stored(bot)
+
+
+@FRAMINGS
+async def test_an_api_request_in_pieces_is_accepted(bot: Bot, chunked: bool) -> None:
+    token = await make_token(bot, "psa")
+    # A long description, as a mail gateway forwards one.
+    body = json.dumps(REPORT | {"description": "Calls drop. " + "x" * 3_000}).encode()
+
+    response = await post_in_pieces(
+        bot.make_url(f"{V1}/tickets"), body, JSON | auth(token), count=8, chunked=chunked
+    )
+
+    assert response.status == 201, response.text
+    number = response.json()["ticket"]["number"]
+    assert (await Api(bot, token).ok("GET", f"/tickets/{number}"))["description"].startswith(
+        "Calls drop."
+    )
+
+
+async def test_an_api_body_past_the_limit_in_pieces_gets_413_and_opens_nothing(bot: Bot) -> None:
+    token = await make_token(bot, "psa")
+    limit = bot.app[SETTINGS].max_body_bytes
+    body = json.dumps(REPORT | {"tested": "x" * limit}).encode()
+
+    response = await post_in_pieces(
+        bot.make_url(f"{V1}/tickets"), body, JSON | auth(token), count=8, chunked=True
+    )
+
+    assert response.status == 413
+    assert response.json()["status"] == 413
+    assert (await Api(bot, token).ok("GET", "/tickets"))["items"] == []

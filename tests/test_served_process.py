@@ -1,5 +1,6 @@
 """What `chatops serve` itself adds around the app, checked on a real process: the access log
-keeps report links' signatures out, and `/metrics` can be restricted to a bearer token."""
+keeps the signatures of report and logfile links out, and `/metrics` can be restricted to a
+bearer token."""
 
 from __future__ import annotations
 
@@ -35,16 +36,20 @@ async def served(tmp_path: Path) -> AsyncIterator[Replica]:
     await process.stop()
 
 
-async def test_the_access_log_never_shows_a_report_links_signature(served: Replica) -> None:
-    link = f"{served.base}/files/reports/{'ab' * 32}.csv?expires=4102444800&sig={LINK_SIGNATURE}"
-    async with aiohttp.ClientSession() as session, session.get(link) as response:
-        assert response.status == 403
+async def test_the_access_log_never_shows_a_links_signature(served: Replica) -> None:
+    report = f"/files/reports/{'ab' * 32}.csv?expires=4102444800&sig={LINK_SIGNATURE}"
+    logfile = f"/files/logfiles/7?ticket=3&expires=4102444800&SIG={LINK_SIGNATURE}"
+    referred = {"Referer": f"https://teams.example/chat?x=1&sig={LINK_SIGNATURE}"}
+    async with aiohttp.ClientSession() as session:
+        for link in (report, logfile):
+            async with session.get(served.base + link, headers=referred) as response:
+                assert response.status == 403
 
     await served.stop()  # the log is complete once the process has ended
     log = served.log.read_text(encoding="utf-8")
-    assert "GET /files/reports/" in log  # the request is logged …
-    assert "sig=[redacted]" in log
-    assert LINK_SIGNATURE not in log  # … without what would let a reader fetch the report
+    assert "GET /files/reports/" in log  # the requests are logged …
+    assert "GET /files/logfiles/7?ticket=3&expires=4102444800&SIG=[redacted]" in log
+    assert LINK_SIGNATURE not in log  # … without what would let a reader fetch the file
 
 
 async def test_metrics_need_the_configured_bearer_token(served: Replica) -> None:
