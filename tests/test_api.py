@@ -4,17 +4,22 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import typing
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema_rs
 import pytest
 import schemathesis
 import yarl
 from aiohttp import web
+from hypothesis import HealthCheck, given, seed
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -31,6 +36,7 @@ from storage.models import ApiIdempotencyRow, OutboxRow, TicketKind, TicketStatu
 from storage.repositories import Store
 from tests.api_client import REPORT, V1, Api, auth, make_token, with_second_customer
 from tests.serving import Bot
+from tests.test_fuzz_endpoints import HOSTILE_PIECES, hostile_values, serialize
 
 ClientFactory = Callable[[web.Application], Awaitable[Bot]]
 PROBLEM = "application/problem+json"
@@ -767,3 +773,58 @@ async def test_the_reaction_deadline_of_an_api_ticket_matches_a_chat_tickets(
     expected = terms.calendar.add(created, timedelta(hours=4))
 
     assert datetime.fromisoformat(ticket["sla"]["reaction"]["deadline"]) == expected
+
+
+# --- hostile input, generated --------------------------------------------------------------------
+
+EXTREME_INSTANTS = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "²"]
+# 2,000 digits: a few still fit the 8 KB request line (past it aiohttp's parser answers 400
+# before the app sees the request).
+pieces = st.sampled_from([*HOSTILE_PIECES, "9" * 2_000, "CCS-2026-000001"]) | st.text(max_size=4)
+hostile = st.sampled_from(EXTREME_INSTANTS) | st.lists(pieces, min_size=1, max_size=3).map("".join)
+QUERY_NAMES = ["customer", "state", "product", "priority", "updated_since", "breached", "cursor"]
+TOKEN_NUMBERS = itertools.count()
+EVENT_FIELDS = ["type", "text", "to", "what", "vendor", "case", "summary", "minutes", "note"]
+
+
+def in_url(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogatepass"), safe="")
+
+
+@seed(20261203)
+@examples(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    number=hostile,
+    query=st.tuples(st.sampled_from(QUERY_NAMES), hostile),
+    event=st.dictionaries(st.sampled_from(EVENT_FIELDS), hostile_values, max_size=3),
+)
+async def test_hostile_paths_queries_and_events_never_fail_with_500(
+    bot: Bot, number: str, query: tuple[str, str], event: dict[str, Any]
+) -> None:
+    # The same classes of input as the chat endpoints' fuzzing: NUL, half surrogate pairs,
+    # 5,000-digit numbers, instants UTC cannot express; on every database.
+    psa = Api(bot, await make_token(bot, f"psa-{next(TOKEN_NUMBERS)}"))  # a fresh rate limit
+    if (await psa.call("GET", "/tickets/CCS-2026-000001"))[0] == 404:
+        await psa.open()
+    headers = auth(psa.token) | {"Content-Type": "application/json"}
+    listing = f"{query[0]}={in_url(query[1])}"  # one at a time: another's 422 would hide it
+    requests = [
+        ("GET", f"/tickets?{listing}", None),
+        ("GET", f"/reports/sla?{listing}", None),
+        ("GET", f"/tickets/{in_url(number)}", None),
+        ("GET", f"/tickets/{in_url(number)}/explain", None),
+        ("POST", f"/tickets/{in_url(number)}/events", serialize(event)),
+        ("POST", "/tickets/CCS-2026-000001/events", serialize({"type": "note"} | event)),
+        ("PATCH", f"/tickets/{in_url(number)}", serialize({"external_ref": number})),
+    ]
+    for method, path, body in requests:
+        response = await psa.bot.request(
+            method, yarl.URL(V1 + path, encoded=True), data=body, headers=headers
+        )
+        text = await response.text()
+        assert response.status < 500, (method, path, text)
+        assert response.content_type in (PROBLEM, "application/json")
