@@ -39,7 +39,8 @@ Clock = Callable[[], datetime]
 # the dialog state; the loser re-runs its step on the winner's state.
 CONFLICT_RETRIES = 3
 # Inside a dialog these still work; an answer to a question is never taken for them unless it
-# is the command's own words (or, for help and a language switch, a short sure reading).
+# is the command's own words (or, for help and a language switch, a short sure reading; for my
+# tickets and whoami a short sure question, below).
 GLOBAL_EXACT = frozenset({"help", "my tickets", "whoami", "language", "report a fault"})
 GLOBAL_UNDERSTOOD = frozenset({"help", "language"})
 GLOBAL_SURE = 0.9
