@@ -7,6 +7,7 @@ state; what people mean is read by `dialogs.understanding` and decided by
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -25,6 +26,7 @@ from dialogs.i18n import gettext_for
 from dialogs.logfiles import files_without_command
 from dialogs.services import Services
 from dialogs.understanding import CANCEL, NONE, Reading
+from dialogs.understanding.normalize import fold, strip_greeting
 from dialogs.welcome import welcome, welcome_message
 from storage.directory import Directory, Role
 from storage.errors import ChannelError, ConcurrencyConflict, StorageError
@@ -37,11 +39,22 @@ Clock = Callable[[], datetime]
 # the dialog state; the loser re-runs its step on the winner's state.
 CONFLICT_RETRIES = 3
 # Inside a dialog these still work; an answer to a question is never taken for them unless it
-# is the command's own words (or, for help and a language switch, a short sure reading).
+# is the command's own words (or, for help and a language switch, a short sure reading; for my
+# tickets and whoami a short sure question, below).
 GLOBAL_EXACT = frozenset({"help", "my tickets", "whoami", "language", "report a fault"})
 GLOBAL_UNDERSTOOD = frozenset({"help", "language"})
 GLOBAL_SURE = 0.9
 GLOBAL_MAX_WORDS = 5
+# "welche Tickets hab ich?", "who am I registered as": asked in plain words, and asked as a
+# question or an order, since an answer may name the same things ("nur mein Account").
+GLOBAL_ASKED = frozenset({"my tickets", "whoami"})
+# "lass uns das abbrechen": a sentence that says stop, not a one-word answer ("no", "stops")
+CANCEL_SURE = 0.98
+ASKED_SURE = 0.98
+ASKED_MAX_WORDS = 6
+_ASKING = re.compile(
+    r"^(?:welche[rsnm]?|was|wo|wie|wer|which|what|where|how|who|show|zeig\w*|list\w*|gib|give)\b"
+)
 
 
 class Router:
@@ -318,8 +331,17 @@ def _submitted_command(incoming: Incoming) -> str | None:
 
 
 def _interrupts(reading: Reading) -> bool:
+    words = len(reading.text.split())
     if reading.command == CANCEL:
-        return reading.exact  # "cancel", "abbrechen"; a "no" is an answer to the question
+        # "cancel", "abbrechen", "lass uns das abbrechen"; a "no" is an answer to the question
+        return reading.exact or (
+            reading.confidence >= CANCEL_SURE and 2 <= words <= GLOBAL_MAX_WORDS
+        )
+    if reading.command in GLOBAL_ASKED and not reading.exact:
+        asked = reading.text.rstrip().endswith("?") or _ASKING.match(
+            strip_greeting(fold(reading.text))
+        )
+        return bool(asked) and reading.confidence >= ASKED_SURE and words <= ASKED_MAX_WORDS
     if reading.exact:  # the bare words: "Störung, Webex geht nicht" is an answer
         bare = not reading.rest or reading.command == "language"
         return bare and reading.command in GLOBAL_EXACT

@@ -330,10 +330,6 @@ def build_understander(
 ) -> Understander:
     """The understanding step for these commands, trained on their phrasing and the corpus
     (or found in `cache`, trained on the same by an earlier start)."""
-    intents = [
-        Intent(c.name, (c.name, *c.aliases), c.phrasing, staff_only=Role.CONTACT not in c.roles)
-        for c in commands
-        if c.roles
-    ]
+    intents = [Intent(c.name, (c.name, *c.aliases), c.phrasing) for c in commands if c.roles]
     vocabulary = Vocabulary.of(directory, directory.provider.ticket_prefix)
     return Understander(intents, vocabulary, corpus.load(), pseudo=PSEUDO_PHRASING, cache=cache)

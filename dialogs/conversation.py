@@ -226,6 +226,8 @@ class Conversation:
         if command.name == "help":  # "show this overview" names no overview here
             return _("What I can do")
         summary = _(command.summary).split(":")[0]
+        if summary.count("(") > summary.count(")"):  # "where a ticket stands (managers: …)"
+            summary = summary.split(" (")[0]
         return summary[:1].upper() + summary[1:]
 
     def _needs(self, reading: Reading, slot: str) -> bool:

@@ -40,7 +40,7 @@ from dialogs.logfiles import (
     queue_downloads,
     received_from_state,
 )
-from dialogs.prefill import prefill
+from dialogs.prefill import asks_only_to_report, prefill
 from dialogs.scope import Scope, assess, explanation, out_of_contract_product
 from dialogs.tickets import open_ticket
 from dialogs.understanding.entities import priority_hint, product_in
@@ -131,7 +131,7 @@ class IntakeDialog:
 
     async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
         draft = Draft(language=turn.actor.language)
-        if len(args.strip()) >= MIN_DESCRIPTION:
+        if len(args.strip()) >= MIN_DESCRIPTION and not asks_only_to_report(args):
             self._prefill(turn, context, draft, args)
         return DialogStep([self._form(turn, draft, errors=())], draft.dump())
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from dialogs.understanding.entities import priority_hint, product_in
-from dialogs.understanding.normalize import fold, strip_greeting
+from dialogs.understanding.normalize import fold, strip_courtesy, strip_greeting
 from dialogs.understanding.when import moment_in
 from storage.directory import Priority, Product
 
@@ -48,6 +48,32 @@ _TESTED = re.compile(
     r"hilft nicht|half nicht|no luck|nichts gebracht|brachte nichts)\b[^.;]*",
     re.IGNORECASE,
 )
+
+
+# The words of a request to report ("ich möchte eine Störung melden", "could you log a ticket
+# for us?"): a message made of nothing else describes no fault, so nothing is pre-filled.
+_REQUEST_WORDS = frozenset({
+    "ich", "wir", "i", "we", "me", "us", "mir", "uns", "sie", "du", "ihr", "you", "u", "man",
+    "es", "there", "it", "moechte", "moecht", "moechten", "wuerde", "wuerden", "wuerd", "gern",
+    "gerne", "haette", "haett", "will", "wollen", "wollte", "muss", "muessen", "brauche",
+    "brauchen", "brauch", "need", "want", "wanna", "would", "like", "d", "m", "s", "ll", "ve",
+    "to", "gonna", "have", "got", "kann", "koennen", "koennte", "koennten", "koenntet", "koennt",
+    "kannst", "can", "could", "may", "mal", "bitte", "please", "pls", "plz", "ein", "eine",
+    "einen", "einer", "eins", "neue", "neuen", "neues", "neu", "a", "an", "the", "new", "another",
+    "one", "some", "stoerung", "stoerungen", "stoerungsmeldung", "problem", "probleme", "fehler",
+    "ticket", "tickets", "fall", "meldung", "fault", "faults", "issue", "issues", "incident",
+    "case", "request", "trouble", "melden", "aufmachen", "machen", "auf", "eroeffnen", "anlegen",
+    "erfassen", "aufgeben", "erstellen", "aufnehmen", "report", "raise", "log", "open", "create",
+    "file", "submit", "make", "start", "fuer", "for", "zu", "bei", "with", "mit", "hier", "here",
+    "da", "noch", "jetzt", "now", "kurz", "quick", "habe", "hab", "haben", "gibt", "ist", "is",
+    "this", "das", "dem", "den",
+})  # fmt: skip
+
+
+def asks_only_to_report(text: str) -> bool:
+    """True when a message asks to report a fault and says nothing about it."""
+    words = re.findall(r"[a-z]+", strip_courtesy(fold(text)))
+    return bool(words) and all(word in _REQUEST_WORDS for word in words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,10 +197,43 @@ async def test_a_contact_cannot_reopen_after_the_reopen_period(chat: Chat) -> No
 async def test_requests_of_another_role_are_refused_by_role(chat: Chat) -> None:
     [contact] = await chat.say("anything breached this week?")
     [engineer] = await chat.say("give me the SLA numbers for October", chat.erika)
+    [manager] = await chat.say("ich möchte eine Störung melden", chat.manager)
 
     assert contact.text.startswith("That is something managers do")
     assert engineer.text.startswith("That is something managers do")
+    assert manager.text.startswith("That is something customer contacts do")
     assert 2 <= len(buttons(contact)) <= 3
+    # a button is labelled with whole words, not cut inside a parenthesis
+    assert "Where a ticket stands" in buttons(manager)
+
+
+async def test_a_request_to_report_is_no_description_and_plain_requests_work_inside_it(
+    chat: Chat,
+) -> None:
+    _note, form = await chat.say("Servus, ich möchte eine Störung melden")
+    assert form.card is not None
+    assert {i.id: i.value for i in form.card.inputs}["description"] == ""
+    await chat.say("WxCC")
+    [what] = await chat.say("sehr dringend, keiner kann arbeiten")
+    assert what.text.startswith("What is wrong?")
+    await chat.say("Agents bekommen keine Anrufe")
+    [who] = await chat.say("seit 20 Minuten")  # 10:10, counted back from 10:30
+    assert who.text.startswith("Who or what is affected?")
+
+    [tickets, still] = await chat.say("welche Tickets hab ich?")
+    assert "not reported any ticket" in tickets.text
+    assert "still in the middle" in still.text
+    await chat.say("alle 12 Agents in Linz")
+    await chat.say("neu angemeldet, Browser gewechselt")
+    await chat.say("+43 664 1234567")
+    [summary] = await chat.say("skip")
+    while "Please check your report" not in summary.text:
+        [summary] = await chat.say("skip")
+    assert "What is wrong?: Agents bekommen keine Anrufe" in summary.text
+    assert "Since when?: 07.01.2026 10:10" in summary.text
+    assert "Who or what is affected?: alle 12 Agents in Linz" in summary.text
+    [cancelled] = await chat.say("lass uns das abbrechen")
+    assert cancelled.text.startswith("Cancelled. Nothing was saved.")
 
 
 async def test_inside_a_report_global_requests_work_and_are_never_stored_as_answers(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialogs.prefill import prefill
+from dialogs.prefill import asks_only_to_report, prefill
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -36,3 +36,19 @@ VIENNA = ZoneInfo("Europe/Vienna")
 )
 def test_what_was_tried_is_read_from_the_first_message(message: str, tried: str) -> None:
     assert prefill(message, now=NOW, zone=VIENNA).tested == tried
+
+
+@pytest.mark.parametrize(
+    ("message", "only_asks"),
+    [
+        ("ich möchte eine Störung melden", True),
+        ("Servus, könnt ihr mir bitte ein Ticket aufmachen?", True),
+        ("could you log a ticket for us?", True),
+        ("I'd like to report a new issue please", True),
+        ("ich möchte eine Störung melden: Webex geht nicht", False),
+        ("open a ticket, phones dead since 9", False),
+        ("we have a problem with Teams", False),
+    ],
+)
+def test_a_request_to_report_is_told_from_a_description(message: str, only_asks: bool) -> None:
+    assert asks_only_to_report(message) is only_asks

@@ -95,6 +95,18 @@ def test_products_by_their_everyday_names(
         ("since this morning no calls", "Wed 02.12. 08:00"),
         ("seit heute früh ist Webex weg", "Wed 02.12. 08:00"),  # "ist" is no time zone
         ("Wartung für demo am Dienstag um 9 für 2 Stunden", "Tue 08.12. 09:00"),
+        # counted back from now, not read as a clock time ("seit 20" is no 20:00)
+        ("seit 20 Minuten geht kein Anruf raus", "Wed 02.12. 10:10"),
+        ("WxCC seit 1,5 Stunden tot", "Wed 02.12. 09:00"),
+        ("seit anderthalb Stunden keine Anrufe", "Wed 02.12. 09:00"),
+        ("seit einer halben Stunde hören wir nichts", "Wed 02.12. 10:00"),
+        ("seit 3 Tagen Echo bei jedem Anruf", "Sun 29.11. 10:30"),
+        ("phones down since 2 hours", "Wed 02.12. 08:30"),
+        ("no calls for the last 45 minutes", "Wed 02.12. 09:45"),
+        ("recording broken since an hour and a half", "Wed 02.12. 09:00"),
+        # Austrian "heut", and "in der Früh" (the morning)
+        ("seit heut in der Früh läuten die Telefone nicht", "Wed 02.12. 08:00"),
+        ("seit heute in der Früh geht nix", "Wed 02.12. 08:00"),
     ],
 )
 def test_times_in_the_persons_time_zone(understander: Understander, text: str, when: str) -> None:
@@ -110,6 +122,9 @@ def test_times_in_the_persons_time_zone(understander: Understander, text: str, w
         ("anderthalb Stunden auf 14", "1h30m"),
         ("effort 12 1 h 30 dial plan", "1h30m"),
         ("90 min on the Contoso change 12", "1h30m"),
+        ("an hour and a half on 12 for the dial plan", "1h30m"),
+        ("log 1 hour and 30 minutes on 12", "1h30m"),
+        ("2 Stunden und 15 Minuten auf 14 buchen", "2h15m"),
     ],
 )
 def test_durations(understander: Understander, text: str, duration: str) -> None:
@@ -202,9 +217,32 @@ def test_every_command_word_still_works_for_who_may_use_it(understander: Underst
             assert (reading.command, reading.exact) == (command.name, True), word
 
 
+@pytest.mark.parametrize(
+    ("text", "command", "ticket"),
+    [
+        # "von 12", "zu 12:" name the ticket for a command that takes no time
+        ("richte dem Kunden von 12 aus, dass wir dran sind", "reply", "12"),
+        ("sag denen von 14 wir melden uns morgen", "reply", "14"),
+        ("interne notiz zu 12: Carrier hat Störung bestätigt", "note", "12"),
+        ("note on 14: customer calls back at 3", "note", "14"),
+    ],
+)
+def test_a_ticket_number_after_von_or_before_a_colon(
+    understander: Understander, text: str, command: str, ticket: str
+) -> None:
+    reading = read(understander, text, Role.ENGINEER)
+    assert reading.command == command
+    assert reading.entities.ticket == TicketRef("sequence", ticket)
+
+
 def test_another_roles_command_is_refused_by_name_not_misread(understander: Understander) -> None:
     reading = read(understander, "billing 2026-03", Role.ENGINEER)
     assert (reading.command, reading.allowed) == ("billing", False)
+    # a contact's request in plain words, from staff: refused by name, not a random guess
+    for text in ("ich möchte eine Störung melden", "I want to report a fault"):
+        for role in (Role.ENGINEER, Role.MANAGER):
+            reading = read(understander, text, role)
+            assert (reading.command, reading.allowed) == ("report a fault", False), text
     # a contact's "my tickets" from an engineer is their own list
     assert read(understander, "my tickets", Role.ENGINEER).command == "mine"
 

@@ -148,13 +148,15 @@ _PRODUCT_REF = re.compile(
     r"(?:one|ticket|case|fall|thing|problem|issue|stoerung|sache|thema)\b"
 )
 # A bare number is a ticket only where nothing else explains it (a time, a count of users…)
-_BARE_NUMBER = re.compile(r"(?<![\w:.,+/-])(\d{1,6})(?![\w:%/-]|[.,]\d)")
+_BARE_NUMBER = re.compile(r"(?<![\w:.,+/-])(\d{1,6})(?![\w%/-]|[:.,]\d)")
 _COUNT_WORDS = re.compile(
     r"^\s*(?:users?|user|benutzer|leute|personen|people|mitarbeiter|mitarbeitende|agents?|"
     r"agent|plaetze|seats?|telefone|phones?|geraete|devices?|standorte?|sites?|uhr|min|minuten|"
     r"minutes|stunden|hours?|h|std|tage|days?|prozent|%|calls?|anrufe)\b"
 )
 _TIME_BEFORE = re.compile(r"\b(?:um|at|seit|since|ab|gegen|bis|until|von|from|vor|halb)\s*$")
+# For a command that takes no time, "von 14" and "from 14" are the ticket's ("der Kunde von 14")
+_CLOCK_BEFORE = re.compile(r"\b(?:um|at|seit|since|ab|gegen|bis|until|vor|halb)\s*$")
 
 
 def ticket_ref(
@@ -197,13 +199,18 @@ _FAMILIES = ("luware", "webex")
 
 
 def bare_number(
-    text: str, taken: list[tuple[int, int, str]]
+    text: str, taken: list[tuple[int, int, str]], *, times: bool = True
 ) -> tuple[TicketRef, tuple[int, int]] | None:
-    """A standalone number that nothing else explains, as a ticket's sequence number."""
+    """A standalone number that nothing else explains, as a ticket's sequence number.
+    `times`: whether the message may name a point in time at all (False for a command that
+    takes none: "richte dem Kunden von 12 aus …" names ticket 12, not 12 o'clock)."""
+    if not times:
+        taken = [span for span in taken if span[2] != "time"]
+    before = _TIME_BEFORE if times else _CLOCK_BEFORE
     for match in _BARE_NUMBER.finditer(text):
         if _overlaps(match.span(), taken):
             continue
-        if _COUNT_WORDS.match(text[match.end() :]) or _TIME_BEFORE.search(text[: match.start()]):
+        if _COUNT_WORDS.match(text[match.end() :]) or before.search(text[: match.start()]):
             continue
         return TicketRef("sequence", str(int(match[1]))), match.span()
     return None

@@ -78,7 +78,6 @@ class Intent:
     name: str
     words: tuple[str, ...]
     phrasing: Phrasing
-    staff_only: bool = False
 
 
 class Understander:
@@ -100,9 +99,10 @@ class Understander:
         self.vocabulary = vocabulary.with_names_of(TRAINING_NAMES)
         self.intents = {intent.name: intent for intent in intents}
         self.pseudo = pseudo or {}
-        # Only staff's commands are refused by name: a member of staff asking for a contact's
-        # command ("my tickets") means their own nearest one ("mine").
-        self.refusable = frozenset(i.name for i in intents if i.staff_only)
+        # Any command is refused by name when it is clearly what the person asked for ("I want
+        # to report a fault" from a manager). One with a twin for this person rarely is: the
+        # twin shares its likelihood (an engineer's "my tickets" is their "mine").
+        self.refusable = frozenset(self.intents)
         self.twins = {intent.name: intent.phrasing.twins for intent in intents}
         self._exact = _exact_table(intents)
         self._symbols = {w: i.name for i in intents for w in i.words if not fold(w)}
@@ -224,7 +224,7 @@ class Understander:
         intent = self.intents.get(reading.command or "")
         reading.takes = intent.phrasing.takes if intent is not None else ()
         if e.ticket is None and self._takes(reading.command, "ticket"):
-            found = bare_number(folded, e.spans)
+            found = bare_number(folded, e.spans, times=self._takes(reading.command, "moment"))
             if found is not None:
                 e.ticket = found[0]
         return reading

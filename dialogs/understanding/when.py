@@ -37,8 +37,12 @@ _NUMBER = r"\d+(?:[.,]\d+)?"
 _UNIT = r"(?:stunden|stunde|stdn|std|hours|hour|hrs|hr|h|minuten|minutes|minute|mins|min|m)"
 _WORD_NUMBER = "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True))
 _FRACTION = "|".join(sorted(map(re.escape, _FRACTIONS), key=len, reverse=True))
+# "an hour and a half" names its unit inside: read before "an hour" can take the front of it
+_HOUR_AND_A_HALF = r"(?:an?|one) hour and a half"
 DURATION = re.compile(
-    rf"\b(?:(?P<h>{_NUMBER})\s*(?:h|std|stunden?|hours?|hrs?)\s*(?P<m>\d{{1,2}})(?:\s*(?:m|min|minuten|minutes))?\b"
+    rf"\b(?:(?P<h>{_NUMBER})\s*(?:h|std|stunden?|hours?|hrs?)\s*(?:,|and|und)?\s*"
+    rf"(?P<m>\d{{1,2}})(?:\s*(?:m|min|minuten|minutes))?\b"
+    rf"|(?P<hh>{_HOUR_AND_A_HALF})\b"
     rf"|(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})\b"
     rf"|\b(?P<word>{_WORD_NUMBER}|{_FRACTION})\s+(?P<wunit>{_UNIT})\b)"
 )
@@ -52,6 +56,8 @@ def duration_in(text: str) -> tuple[timedelta, tuple[int, int]] | None:
         return None
     if match["h"] is not None:
         minutes = float(match["h"].replace(",", ".")) * 60 + int(match["m"])
+    elif match["hh"] is not None:
+        minutes = 90
     else:
         amount = _amount(match["num"] or match["word"])
         minutes = amount * _UNIT_MINUTES.get(match["unit"] or match["wunit"], 60)
@@ -96,14 +102,20 @@ _WEEKDAY_OR_DAY = re.compile(
     r"mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|"
     r"saturday|sunday|next \w+|\d{1,2}\.\d{1,2}\.(?:\d{4})?|\d{4}-\d{2}-\d{2})\b"
 )
+# "seit 20 Minuten", "since 2 hours", "for the last hour" count back from now, like "vor 2
+# Stunden": dateparser would take "seit 20" for 20:00 and "seit 3 Tagen" for 03:00.
+_ARTICLE = r"(?:(?:einer|einem|ner|a|an)\s+)?"
+_COUNTED_SINCE = r"(?:seit|since|for the (?:last|past))"
 _RELATIVE = re.compile(
     rf"\b(?:vor\s+(?P<de>{_NUMBER}|{_WORD_NUMBER}|{_FRACTION})\s*(?P<deu>{_UNIT}|tagen|tag)"
-    rf"|(?P<en>{_NUMBER}|{_WORD_NUMBER}|{_FRACTION})\s*(?P<enu>{_UNIT}|days?)\s+ago)\b"
+    rf"|(?P<en>{_NUMBER}|{_WORD_NUMBER}|{_FRACTION})\s*(?P<enu>{_UNIT}|days?)\s+ago"
+    rf"|{_COUNTED_SINCE}\s+(?:(?P<hh>{_HOUR_AND_A_HALF})|{_ARTICLE}"
+    rf"(?P<since>{_NUMBER}|{_FRACTION}|{_WORD_NUMBER})\s*(?P<sinceu>{_UNIT}|tagen|tage|days?)))\b"
 )
 SINCE = re.compile(
     r"\b(?:seit|since|ab|starting|started|begann|begonnen|angefangen)\b"
-    r"(?P<phrase>(?:\s+(?!fuer\b|for\b|bei\b|und\b|and\b|in\b|we\b|wir\b|alle\b|all\b)"
-    r"[\w:.']+){1,4})"
+    r"(?P<phrase>(?:\s+(?!fuer\b|for\b|bei\b|und\b|and\b|in\b(?! der frueh)|we\b|wir\b|alle\b|"
+    r"all\b)[\w:.']+){1,4})"
 )
 PART_OF_DAY_PHRASE = re.compile(
     r"\b(?:(?:heute|today|gestern|yesterday|this|letzte|last|diesen|heut)\s+"
@@ -156,8 +168,8 @@ def parse_moment(phrase: str, *, now: datetime, zone: ZoneInfo, prefer: Prefer) 
     """One time phrase → an aware instant in `zone`'s reading, or None."""
     relative = _RELATIVE.search(phrase)
     if relative is not None:
-        amount = _amount(relative["de"] or relative["en"])
-        unit = relative["deu"] or relative["enu"]
+        amount = _amount(relative["de"] or relative["en"] or relative["since"] or "1.5")
+        unit = relative["deu"] or relative["enu"] or relative["sinceu"] or "h"
         per_unit = 24 * 60 if unit.startswith(("tag", "day")) else _UNIT_MINUTES[unit]
         if amount * per_unit > LONGEST_MINUTES:  # "vor 1000000 Tagen"
             return None
@@ -196,6 +208,8 @@ def _clean(phrase: str, now: datetime, zone: ZoneInfo) -> str:
     """The phrase in a form dateparser reads: "seit 9 uhr" → "9:00", "gestern abend" →
     "gestern 18:00", "am dienstag um halb 10" → "dienstag 9:30", "3.3." → "3.3.2026"."""
     text = _HALF.sub(lambda m: f"{int(m[1]) - 1}:30", phrase.lower())
+    # Austrian "heut", and "in der Früh" (the morning) before its "Früh" becomes 08:00
+    text = re.sub(r"\bheut\b", "heute", text).replace("in der frueh", "frueh")
     year = now.astimezone(zone).year
     text = _DATE_NO_YEAR.sub(lambda m: f"{m[1]}.{m[2]}.{year}", text)
     # "morgen" alone is tomorrow; after today or yesterday it is the morning
