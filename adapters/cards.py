@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.markup import MAX_QUOTED_CHARS
 from adapters.model import (
+    MAX_QUOTED_CHARS,
     Action,
     Card,
     ChoiceInput,

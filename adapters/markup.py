@@ -14,10 +14,8 @@ from __future__ import annotations
 import html
 import re
 
-from adapters.model import has_customer_text, text_spans
+from adapters.model import MAX_QUOTED_CHARS, has_customer_text, text_spans
 
-# Longest piece of customer text shown in one message; the ticket keeps all of it.
-MAX_QUOTED_CHARS = 3000
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-!|~])")
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-!|~])")
 

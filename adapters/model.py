@@ -19,13 +19,35 @@ ConversationKind = Literal["personal", "group", "channel"]
 # `str.format` and the outbox's JSON. Each adapter shows such a span as literal, quoted text
 # for its channel (escaped markdown, no mentions, no links, no lines of its own) and drops the
 # marks: a customer cannot write markup, mentions or fake facts into the engineers' channel.
+# What staff type for others to read (a reply or resolution for the customer, a note, a
+# maintenance title) is marked the same way: the bot shows people's words, never their markup.
 CUSTOMER_OPEN, CUSTOMER_CLOSE = "\ue000", "\ue001"
 _MARKS = str.maketrans("", "", CUSTOMER_OPEN + CUSTOMER_CLOSE)
+# Longest span of customer text shown in one message (a fault description in an alert is cut
+# there; the ticket keeps all of it). `customer_paragraphs` marks longer text in several spans.
+MAX_QUOTED_CHARS = 3000
 
 
 def customer_text(text: str) -> str:
     """Mark `text` as written by a customer (see `CUSTOMER_OPEN`)."""
     return f"{CUSTOMER_OPEN}{without_marks(text)}{CUSTOMER_CLOSE}"
+
+
+def customer_paragraphs(text: str) -> str:
+    """`text` marked as a person's words in spans short enough to be shown whole, one after
+    the other on lines of their own: a message meant for its reader (an engineer's reply to
+    the customer) is never cut, while a span in an alert is."""
+    spans: list[str] = []
+    for whole_line in without_marks(text).strip().splitlines() or [""]:
+        line = whole_line
+        while len(line) > MAX_QUOTED_CHARS:
+            spans.append(line[:MAX_QUOTED_CHARS])
+            line = line[MAX_QUOTED_CHARS:]
+        if spans and len(spans[-1]) + 1 + len(line) <= MAX_QUOTED_CHARS:
+            spans[-1] += "\n" + line
+        else:
+            spans.append(line)
+    return "\n".join(customer_text(span) for span in spans)
 
 
 def without_marks(text: str) -> str:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from adapters.model import customer_text
 from dialogs.i18n import gettext_for
 from dialogs.maintenance import (
     contact_of,
@@ -98,10 +99,10 @@ class MaintenanceReminder:
             "{who})."
         ).format(
             ref=f"W{window.id}",
-            title=window.title,
+            title=customer_text(window.title),
             customer=customer.name,
             span=span(window.starts_at, window.ends_at, calendar, lang),
-            who=window.decided_by or _("the contact"),
+            who=customer_text(window.decided_by) if window.decided_by else _("the contact"),
         )
         await to_engineers(services, window.customer_key, today, event=event)
         assert window.id is not None

@@ -252,7 +252,7 @@ def engineer_commands() -> list[Command]:
                 ), takes=("ticket", "person"))),
         Command("reply", N_("write to the ticket's customer"), ENGINEERS, e.on_ticket(e.reply,
                 needs_text=N_("the text")),
-                usage=N_("reply <ticket> <text>"),
+                usage=N_("reply <ticket> <text>"), aliases=("antworten",),
                 phrasing=Phrasing((
                     "tell the customer on 12 that we are on it",
                     "schreib dem Kunden zu 14: wir melden uns bis Mittag",
@@ -269,7 +269,7 @@ def engineer_commands() -> list[Command]:
                 ), takes=("ticket", "text"))),
         Command("note", N_("internal note on a ticket"), ENGINEERS,
                 e.on_ticket(e.note, needs_text=N_("the note"), open_only=False),
-                usage=N_("note <ticket> <text>"),
+                usage=N_("note <ticket> <text>"), aliases=("notiz",),
                 phrasing=Phrasing((
                     "note on 12: waiting for the carrier", "interne Notiz zu 14: SBC getauscht",
                     "add an internal note that the trunk was reset", "für uns: Kunde ist VIP",
@@ -283,7 +283,7 @@ def engineer_commands() -> list[Command]:
                     "Luware ticket 12345678 for the recording issue",
                 ), takes=("ticket", "vendor", "case"))),
         Command("resolve", N_("resolve a ticket"), ENGINEERS, dialog=e.ResolveDialog(),
-                usage=N_("resolve <ticket> <summary>"),
+                usage=N_("resolve <ticket> <summary>"), aliases=("lösen", "loesen"),
                 phrasing=Phrasing((
                     "mark 14 as fixed, trunk was down", "12 erledigt: Lizenz fehlte",
                     "close the ticket, the customer confirmed it works",
@@ -298,12 +298,13 @@ def engineer_commands() -> list[Command]:
                 ), takes=("ticket",))),
         Command("show", N_("a ticket's card and SLA state"), ENGINEERS, e.on_ticket(e.show,
                 open_only=False),
-                usage=N_("show <ticket>"),
+                usage=N_("show <ticket>"), aliases=("zeigen",),
                 phrasing=Phrasing((
                     "show me 12", "details zu CCS-2026-000012", "pull up the Luware ticket",
                     "zeig mal das Ticket von gestern",
                 ), takes=("ticket",), twins=("status",))),
         Command(N_("mine"), N_("your open tickets by deadline"), ENGINEERS, queue.mine,
+                aliases=("meine",),
                 phrasing=Phrasing((
                     "what's on my plate", "meine offenen Tickets", "what am I working on",
                     "was hab ich offen",

@@ -41,6 +41,7 @@ from adapters.model import (
     Fact,
     Outgoing,
     SubmitAction,
+    customer_paragraphs,
     customer_text,
 )
 from dialogs import formats
@@ -636,7 +637,7 @@ async def _send_review(turn: Turn, services: Services, customer: Customer, row: 
 def _review_result(row: DutyRow, customer: Customer, language: Language) -> str:
     _ = gettext_for(language)
     return _("The result of our “{title}” for {customer}:\n\n{summary}").format(
-        title=row.title, customer=customer.name, summary=row.result
+        title=row.title, customer=customer.name, summary=customer_paragraphs(row.result)
     )
 
 

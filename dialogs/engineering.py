@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.model import Card, Channel, Outgoing, customer_text
+from adapters.model import Card, Channel, Outgoing, customer_paragraphs, customer_text
 from dialogs import formats
 from dialogs.access import ticket_for
 from dialogs.base import DialogStep
@@ -39,12 +39,14 @@ if TYPE_CHECKING:
 ENGINEERS = frozenset({Role.ENGINEER})
 VENDORS = ("cisco", "microsoft", "luware")
 
-#: What the bot tells a ticket's customer, in the ticket's language.
+#: What the bot tells a ticket's customer, in the ticket's language. What an engineer typed
+#: (`{text}`, `{what}`, `{summary}`, their name) is shown as typed: never markup, links or
+#: mentions, line breaks kept.
 _WORKING_ON_IT = N_("{name} is working on your ticket {number}.")
-_REPLY = N_("**{name}** on {number}: {text}")
+_REPLY = N_("**{name}** wrote on {number}:\n\n{text}")
 _SEND_LOGS_FOR = N_("Please send logfiles for {number}: {what}")
 _SEND_LOGS = N_("Please send logfiles for {number}.")
-_RESOLVED = N_("Your ticket {number} is resolved: {summary}")
+_RESOLVED = N_("Your ticket {number} is resolved:\n\n{summary}")
 _REOPENED = N_("Your ticket {number} was reopened.")
 
 TicketHandler = Callable[[Turn, "CommandContext", TicketRow, str], Awaitable[list[Outgoing]]]
@@ -270,7 +272,9 @@ async def reply(
     await services.store.tickets.append(
         ticket.id, kind="engineer_reply", at=now, actor=turn.actor.user_id, data={"text": text}
     )
-    message = _for_customer(ticket, _REPLY, name=turn.actor.name, text=text)
+    message = _for_customer(
+        ticket, _REPLY, name=customer_text(turn.actor.name), text=customer_paragraphs(text)
+    )
     await services.notify.to_customer(ticket, message, event=event_key(turn, "reply", ticket))
     await _after_change(context, ticket, event_key(turn, "reply", ticket))
     _ = gettext_for(turn.actor.language)
@@ -301,7 +305,7 @@ async def ask_logs(
     )
     request = "\n\n".join(
         (
-            _for_customer(ticket, _SEND_LOGS_FOR, what=what)
+            _for_customer(ticket, _SEND_LOGS_FOR, what=customer_text(what))
             if what
             else _for_customer(ticket, _SEND_LOGS),
             coaching(Product(ticket.product), _lang(ticket), ticket.number),
@@ -324,7 +328,8 @@ async def note(turn: Turn, context: CommandContext, ticket: TicketRow, text: str
         ticket.id, kind="note", at=now, actor=turn.actor.user_id, data={"text": text}
     )
     if not turn.incoming.conversation.thread_id:
-        answer = Outgoing(turn.incoming.conversation, f"📝 {turn.actor.name}: {text}")
+        noted = f"📝 {customer_text(turn.actor.name)}:\n\n{customer_paragraphs(text)}"
+        answer = Outgoing(turn.incoming.conversation, noted)
         await services.notify.to_thread(ticket, [answer], event=event_key(turn, "note", ticket))
     _ = gettext_for(turn.actor.language)
     return [turn.reply(_("Noted on {number}.").format(number=ticket.number))]
@@ -387,7 +392,7 @@ def resolution_for_customer(
     ticket: TicketRow, summary: str, reopen_within: timedelta, *, reopened: bool = False
 ) -> tuple[str, Card]:
     """The resolution message the ticket's customer gets (text and card), in their language."""
-    text = _for_customer(ticket, _RESOLVED, summary=summary)
+    text = _for_customer(ticket, _RESOLVED, summary=customer_paragraphs(summary))
     return resolution_message(ticket, text, _lang(ticket), reopen_within, reopened=reopened)
 
 
@@ -509,7 +514,7 @@ def staff_id(turn: Turn) -> str:
 
 
 def _working_on_it(ticket: TicketRow, name: str) -> str:
-    return _for_customer(ticket, _WORKING_ON_IT, name=name)
+    return _for_customer(ticket, _WORKING_ON_IT, name=customer_text(name))
 
 
 def _for_customer(ticket: TicketRow, message: str, **values: str) -> str:

@@ -256,7 +256,7 @@ def _confirmed_note(
         customer=customer.name,
         contact=customer_text(contact_name),
         ref=f"W{window.id}",
-        title=window.title,
+        title=customer_text(window.title),
         span=span(window.starts_at, window.ends_at, calendar, lang),
     )
 
@@ -282,7 +282,7 @@ def _moved_note(
         customer=customer.name,
         contact=customer_text(contact_name),
         ref=f"W{after.id}",
-        title=after.title,
+        title=customer_text(after.title),
         before=span(before.starts_at, before.ends_at, calendar, lang),
         after=span(after.starts_at, after.ends_at, calendar, lang),
     )
@@ -305,14 +305,14 @@ def proposal_card(
     when = span(window.starts_at, window.ends_at, calendar, language)
     _ = gettext_for(language)
     intro = _("{provider} would like to carry out planned work: **{title}**.").format(
-        provider=provider, title=window.title
+        provider=provider, title=customer_text(window.title)
     )
     card = Card(
         title=_("Maintenance window proposed"),
         paragraphs=(intro, _("Reply **confirm**, or **move YYYY-MM-DD HH:MM** to propose another "
 "time within normal working hours.")),
         facts=(
-            Fact(_("Work"), window.title),
+            Fact(_("Work"), customer_text(window.title)),
             Fact(_("When"), when),
             Fact(_("Reference"), ref),
         ),
@@ -506,7 +506,7 @@ async def _propose(
         return [
             turn.reply(
                 _("W{id} “{title}” is already confirmed for {when}.").format(
-                    id=window.id, title=window.title, when=when
+                    id=window.id, title=customer_text(window.title), when=when
                 )
             )
         ]
@@ -522,7 +522,7 @@ async def _propose(
                 id=window.id,
                 name=contact.name or _("the contact"),
                 customer=customer.name,
-                title=window.title,
+                title=customer_text(window.title),
                 when=when,
             )
         )
@@ -577,7 +577,7 @@ def _line(
     when = span(window.starts_at, window.ends_at, calendar, language)
     status = gettext_for(language)(_STATUS[WindowStatus(window.status)])
     who = f" · {customer.key}" if staff else ""
-    return Fact(f"W{window.id}", f"{when} · {window.title} · {status}{who}")
+    return Fact(f"W{window.id}", f"{when} · {customer_text(window.title)} · {status}{who}")
 
 
 async def _engineer_move(
@@ -668,7 +668,7 @@ async def _cancel(
                     contact.language)  # fmt: skip
         _ = gettext_for(contact.language)
         text = _("Maintenance window {ref} “{title}” ({span}) is cancelled.")
-        text = text.format(ref=f"W{changed.id}", title=changed.title, span=when)
+        text = text.format(ref=f"W{changed.id}", title=customer_text(changed.title), span=when)
         await to_contact(
             services, contact, text, event=f"maintenance:W{changed.id}:{len(changed.history)}"
         )
@@ -993,7 +993,7 @@ def reminder_text(
     when = span(window.starts_at, window.ends_at, calendar, language)
     _ = gettext_for(language)
     return _("Reminder: maintenance window {ref} “{title}” is today, {span}.").format(
-        ref=f"W{window.id}", title=window.title, span=when
+        ref=f"W{window.id}", title=customer_text(window.title), span=when
     )
 
 

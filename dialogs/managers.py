@@ -199,6 +199,7 @@ async def breaches_command(turn: Turn, context: CommandContext, args: str) -> li
 async def digest_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`digest on|off`: the daily (and Monday weekly) summary in the managers' channel."""
     choice = args.strip().lower()
+    choice = {"ein": "on", "an": "on", "aus": "off"}.get(choice, choice)
     _ = gettext_for(turn.actor.language)
     if choice not in ("on", "off"):
         current = await context.services.store.preferences.get(DIGEST) or {}

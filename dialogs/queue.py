@@ -54,7 +54,7 @@ async def _listing(
     page = min(page_asked(args), pages)
     shown = views[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     lines = [ticket_line(v, context.directory, state_words(v, lang), lang) for v in shown]
-    command = "mine" if owner is not None else "queue"
+    command = "mine" if owner is not None else "queue"  # the button's; the hint is in words
     text, card = _page(
         lines, title=title, page=page, pages=pages, total=len(views), command=command, lang=lang
     )
@@ -83,6 +83,6 @@ def _page(
     )
     text = [f"**{title}** ({span})", *(line.text for line in lines)]
     if more:
-        hint = _("More: `{command} page {page}`").format(command=command, page=page + 1)
+        hint = _("More: `{command} page {page}`").format(command=_(command), page=page + 1)
         text.append(hint)
     return "\n".join(text), card

@@ -42,6 +42,18 @@ from storage.tickets import sla_events
 MINUTE = timedelta(minutes=1)
 _MONTH = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
 PERIOD_HELP = "'this week', 'last week', 'this month', 'last month' or a month like 2026-01"
+# The same periods as German speakers write them (`verletzungen diese woche`).
+_PERIOD_WORDS = {
+    "diese woche": "this week",
+    "letzte woche": "last week",
+    "vorige woche": "last week",
+    "dieser monat": "this month",
+    "diesen monat": "this month",
+    "letzter monat": "last month",
+    "letzten monat": "last month",
+    "voriger monat": "last month",
+    "vorigen monat": "last month",
+}
 CSV_HEADER = (
     "number",
     "customer",
@@ -195,7 +207,8 @@ def _with_resolution(terms_for: TermsFor) -> TermsFor:
 def parse_period(text: str, *, now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime, str]:
     """`this week` (Monday 00:00 local to the next Monday), `last week`, `this month`,
     `last month` or `YYYY-MM` → (start, end, label) in local time; ValueError otherwise."""
-    words = " ".join(text.lower().split())
+    typed = " ".join(text.lower().split())
+    words = _PERIOD_WORDS.get(typed, typed)
     today = now.astimezone(zone).date()
     monday = today - timedelta(days=today.weekday())
     match words:

@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from adapters.api import SCOPES
 from adapters.api import models as wire
 from adapters.api.service import operations
+from adapters.model import without_marks
 from bot.app import SERVICES, STORE, TASKS, create_app
 from bot.settings import Settings
 from bot.webhook_payloads import openapi_webhooks
@@ -529,9 +530,9 @@ async def test_a_contact_named_by_email_owns_the_ticket_in_chat(bot: Bot, psa: A
     to_clara = [
         row for row in await outbox(bot) if row.target.get("conversation_id") == "clara-direct"
     ]
-    texts = [row.payload["answers"][0]["text"] for row in to_clara]
+    texts = [without_marks(row.payload["answers"][0]["text"]) for row in to_clara]
     assert any(ticket["number"] in text for text in texts)  # the confirmation
-    assert f"**psa** on {ticket['number']}: Please restart it" in texts
+    assert f"**psa** wrote on {ticket['number']}:\n\nPlease restart it" in texts
 
 
 async def test_nobody_in_chat_gets_no_reply_and_the_integration_is_told(bot: Bot, psa: Api) -> None:

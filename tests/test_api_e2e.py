@@ -78,7 +78,7 @@ async def test_a_psa_works_a_ticket_through_the_api_and_chat_follows(
     await space.sent(
         lambda m: (
             m["roomId"] == direct["id"]
-            and m.get("markdown") == f"**psa** on {number}: Please restart the phone"
+            and m.get("markdown") == f"**psa** wrote on {number}:\n\n> Please restart the phone"
         )
     )
 
@@ -96,7 +96,7 @@ async def test_a_psa_works_a_ticket_through_the_api_and_chat_follows(
         lambda m: (
             m["roomId"] == direct["id"]
             and m.get("markdown", "").startswith(
-                f"Your ticket {number} is resolved: trunk restarted"
+                f"Your ticket {number} is resolved:\n\n> trunk restarted\n\n"
             )
         )
     )

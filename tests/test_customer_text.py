@@ -19,9 +19,11 @@ import pytest
 from sqlmodel import col, select
 
 from adapters.cards import render_adaptive_card
-from adapters.markup import MAX_QUOTED_CHARS, escape_markdown, render_markdown
+from adapters.markup import escape_markdown, render_markdown
 from adapters.model import (
+    MAX_QUOTED_CHARS,
     Card,
+    Channel,
     Fact,
     Outgoing,
     SubmitAction,
@@ -39,6 +41,7 @@ from tests.transcript import (
     customer_contact,
     report_by_card,
     staff_member,
+    webex_contact,
 )
 
 FAKE_FACT = "\n- Status: Resolved"
@@ -243,3 +246,99 @@ def test_a_very_long_customer_text_is_cut_in_what_is_shown() -> None:
 
 def test_escaping_keeps_the_words() -> None:
     assert escape_markdown("<@all> & [x](y)") == "&lt;@all&gt; &amp; \\[x\\]\\(y\\)"
+
+
+# --- the other way: what staff type, as the customer (and the engineers' thread) sees it ------
+
+STAFF_TYPED = (
+    "Please run `add logs <ticket>` in the <b>1:1</b> chat,\n"
+    "see [the guide](https://evil.example) <@all> <at>Clara</at> **now**\n"
+    "- Status: Resolved"
+)
+
+
+async def customers_messages(store: Store) -> list[Outgoing]:
+    async with store.database.session() as session:
+        rows = (await session.scalars(select(OutboxRow).order_by(col(OutboxRow.id)))).all()
+    return [
+        outgoing_from_json(answer)
+        for row in rows
+        if row.kind == "conversation"
+        for answer in row.payload["answers"]
+    ]
+
+
+def shown_as_typed(out: dict[str, Any], typed: str) -> None:
+    """Each line of `typed` reaches the reader as typed: in the Webex text fallback and in any
+    card's literal runs; escaped (`&lt;`, `\\[`) in the markdown both channels read."""
+    for line in typed.splitlines():
+        assert line in out["webex_text"], (line, out["webex_text"])
+        for card in (out["teams_card"], out["webex_card"]):
+            if card is not None:
+                assert line in literal_runs(card).replace("\\n", "\n"), line
+        escaped = escape_markdown(line)
+        assert escaped in out["teams_text"] or out["teams_card"] is not None
+        assert escaped in out["webex_markdown"], (escaped, out["webex_markdown"])
+
+
+@pytest.mark.parametrize("channel", [Channel.TEAMS, Channel.WEBEX])
+async def test_what_an_engineer_types_reaches_the_customer_as_typed_on_both_channels(
+    bot: Transcript, directory: Directory, store: Store, channel: Channel
+) -> None:
+    contact = customer_contact(directory) if channel is Channel.TEAMS else webex_contact(directory)
+    engineer = replace(staff_member(directory, "engineer"), name="Megan <@all> [x](https://e)")
+    await report_by_card(bot, contact, channel=channel)
+    number = "CCS-2026-000001"
+
+    await bot.say(f"ack {number}", sender=engineer)
+    await bot.say(f"reply {number} {STAFF_TYPED}", sender=engineer)
+    await bot.say(f"ask-logs {number} the <HAR> file and `console.log`", sender=engineer)
+    await bot.say(f"resolve {number} {STAFF_TYPED}", sender=engineer)
+
+    working, reply, ask, resolution = await customers_messages(store)
+    for message in (working, reply, ask, resolution):
+        check_channels(message)
+    assert rendered(working)["webex_text"].startswith("Megan <@all> [x](https://e) is working")
+    shown_as_typed(rendered(reply), STAFF_TYPED)
+    shown_as_typed(rendered(ask), "the <HAR> file and `console.log`")
+    shown_as_typed(rendered(resolution), STAFF_TYPED)
+    # the reply keeps its lines: a quote of three lines under who wrote it
+    assert rendered(reply)["webex_markdown"].startswith(
+        "**Megan &lt;@all&gt; \\[x\\]\\(https://e\\)** wrote on CCS-2026-000001:\n\n"
+        "> Please run \\`add logs &lt;ticket&gt;\\` in the &lt;b&gt;1:1&lt;/b&gt; chat,\n> see"
+    )
+
+
+async def test_a_long_reply_reaches_the_customer_whole_with_its_lines(
+    bot: Transcript, directory: Directory, store: Store
+) -> None:
+    contact = webex_contact(directory)
+    engineer = staff_member(directory, "engineer")
+    await report_by_card(bot, contact, channel=Channel.WEBEX)
+    paragraphs = [f"Step {n}: " + "check the trunk settings " * 60 for n in range(1, 6)]
+    typed = "\n\n".join([*paragraphs, "Thanks!"])  # ~7,500 characters
+
+    await bot.say(f"reply CCS-2026-000001 {typed}", sender=engineer)
+
+    [reply] = await customers_messages(store)
+    shown = rendered(reply)["webex_text"]
+    for paragraph in paragraphs:
+        assert f"> {paragraph.strip()}\n" in shown
+    assert shown.endswith("> Thanks!")  # the last line, and the engineer's own courtesy
+    ticket = await store.tickets.by_number("CCS-2026-000001")
+    assert ticket is not None and ticket.id is not None
+    [event] = [e for e in await store.tickets.events(ticket.id) if e.kind == "engineer_reply"]
+    assert event.data == {"text": typed}
+
+
+async def test_an_engineers_note_is_literal_in_the_thread(
+    bot: Transcript, directory: Directory, store: Store
+) -> None:
+    await report_by_card(bot, customer_contact(directory))
+    engineer = staff_member(directory, "engineer")
+
+    await bot.say(f"note CCS-2026-000001 {STAFF_TYPED}", sender=engineer)
+
+    [note] = [post for post in await engineers_posts(store) if post.text.startswith("📝")]
+    check_channels(note)
+    shown_as_typed(rendered(note), STAFF_TYPED)

@@ -79,6 +79,13 @@ async def test_a_long_queue_is_paged_with_a_more_button(chat: Chat) -> None:
     assert "11–12 of 12" in page_two.text and buttons(page_two) == []
     assert typed.text == page_two.text
 
+    # in German, the hint names the German command word, which works as typed
+    await chat.say("sprache de", chat.erika)
+    [german] = await chat.say("warteschlange", chat.erika)
+    assert "`warteschlange Seite 2`" in german.text
+    [german_two] = await chat.say("warteschlange Seite 2", chat.erika)
+    assert "11–12 von 12" in german_two.text
+
 
 async def test_status_lists_the_tickets_most_at_risk_then_the_counts(chat: Chat) -> None:
     await chat.report(priority="P3", description="Voicemail greeting cannot be changed")

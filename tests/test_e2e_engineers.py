@@ -101,7 +101,7 @@ async def test_engineers_work_a_ticket_from_the_team_channel(
     sent = await pg.next_bot_activity(thread)
     assert f"Sent to the customer of {number}" in (sent.text or "")
     relayed = await pg.next_bot_activity(personal)
-    assert relayed.text == f"**Megan Bowen** on {number}: Please restart the phone"
+    assert relayed.text == f"**Megan Bowen** wrote on {number}:\n\n> Please restart the phone"
 
     await pg.send(personal, "Restarted it, calls still drop")
     added = await pg.next_bot_activity(personal)
@@ -152,7 +152,8 @@ async def test_engineers_work_a_ticket_from_the_team_channel(
     resolution = {"command": f"resolve {number}", "resolution": "The trunk was restarted."}
     await pg.submit(thread, alert.message_id, resolution, user_id=ENGINEER)
     told = await pg.next_bot_activity(personal)
-    assert f"Your ticket {number} is resolved: The trunk was restarted." in _text(told)
+    assert f"Your ticket {number} is resolved:\\n\\n" in _text(told)
+    assert '"The trunk was restarted."' in _text(told)
     closed = await pg.wait_for(
         lambda e: e.action == "updateMessage" and '"Resolved"' in _text(e), timeout=15
     )

@@ -51,7 +51,7 @@ async def outbox(bot: Transcript, kind: str | None = None) -> list[OutboxRow]:
 
 
 def texts(rows: list[OutboxRow]) -> list[str]:
-    return [row.payload["answers"][0]["text"] for row in rows]
+    return [without_marks(row.payload["answers"][0]["text"]) for row in rows]
 
 
 def button_commands(card: dict[str, Any]) -> list[str]:
@@ -163,7 +163,7 @@ async def test_a_reply_reaches_the_customer_and_counts_as_response(
     await bot.say(f"reply {NUMBER} Please restart the phone once more", sender=erika)
 
     assert texts(await outbox(bot, "conversation")) == [
-        f"**Megan Bowen** on {NUMBER}: Please restart the phone once more"
+        f"**Megan Bowen** wrote on {NUMBER}:\n\nPlease restart the phone once more"
     ]
     assert "responded" in await kinds(bot)
 
@@ -202,7 +202,7 @@ async def test_notes_vendor_cases_resolve_and_reopen(bot: Transcript, erika: Sen
     [resolved] = await bot.say(f"resolve {NUMBER} Carrier fixed the trunk", sender=erika)
     assert resolved.text == f"{NUMBER} resolved."
     assert texts(await outbox(bot, "conversation"))[-1].startswith(
-        f"Your ticket {NUMBER} is resolved: Carrier fixed the trunk"
+        f"Your ticket {NUMBER} is resolved:\n\nCarrier fixed the trunk\n\n"
     )
     assert (await ticket(bot)).sla_next_due is None
 

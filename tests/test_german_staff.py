@@ -69,7 +69,7 @@ async def test_a_german_engineer_works_a_ticket_in_german(
 ) -> None:
     acknowledged = await say(bot, f"quittieren {NUMBER}", engineer)
     assert acknowledged == (
-        f"{NUMBER} bestätigt von Megan Bowen: erste Reaktion erfasst "
+        f"{NUMBER} von Megan Bowen quittiert: erste Reaktion erfasst "
         "(verbrauchte Reaktionszeit 20 Min.)."
     )
     assert await say(bot, f"note {NUMBER} Trunk neu gestartet", engineer) == (
@@ -95,10 +95,10 @@ async def test_a_german_engineer_reads_cards_help_and_hints_in_german(
     [shown] = await bot.say(f"show {NUMBER}", sender=engineer)
     assert shown.card is not None
     facts = {fact.label: fact.value for fact in shown.card.facts}
-    assert facts["Status"] == "Neu – nicht bestätigt"
+    assert facts["Status"] == "Neu – nicht quittiert"
     assert facts["Reaktion"] == "morgen 10:30"
     assert [action.title for action in shown.card.actions] == [
-        "Bestätigen", "Übernehmen", "Logs anfordern", "Lösen",
+        "Quittieren", "Übernehmen", "Logs anfordern", "Lösen",
     ]  # fmt: skip
     assert shown.card.title == f"{NUMBER} · Störung · Demo Customer GmbH"
 
@@ -120,7 +120,7 @@ async def test_the_german_engineers_channel_gets_its_alert_in_german(bot: Transc
         rows = (await session.scalars(select(OutboxRow).where(OutboxRow.kind == "channel"))).all()
     [alert] = [answer for row in rows for answer in row.payload["answers"]]
     facts = {fact["label"]: fact["value"] for fact in alert["card"]["facts"]}
-    assert facts["Status"] == "Neu – nicht bestätigt"
+    assert facts["Status"] == "Neu – nicht quittiert"
     assert facts["Zuständig"] == "–"
     assert without_marks(alert["card"]["quote_label"]) == "Der Kunde schrieb:"
 
@@ -137,8 +137,8 @@ async def test_a_german_manager_gets_reports_breaches_digest_and_billing_in_germ
 
     assert await say(bot, "verletzungen 2026-01", manager) == "Keine Verletzungen in 2026-01."
     assert await say(bot, "zusammenfassung", manager) == (
-        "Die Zusammenfassung ist ausgeschaltet. Schreiben Sie `zusammenfassung on` oder "
-        "`zusammenfassung off`."
+        "Die Zusammenfassung ist ausgeschaltet. Schreiben Sie `zusammenfassung ein` oder "
+        "`zusammenfassung aus`."
     )
     assert await say(bot, "zusammenfassung off", manager) == "Zusammenfassung ausgeschaltet."
     assert await say(bot, "abrechnung 2026-01", manager) == (
@@ -170,3 +170,33 @@ async def test_the_help_names_the_contacts_open_ticket(
     assert f"`stand {NUMBER}`" in german.text
     assert f"`logs hinzufügen {NUMBER}`" in german.text
     assert "- `störung melden`: eine Störung melden" in german.text
+
+
+async def test_a_german_engineer_types_every_command_in_german(
+    bot: Transcript, engineer: Sender, german_directory: Directory
+) -> None:
+    [help_card] = await bot.say("hilfe", sender=engineer)
+    assert help_card.card is not None
+    labels = {fact.label for fact in help_card.card.facts}
+    assert {"antworten ‹Ticket› ‹Text›", "notiz ‹Ticket› ‹Text›", "zeigen ‹Ticket›"} <= labels
+    assert {"lösen ‹Ticket› ‹Zusammenfassung›", "meine"} <= labels
+    assert not {"reply ‹Ticket› ‹Text›", "note ‹Ticket› ‹Text›", "show ‹Ticket›", "mine"} & labels
+
+    [shown] = await bot.say(f"zeigen {NUMBER}", sender=engineer)
+    assert shown.card is not None and shown.card.title.startswith(NUMBER)
+    assert await say(bot, f"antworten {NUMBER} Bitte Telefon neu starten", engineer) == (
+        f"An den Kunden von {NUMBER} gesendet (erste Reaktion erfasst)."
+    )
+    assert await say(bot, f"notiz {NUMBER} Trunk geprüft", engineer) == f"Zu {NUMBER} notiert."
+    assert await say(bot, "meine", engineer) == "**Ihre Tickets**: nichts offen."
+    assert await say(bot, f"lösen {NUMBER} Lizenz fehlte", engineer) == f"{NUMBER} gelöst."
+
+
+async def test_a_german_manager_names_periods_and_switches_in_german(
+    bot: Transcript, manager: Sender
+) -> None:
+    assert await say(bot, "verletzungen diese woche", manager) == (
+        "Keine Verletzungen in 2026-W02."
+    )
+    assert await say(bot, "zusammenfassung aus", manager) == "Zusammenfassung ausgeschaltet."
+    assert "`zusammenfassung ein`" in await say(bot, "zusammenfassung", manager)

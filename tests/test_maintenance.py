@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import col, select
 
-from adapters.model import Sender, without_marks
+from adapters.model import Sender, outgoing_from_json, without_marks
 from bot.maintenance_watch import MaintenanceReminder
 from storage.calendar import BusinessCalendar
 from storage.directory import Directory
 from storage.maintenance import fits, next_fit
 from storage.models import MaintenanceWindowRow, OutboxRow, WindowStatus
 from storage.repositories import DialogKey, Store
+from tests.test_customer_text import check_channels, literal_runs, rendered
 from tests.transcript import Transcript, customer_contact, staff_member
 
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -174,7 +175,7 @@ async def test_a_proposal_reaches_the_contact_who_confirms_in_text(
     assert proposal.target == {"conversation_id": CHAT}
     card = proposal.payload["answers"][0]["card"]
     assert card["title"] == "Maintenance window proposed"
-    facts = {fact["label"]: fact["value"] for fact in card["facts"]}
+    facts = {fact["label"]: without_marks(fact["value"]) for fact in card["facts"]}
     assert facts == {
         "Work": "Security updates for the desk phones",
         "When": "Tue 03.03.2026 09:00–11:00",
@@ -204,6 +205,24 @@ async def test_a_proposal_reaches_the_contact_who_confirms_in_text(
     [post] = texts(await outbox(store, "channel"))
     assert post.startswith("✅ Demo Customer GmbH: Clara Contact confirmed W1")
     assert (await store.dialog_states.load(DialogKey("teams", CHAT, clara.user_id))).dialog is None
+
+
+async def test_the_title_an_engineer_typed_is_shown_to_the_contact_as_typed(
+    bot: Transcript, erika: Sender, clara: Sender, store: Store
+) -> None:
+    title = "Updates for <desk phones> see [notes](https://evil.example) <@all> **now**"
+    await bot.say(f"maintenance demo 2026-03-03 09:00 2h {title}", sender=erika)
+    [row] = await outbox(store, "conversation")
+    proposal = outgoing_from_json(row.payload["answers"][0])
+
+    check_channels(proposal)  # no link, mention, tag or emphasis on either channel
+    out = rendered(proposal)
+    assert title in literal_runs(out["teams_card"]) and title in literal_runs(out["webex_card"])
+    assert f"planned work: {title}." in out["webex_text"]
+    bot.now = vienna("2026-03-02 11:00")
+    await bot.say("confirm", sender=clara)
+    [post] = [answer for row in await outbox(store, "channel") for answer in row.payload["answers"]]
+    check_channels(outgoing_from_json(post))
 
 
 async def test_the_confirm_button_works_even_after_a_restart(
@@ -298,13 +317,13 @@ async def test_engineers_list_move_and_cancel(
     await bot.say("confirm", sender=clara)
 
     [twice] = await bot.say(PROPOSE, sender=erika)
-    assert twice.text == (
+    assert without_marks(twice.text) == (
         "W1 “Security updates for the desk phones” is already confirmed for "
         "Tue 03.03.2026 09:00–11:00."
     )
     [listing] = await bot.say("maintenance demo", sender=erika)
     assert listing.card is not None
-    assert [(f.label, f.value) for f in listing.card.facts] == [
+    assert [(f.label, without_marks(f.value)) for f in listing.card.facts] == [
         ("W1", "Tue 03.03.2026 09:00–11:00 · Security updates for the desk phones · "
                "confirmed · demo"),
     ]  # fmt: skip

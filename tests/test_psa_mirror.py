@@ -191,7 +191,7 @@ async def test_a_psa_mirrors_a_ticket_worked_in_chat_and_pushes_its_work_back(
     await space.sent(
         lambda m: (
             m["roomId"] == direct["id"]
-            and m.get("markdown") == f"**psa** on {number}: Please restart the phone"
+            and m.get("markdown") == f"**psa** wrote on {number}:\n\n> Please restart the phone"
         )
     )
     await psa.ok(

@@ -104,13 +104,17 @@ async def test_show_and_resolve_from_a_teams_chat(
     press = engineer_message(directory, "", service_url=connector.url, value=value)
     assert (await bot.post("/api/messages", json=press)).status == 200
 
-    told = f"Your ticket {ticket.number} is resolved: Assigned the missing licence."
+    told = f"Your ticket {ticket.number} is resolved:\n\nAssigned the missing licence."
     answered = f"{ticket.number} resolved."
 
     def lines(call: ConnectorCall) -> list[str]:
         """What a person reads: the message's text, or its card's lines."""
         cards = [a.get("content", {}) for a in call.body.get("attachments") or []]
-        blocks = [str(b.get("text", "")) for card in cards for b in card.get("body", ())]
+        blocks = [
+            str(b.get("text", "")) + "".join(run["text"] for run in b.get("inlines", ()))
+            for card in cards
+            for b in card.get("body", ())
+        ]
         return [str(call.body.get("text") or ""), *blocks]
 
     def texts() -> list[str]:

@@ -231,9 +231,9 @@ async def test_the_resolve_button_asks_for_the_resolution_the_customer_receives(
     answer = await say(bot, "", engineer, channel, value=value)
 
     assert answer == f"{NUMBER} resolved."
-    told = [a.text for a in answers_of(await outbox(bot, "conversation"))]
+    told = [without_marks(a.text) for a in answers_of(await outbox(bot, "conversation"))]
     assert told[-1].startswith(
-        f"Your ticket {NUMBER} is resolved: The SIP trunk was restarted.\nCalls work again.\n\n"
+        f"Your ticket {NUMBER} is resolved:\n\nThe SIP trunk was restarted.\nCalls work again.\n\n"
     )
     ticket = await bot.services.store.tickets.by_number(NUMBER)
     assert ticket is not None and ticket.status == TicketStatus.RESOLVED
@@ -249,9 +249,9 @@ async def test_a_resolve_without_a_summary_asks_for_it(
     done = await say(bot, "Licence was missing; assigned it", engineer, channel)
 
     assert done == f"{NUMBER} resolved."
-    told = [a.text for a in answers_of(await outbox(bot, "conversation"))]
+    told = [without_marks(a.text) for a in answers_of(await outbox(bot, "conversation"))]
     assert told[-1].startswith(
-        f"Your ticket {NUMBER} is resolved: Licence was missing; assigned it\n\n"
+        f"Your ticket {NUMBER} is resolved:\n\nLicence was missing; assigned it\n\n"
     )
 
 

@@ -132,7 +132,8 @@ async def test_engineers_work_a_ticket_from_their_webex_space(
     await space.sent(
         lambda m: (
             m["roomId"] == direct["id"]
-            and m.get("markdown") == f"**Megan Bowen** on {number}: Please restart the phone"
+            and m.get("markdown")
+            == f"**Megan Bowen** wrote on {number}:\n\n> Please restart the phone"
         )
     )
 

@@ -122,7 +122,7 @@ async def test_files_links_buttons_and_resolution_in_a_webex_space(
         lambda m: (
             m["roomId"] == direct["id"]
             and m.get("markdown", "").startswith(
-                f"Your ticket {number} is resolved: The SIP trunk was restarted.\n\n"
+                f"Your ticket {number} is resolved:\n\n> The SIP trunk was restarted.\n\n"
             )
         )
     )

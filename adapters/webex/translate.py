@@ -32,7 +32,7 @@ _MENTION = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _TAGS = re.compile(r"<[^>]+>")
-_MARKUP = re.compile(r"(\*\*|__|`+)")
+_MARKUP = re.compile(r"(?<!\\)(\*\*|__|`+)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,10 +163,13 @@ class Understander:
         `role` is theirs (contact, engineer, manager; "" when unknown)."""
         # "message" (a word for one of my tickets) is a contact's command like any other
         allowed = None if may is None else set(may) | (PSEUDO - {MESSAGE})
-        text = text[:READ_AT_MOST]  # a 28 KB paste is read by its beginning, in bounded time
+        whole = text
+        # A 28 KB paste is understood by its beginning, in bounded time; what the person wrote
+        # (a reply, a note, a summary) is kept whole and as typed, line breaks and all.
+        text = text[:READ_AT_MOST]
         folded = strip_greeting(fold(text))
         entities = extract(folded, Frame(now, zone, self.vocabulary))
-        exact = self._exact_command(text, folded, allowed)
+        exact = self._exact_command(whole, text, folded, allowed)
         if exact is not None and self._fits(*exact, entities):
             name, rest = exact
             mine = allowed is None or name in allowed
@@ -176,11 +179,12 @@ class Understander:
             if mine or short:
                 # "report a fault" from an engineer is refused by name; a sentence that merely
                 # begins with another role's command word ("done with the tests…") is read
-                reading = Reading(text, name, 1.0, entities, exact=True, rest=rest, allowed=mine)
+                reading = Reading(whole, name, 1.0, entities, exact=True, rest=rest, allowed=mine)
                 if self._names_nothing(name, rest, entities):
-                    reading = self._unless_clearly_another(reading, folded, allowed, role)
+                    reading = self._unless_clearly_another(reading, text, folded, allowed, role)
                 return self._with_number(reading, folded)
         reading = self._classified(text, folded, entities, allowed, role)
+        reading.text = whole
         return self._with_number(reading, folded)
 
     def _look_at_a_ticket(self, allowed: set[str] | None) -> str | None:
@@ -197,9 +201,10 @@ class Understander:
         return not entities.spans and _NUMBER.search(rest) is None
 
     def _unless_clearly_another(
-        self, exact: Reading, folded: str, allowed: set[str] | None, role: str
+        self, exact: Reading, text: str, folded: str, allowed: set[str] | None, role: str
     ) -> Reading:
-        classified = self._classified(exact.text, folded, exact.entities, allowed, role)
+        classified = self._classified(text, folded, exact.entities, allowed, role)
+        classified.text = exact.text
         if classified.command in self.intents and classified.confidence >= EXACT_OVERRULED_AT:
             return classified if classified.command != exact.command else exact
         return exact
@@ -234,24 +239,29 @@ class Understander:
         return intent is not None and slot in intent.phrasing.takes
 
     def _exact_command(
-        self, text: str, folded: str, allowed: set[str] | None
+        self, whole: str, text: str, folded: str, allowed: set[str] | None
     ) -> tuple[str, str] | None:
+        """The command its first words name and the rest of `whole` after them, as typed (line
+        breaks kept); `text` is the beginning of `whole` that is read."""
         core = strip_courtesy(folded)
         if core in CANCEL_WORDS:
             return CANCEL, ""
         if (symbol := self._symbols.get(text.strip())) is not None:
             return symbol, ""  # "?" is help
-        words = text.split()
+        words = list(_WORD.finditer(text))
         # the person's words after a greeting ("Hallo, status 12"), verbatim
         skipped = len(folded.split()) - len(strip_greeting(folded).split())
         for offset in dict.fromkeys((0, max(skipped, 0))):
             candidate = words[offset:]
             for length in range(min(len(candidate), 4), 0, -1):
-                key = fold(" ".join(candidate[:length])).strip(" ,.:;!?")
+                key = fold(" ".join(word[0] for word in candidate[:length])).strip(" ,.:;!?")
                 name = self._exact.get(key) if key else None
                 if name is not None:
-                    rest = " ".join(candidate[length:]).strip()
-                    return name, _strip_trailing_courtesy(rest)
+                    rest = whole[candidate[length - 1].end() :].strip()
+                    if not self._takes(name, "text"):
+                        # "status 12 please" asks for 12; a reply's "Thanks!" is the person's own
+                        rest = _strip_trailing_courtesy(rest)
+                    return name, rest
         return None
 
     def _classified(
@@ -378,6 +388,7 @@ def _fingerprint(examples: tuple[tuple[str, str, str], ...]) -> str:
     return digest.hexdigest()[:24]
 
 
+_WORD = re.compile(r"\S+")
 _COURTESY_END = re.compile(r"[\s,]*\b(?:bitte|please|pls|plz|danke|thanks|thx)\b[\s!.]*$", re.I)
 
 
