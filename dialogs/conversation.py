@@ -47,6 +47,7 @@ FAULT_OR_NEWS_ASK_AT = 0.05
 REPORT_A_FAULT = "report a fault"
 REOPEN = "reopen"
 ADD_LOGS = "add logs"
+RESOLVE = "resolve"
 # What each role is offered when the bot has no better idea.
 DEFAULT_OFFERS: dict[Role, tuple[str, ...]] = {
     Role.CONTACT: (REPORT_A_FAULT, "my tickets", "help"),
@@ -205,12 +206,25 @@ class Conversation:
 
     def _confirm(self, turn: Turn, reading: Reading, command: Command) -> Ask:
         """ "should we close 14?" is a question, not an order: one button to do it."""
+        arguments = self._confirmed_arguments(turn, reading, command)
         label = self._label(turn, command)
-        if reading.number:
-            label = f"{label}: {reading.number}"
+        # the button says what it will do: "Give a ticket to another engineer: CCS-… Adele Vance"
+        if arguments:
+            label = f"{label}: {_short(arguments, 60)}"
         _ = gettext_for(turn.actor.language)
         prompt = _("I'm not sure you want me to do this now. Shall I?")
-        return Ask(prompt, [Option(label, command.name, self.arguments(turn, reading))])
+        return Ask(prompt, [Option(label, command.name, arguments)])
+
+    def _confirmed_arguments(self, turn: Turn, reading: Reading, command: Command) -> str:
+        """What the confirmation button runs. A doubtful resolve keeps its ticket but not its
+        words: in "don't resolve 1 yet, waiting for the carrier" they are no resolution, and
+        resolve asks for one when the button is pressed. Other commands keep their words, and
+        the button shows them."""
+        takes = command.phrasing.takes
+        if command.name != RESOLVE or command.phrasing.shape is not None:
+            return self.arguments(turn, reading)
+        zone = self.zone(turn)
+        return " ".join(v for s in takes if s != "text" and (v := reading.slot(s, zone)))
 
     def _option(self, turn: Turn, reading: Reading, name: str) -> Option:
         command = self._commands[name]

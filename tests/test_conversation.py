@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from adapters.model import Channel, ConversationRef, Incoming, Outgoing, Sender, SubmitAction
+from adapters.model import (
+    Channel,
+    ConversationRef,
+    Incoming,
+    Outgoing,
+    Sender,
+    SubmitAction,
+    without_marks,
+)
 from dialogs.catalog import default_commands
 from dialogs.commands import CommandContext
 from dialogs.context import Actor, Turn
@@ -55,7 +63,7 @@ class Chat:
         self, answer: Outgoing, title: str, sender: Sender | None = None
     ) -> list[Outgoing]:
         assert answer.card is not None, answer.text
-        [button] = [a for a in answer.card.actions if a.title == title]
+        [button] = [a for a in answer.card.actions if without_marks(a.title) == title]
         assert isinstance(button, SubmitAction)
         return await self.say("", sender, value=dict(button.data))
 
@@ -80,7 +88,8 @@ async def chat(
 
 
 def buttons(answer: Outgoing) -> list[str]:
-    return [action.title for action in answer.card.actions] if answer.card else []
+    """The buttons' labels as the person reads them (a person's words in them unmarked)."""
+    return [without_marks(action.title) for action in answer.card.actions] if answer.card else []
 
 
 async def test_a_natural_first_message_starts_a_report_already_filled_in(chat: Chat) -> None:
@@ -334,10 +343,21 @@ async def test_questions_and_negations_are_not_orders(chat: Chat) -> None:
     [negated] = await chat.say("don't resolve 1 yet, waiting for the carrier", chat.erika)
     assert (await chat.events(FIRST)).count("resolved") == 0
     assert question.text.startswith("I'm not sure you want me to do this now")
+    # the words of a sentence that says not to resolve are no resolution: it is asked for
     assert buttons(negated) == [f"Resolve a ticket: {FIRST}"]
-
-    [done] = await chat.press(negated, f"Resolve a ticket: {FIRST}", chat.erika)
+    [asked] = await chat.press(negated, f"Resolve a ticket: {FIRST}", chat.erika)
+    assert asked.text.startswith(f"What was done to resolve {FIRST}?")
+    assert (await chat.events(FIRST)).count("resolved") == 0
+    [done] = await chat.say("carrier fixed the trunk", chat.erika)
     assert done.text == f"{FIRST} resolved."
+
+
+async def test_a_confirmation_button_says_what_it_will_do(chat: Chat) -> None:
+    await chat.report()
+
+    [question] = await chat.say("could you maybe give 1 to Megan?", chat.erika)
+
+    assert buttons(question) == [f"Give a ticket to another engineer: {FIRST} Megan Bowen"]
 
 
 async def test_a_sentence_that_begins_with_a_command_word_is_read_as_a_sentence(
