@@ -69,10 +69,11 @@ async def effort(
         duration, note = effort_duration(rest)
     except ValueError:
         wrong = _(
-            "{text!r} is not a duration like 4h, 90m or 1h30m. Write "
+            "{text} is not a duration like 4h, 90m or 1h30m. Write "
             "`effort {number} 45m <what you did>`."
         )
-        return [turn.reply(wrong.format(text=words[0], number=ticket.number))]
+        shown = formats.quoted(words[0], turn.actor.language)
+        return [turn.reply(wrong.format(text=shown, number=ticket.number))]
     if reason := too_long(duration, words[0], turn.actor.language):
         return [turn.reply(reason)]
     minutes = int(duration.total_seconds() // 60)

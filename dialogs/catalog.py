@@ -11,18 +11,21 @@ from dialogs.commands import EVERYONE, Command, CommandContext, foundation_comma
 from dialogs.context import Turn, as_language
 from dialogs.customer_tickets import message_command, reopen_command
 from dialogs.duties import (
+    DUTIES_WORDS,
+    ONBOARDING_WORDS,
     QUESTIONS,
     OnboardingQuestions,
     done_command,
     duties_args,
     duties_command,
+    onboarding_args,
     onboarding_command,
 )
 from dialogs.engineering import ENGINEERS
 from dialogs.i18n import N_, gettext_for
 from dialogs.intake import IntakeDialog
 from dialogs.logfiles import LogfilesDialog
-from dialogs.maintenance import maintenance_args
+from dialogs.maintenance import CONTACT_WORDS, ENGINEER_WORDS, maintenance_args
 from dialogs.understanding import (
     CANCEL,
     MESSAGE,
@@ -119,10 +122,11 @@ def default_commands() -> list[Command]:
                 N_("a customer's onboarding checklist; tick an item, ask the customer again"),
                 STAFF, onboarding_command,
                 usage=N_("onboarding <customer> [done <item> [note] | ask]"),
+                subcommands=ONBOARDING_WORDS,
                 phrasing=Phrasing((
                     "onboarding status for demo", "how far is the onboarding of Contoso",
                     "Onboarding-Checkliste für demo", "wie weit sind wir mit dem Onboarding",
-                ), takes=("customer", "text"))),
+                ), takes=("customer", "text"), shape=onboarding_args)),
         Command("duties",
                 N_(
                     "contract duties: overdue, due and done (reviews, update checks, security "
@@ -130,6 +134,7 @@ def default_commands() -> list[Command]:
                 ),
                 STAFF, duties_command,
                 usage=N_("duties [customer] | duties take D<n>"), aliases=("pflichten",),
+                subcommands=DUTIES_WORDS,
                 phrasing=Phrasing((
                     "which duties are due", "welche Pflichten sind überfällig",
                     "I'll take D12", "what reviews are coming up for demo",
@@ -164,6 +169,7 @@ def default_commands() -> list[Command]:
         Command("digest", N_("daily and weekly summary in the managers' channel"), MANAGERS,
                 managers.digest_command,
                 usage=N_("digest on|off"), aliases=("zusammenfassung",),
+                subcommands=managers.DIGEST_WORDS,
                 phrasing=Phrasing((
                     "stop the daily summary", "Tageszusammenfassung einschalten",
                     "send me the morning digest again", "keine Zusammenfassung mehr bitte",
@@ -172,7 +178,7 @@ def default_commands() -> list[Command]:
                 N_("propose a maintenance window inside the service time; list, move, cancel"),
                 ENGINEERS, maintenance.maintenance_command,
                 usage=N_("maintenance [customer] [YYYY-MM-DD HH:MM duration title]"),
-                aliases=("wartung",),
+                aliases=("wartung",), subcommands=ENGINEER_WORDS,
                 phrasing=Phrasing((
                     "Wartung für demo am Dienstag um 9 für 2 Stunden",
                     "schedule maintenance for Contoso on Friday 10:00 for 1h firmware",
@@ -184,7 +190,7 @@ def default_commands() -> list[Command]:
                 N_("your organisation's maintenance windows: confirm or propose another time"),
                 CONTACTS,
                 dialog=maintenance.MaintenanceAnswerDialog(),
-                aliases=("wartungsfenster", "maintenance windows"),
+                aliases=("wartungsfenster", "maintenance windows"), subcommands=CONTACT_WORDS,
                 phrasing=Phrasing((
                     "which maintenance is planned", "passt, Wartung bestätigt",
                     "when is the next maintenance", "gibt es geplante Wartungen",

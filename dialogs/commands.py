@@ -16,6 +16,7 @@ from dialogs.context import Actor, Language, Turn
 from dialogs.formats import duration
 from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
+from dialogs.subcommands import SubCommands
 from dialogs.understanding import Phrasing
 from storage.directory import Directory, Role, parse_duration
 
@@ -51,6 +52,8 @@ class Command:
     usage: str = ""
     dialog: Dialog | None = None
     phrasing: Phrasing = field(default_factory=Phrasing)
+    #: The words after the command that choose what it does (`duties take`), in both languages.
+    subcommands: SubCommands = field(default_factory=SubCommands.of)
     # False for commands only buttons send (not shown in help)
     listed: bool = True
 

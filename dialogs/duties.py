@@ -50,6 +50,7 @@ from dialogs.context import Language, Turn, as_language
 from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
 from dialogs.status import card_text
+from dialogs.subcommands import SubCommand, SubCommands
 from dialogs.understanding import Reading
 from dialogs.understanding.normalize import fold
 from storage.calendar import BusinessCalendar
@@ -77,6 +78,13 @@ QUESTIONS = "onboarding-questions"
 ENGINEERS = "engineers"
 DUTY_ID = re.compile(r"\bD(\d+)\b", re.IGNORECASE)
 SKIP_WORDS = frozenset({"skip", "later", "überspringen", "später"})
+#: `duties take D3` / `pflichten übernehmen D3`
+DUTIES_WORDS = SubCommands.of(SubCommand("take", ("übernehmen", "nehmen")))
+#: `onboarding demo done c` / `onboarding demo erledigt c`, `… ask` / `… fragen`
+ONBOARDING_WORDS = SubCommands.of(
+    SubCommand("done", ("erledigt", "abhaken")),
+    SubCommand("ask", ("fragen", "nachfragen")),
+)
 ASKED = "asked:"
 
 _QUESTIONS: Final[dict[str, str]] = {
@@ -145,9 +153,10 @@ def find_customer(directory: Directory, words: str) -> Customer | None:
     )
 
 
-def _owner_name(services: Services, owner: str | None) -> str:
+def _owner_name(services: Services, owner: str | None, language: Language) -> str:
     if not owner:
-        return "unassigned"
+        _ = gettext_for(language)
+        return _("unassigned")
     staff = services.directory.staff_by_email(owner)
     return staff.name if staff else owner
 
@@ -185,8 +194,8 @@ async def onboarding_command(turn: Turn, context: CommandContext, args: str) -> 
     _ = gettext_for(turn.actor.language)
     services, directory = context.services, context.directory
     words = args.split()
-    split = next((i for i, w in enumerate(words) if w.lower() in ("done", "ask")), len(words))
-    customer_words, rest = " ".join(words[:split]), words[split:]
+    split = ONBOARDING_WORDS.find(words)
+    customer_words, rest = " ".join(words[:split]).strip(" :,;-–"), words[split:]
     onboarded = [c for c in directory.customers if c.onboarded is not None]
     if not customer_words and len(onboarded) == 1:
         customer: Customer | None = onboarded[0]
@@ -209,10 +218,11 @@ async def onboarding_command(turn: Turn, context: CommandContext, args: str) -> 
             )
         ]
     await ensure_duties(services, customer)
-    if rest and rest[0].lower() == "done":
-        return [await _tick(turn, services, customer, rest[1:])]
-    if rest and rest[0].lower() == "ask":
-        return [await _ask_again(turn, services, customer)]
+    match ONBOARDING_WORDS.name(rest[0]) if rest else None:
+        case "done":
+            return [await _tick(turn, services, customer, rest[1:])]
+        case "ask":
+            return [await _ask_again(turn, services, customer)]
     return [await checklist(turn, services, customer)]
 
 
@@ -286,8 +296,8 @@ async def _tick(turn: Turn, services: Services, customer: Customer, words: list[
     if row is None:
         known = ", ".join(f"{i.letter} ({i.key})" for i in ONBOARDING_ITEMS)
         return turn.reply(
-            _("I know no onboarding item {words!r}; the items are {known}.").format(
-                words=words[0], known=known
+            _("I know no onboarding item {words}; the items are {known}.").format(
+                words=formats.quoted(words[0], turn.actor.language), known=known
             )
         )
     return await _complete(turn, services, row, " ".join(words[1:]))
@@ -469,14 +479,17 @@ async def duties_command(turn: Turn, context: CommandContext, args: str) -> list
     """`duties [customer]`: overdue, due and recently done duties, by due date;
     `duties take D<n>`: you own that duty."""
     _ = gettext_for(turn.actor.language)
-    services, words = context.services, args.strip()
-    if words.lower().startswith("take"):
-        return [await _take(turn, services, words[4:])]
+    services = context.services
+    verb, rest = DUTIES_WORDS.around(args.split(), DUTY_ID.fullmatch)
+    if verb == "take":
+        return [await _take(turn, services, " ".join(rest))]
+    words = args.strip()
     customer = None
     if words:
         customer = find_customer(context.directory, words)
         if customer is None:
-            return [turn.reply(_("I know no customer called {words!r}.").format(words=words))]
+            unknown = _("I know no customer called {words}.")
+            return [turn.reply(unknown.format(words=formats.quoted(words, turn.actor.language)))]
         await ensure_duties(services, customer)
     else:
         await generate_all(services)
@@ -533,7 +546,9 @@ def _duty_fact(services: Services, row: DutyRow, language: Language) -> Fact:
         value += _(" · done by {done_by}").format(done_by=row.done_by)
         value += f": {row.result}" if row.result else ""
     else:
-        owner = _owner_name(services, row.owner) if row.party != CUSTOMER else _("customer")
+        owner = (
+            _owner_name(services, row.owner, language) if row.party != CUSTOMER else _("customer")
+        )
         value += f" · {owner}"
     return Fact(f"{duty_label(row)} · {due}", value)
 
@@ -701,7 +716,7 @@ async def _recurring_reminders(
             continue
         if key in row.reminders:
             continue
-        owner = _owner_name(services, row.owner)
+        owner = _owner_name(services, row.owner, lang)
         text += _(
             ": {duty_label} {title} for {name} ({owner}). When done: `done {duty_label} <summary>`."
         ).format(duty_label=duty_label(row), title=row.title, name=customer.name, owner=owner)
@@ -756,3 +771,25 @@ def duties_args(reading: Reading, _zone: ZoneInfo) -> str:
     if entities.duty is not None and _TAKE.search(fold(reading.text)):
         return f"take {entities.duty}"
     return entities.customer or ""
+
+
+# Asking the customer again sends them messages: only when "again" is said too.
+_ASK = re.compile(r"\b(?:ask|frag\w*|nachfrag\w*)\b")
+_AGAIN = re.compile(r"\b(?:again|nochmal|noch einmal|erneut|wieder)\b")
+_TICK = re.compile(
+    r"\b(?:done|tick\w*|erledigt|abhaken|abgehakt|hak\w*|fertig|erhalten|received)\b"
+)
+_ITEM = re.compile(r"\b(?:punkt|item|point|step|schritt)\s+([a-e])\b|(?<![\w)])([a-e])\)")
+
+
+def onboarding_args(reading: Reading, _zone: ZoneInfo) -> str:
+    """The words `onboarding` takes, from what someone wrote in their own words: "Onboarding
+    demo: Punkt c erledigt" → `demo done c`, "frag den Kunden von demo nochmal" → `demo ask`,
+    else the customer (its checklist)."""
+    customer, folded = reading.entities.customer or "", fold(reading.text)
+    if _ASK.search(folded) and _AGAIN.search(folded):
+        return f"{customer} ask".strip()
+    item = _ITEM.search(folded)
+    if item is not None and _TICK.search(folded):
+        return f"{customer} done {item[1] or item[2]}".strip()
+    return customer

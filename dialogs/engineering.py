@@ -246,7 +246,8 @@ async def assign(
     person = engineer_named(context.directory, rest)
     _ = gettext_for(turn.actor.language)
     if person is None:
-        return [turn.reply(_("I know no engineer called {name!r}.").format(name=rest))]
+        unknown = _("I know no engineer called {name}.")
+        return [turn.reply(unknown.format(name=formats.quoted(rest, turn.actor.language)))]
     assert ticket.id is not None
     now = context.services.clock()
     await context.services.store.tickets.set_owner(

@@ -13,6 +13,7 @@ from babel.dates import format_date, format_datetime, format_time, format_timede
 from babel.numbers import format_decimal
 from babel.units import format_unit
 
+from adapters.model import customer_text
 from dialogs.context import Language
 from dialogs.i18n import BABEL_LOCALE, gettext_for
 
@@ -112,6 +113,14 @@ def percent(value: float | None, language: Language) -> str:
     if value is None:
         return "–"
     return f"{number(value, language)} %"
+
+
+def quoted(text: str, language: Language) -> str:
+    """What a person typed, shown back in their language's quotation marks (`„W99“`,
+    `“W99”`) and marked as a person's words: no markup or mention in it acts where others read
+    the reply (an engineers' channel)."""
+    _ = gettext_for(language)
+    return _("“{text}”").format(text=customer_text(text))
 
 
 def _local(instant: datetime, zone: tzinfo | None) -> datetime:

@@ -46,6 +46,7 @@ from dialogs.base import DialogStep
 from dialogs.context import Language, Turn, as_language
 from dialogs.i18n import N_, gettext_for
 from dialogs.services import Services
+from dialogs.subcommands import SubCommand, SubCommands
 from dialogs.understanding import Reading
 from dialogs.understanding.normalize import fold
 from dialogs.understanding.when import moment_in
@@ -64,8 +65,17 @@ CONFIRM_ACTION, MOVE_ACTION = "maintenance_confirm", "maintenance_move"
 CONTACT_COMMAND = N_("windows")
 WINDOW_ID = re.compile(r"^W(\d+)$", re.IGNORECASE)
 WHEN = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?$")
-CONFIRM_WORDS = frozenset({"confirm", "ok", "yes", "bestätigen", "bestaetigen", "ja"})
-MOVE_WORDS = frozenset({"move", "verschieben"})
+#: An engineer's `maintenance move|cancel|done W<id>` / `wartung verschieben|absagen|erledigt W<id>`
+ENGINEER_WORDS = SubCommands.of(
+    SubCommand("move", ("verschieben",)),
+    SubCommand("cancel", ("absagen", "stornieren")),
+    SubCommand("done", ("erledigt",)),
+)
+#: A contact's answer to a proposal: `windows confirm W1` / `wartungsfenster bestätigen W1`
+CONTACT_WORDS = SubCommands.of(
+    SubCommand("confirm", ("bestätigen",), also=("ok", "yes", "ja")),
+    SubCommand("move", ("verschieben",)),
+)
 OVERVIEW_WORDS = frozenset({CONTACT_COMMAND, "wartungsfenster", "maintenance windows"})
 SUGGESTION_STEP = timedelta(minutes=15)
 _STATUS: Final = {
@@ -395,12 +405,14 @@ async def maintenance_command(turn: Turn, context: CommandContext, args: str) ->
     lang = turn.actor.language
     _ = gettext_for(lang)
     words = args.split()
-    if len(words) >= 2 and words[0].lower() in ("move", "cancel", "done"):
-        window = await _window(context, words[1])
+    verb, named = ENGINEER_WORDS.around(words, WINDOW_ID.match)
+    if verb is not None and named:
+        window = await _window(context, named[0])
         if window is None:
-            return [turn.reply(_("I know no maintenance window {words!r}.").format(words=words[1]))]
-        rest = " ".join(words[2:])
-        match words[0].lower():
+            unknown = _("I know no maintenance window {words}.")
+            return [turn.reply(unknown.format(words=formats.quoted(named[0], lang)))]
+        rest = " ".join(named[1:])
+        match verb:
             case "move":
                 return await _engineer_move(turn, context, window, rest)
             case "cancel":
@@ -411,7 +423,9 @@ async def maintenance_command(turn: Turn, context: CommandContext, args: str) ->
     if words and customer is None:
         return [
             turn.reply(
-                _("I know no customer called {words!r}.").format(words=words[0]) + " " + _(USAGE)
+                _("I know no customer called {words}.").format(words=formats.quoted(words[0], lang))
+                + " "
+                + _(USAGE)
             )
         ]
     if len(words) <= 1:
@@ -445,8 +459,9 @@ async def _propose(
         start = parse_start(f"{words[0]} {words[1]}", calendar)
         duration = parse_duration(words[2])
     except ValueError:
-        wrong = _("{text!r} is not a start and a duration like `2026-03-03 09:00 2h`.")
-        return [turn.reply(wrong.format(text=" ".join(words[:3])) + " " + _(USAGE))]
+        wrong = _("{text} is not a start and a duration like `2026-03-03 09:00 2h`.")
+        shown = formats.quoted(" ".join(words[:3]), lang)
+        return [turn.reply(wrong.format(text=shown) + " " + _(USAGE))]
     title = " ".join(words[3:])
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
@@ -594,10 +609,10 @@ async def _engineer_move(
         start = parse_start(rest, calendar)
     except ValueError:
         wrong = _(
-            "{text!r} is not a start like 2026-03-04 10:00. Write "
+            "{text} is not a start like 2026-03-04 10:00. Write "
             "`maintenance move W{id} 2026-03-04 10:00`."
         )
-        return [turn.reply(wrong.format(text=rest, id=window.id))]
+        return [turn.reply(wrong.format(text=formats.quoted(rest, lang), id=window.id))]
     duration = window.ends_at - window.starts_at
     verdict = check(calendar, start, duration, now)
     if not verdict.ok:
@@ -709,12 +724,12 @@ class MaintenanceAnswerDialog:
 
     async def start(self, turn: Turn, context: CommandContext, args: str) -> DialogStep:
         """`windows`, `windows confirm W1`, `windows move W1 2026-03-04 10:00` (or a button)."""
-        words = args.split()
+        verb, words = CONTACT_WORDS.around(args.split(), WINDOW_ID.match)
         window_id = _button_window(turn)
-        if len(words) >= 2 and (match := WINDOW_ID.match(words[1])):
-            window_id = int(match[1])
-        if words and window_id is not None:
-            return await self._answer(turn, context, window_id, " ".join([words[0], *words[2:]]))
+        if words and (match := WINDOW_ID.match(words[0])):
+            window_id, words = int(match[1]), words[1:]
+        if verb is not None and window_id is not None:
+            return await self._answer(turn, context, window_id, " ".join([verb, *words]))
         return await self._overview(turn, context)
 
     async def resume(
@@ -770,16 +785,16 @@ class MaintenanceAnswerDialog:
         value = turn.incoming.value or {}
         action = str(value.get("action", ""))
         words = text.strip().split(maxsplit=1)
-        first = words[0].lower() if words else ""
-        if action == CONFIRM_ACTION or (not action and first in CONFIRM_WORDS):
+        first = CONTACT_WORDS.name(words[0]) if words else None
+        if action == CONFIRM_ACTION or (not action and first == "confirm"):
             return await self._confirm(turn, context, window)
         calendar = customer_calendar(services, customer)
-        if not action and first not in MOVE_WORDS:  # in their own words
+        if not action and first != "move":  # in their own words
             if (when := _another_time(text, services.clock(), calendar)) is not None:
                 return await self._move(turn, context, window, when)
             if _AGREED.search(fold(text)):
                 return await self._confirm(turn, context, window)
-        if action == MOVE_ACTION or first in MOVE_WORDS:
+        if action == MOVE_ACTION or first == "move":
             wanted = str(value.get("start") or "").strip() or (words[1] if len(words) > 1 else "")
             if not wanted:
                 return DialogStep(

@@ -18,6 +18,7 @@ from dialogs.i18n import gettext_for
 from dialogs.report_text import report_text
 from dialogs.services import Services
 from dialogs.status import card_text
+from dialogs.subcommands import SubCommand, SubCommands
 from storage.charts import ChartWords, attainment_chart
 from storage.directory import Customer, Product
 from storage.reports import (
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 MONTH = re.compile(r"\b\d{4}-\d{2}\b")
 DIGEST = "digest"
+#: `digest on|off` / `zusammenfassung ein|aus`
+DIGEST_WORDS = SubCommands.of(SubCommand("on", ("ein", "an")), SubCommand("off", ("aus",)))
 # Reports speak English in the managers' channel; products by their names, not their keys.
 PRODUCT_TITLES = {product.value: PRODUCT_NAMES[product] for product in Product}
 
@@ -83,12 +86,14 @@ def month_and_customer(
         )
         if customer is None:
             _ = gettext_for(language)
-            return _("I know no customer called {words!r}.").format(words=wanted)
+            return _("I know no customer called {words}.").format(
+                words=formats.quoted(wanted, language)
+            )
     try:
         start, end, label = month_period(month, zone)
     except ValueError:
         _ = gettext_for(language)
-        return _("{text!r} is not a month like 2026-01.").format(text=month)
+        return _("{text} is not a month like 2026-01.").format(text=formats.quoted(month, language))
     return MonthScope(start, end, label, customer)
 
 
@@ -172,10 +177,10 @@ async def breaches_command(turn: Turn, context: CommandContext, args: str) -> li
         )
     except ValueError:
         wrong = _(
-            "I know no period {text!r}: write this week, last week, this month, "
+            "I know no period {text}: write this week, last week, this month, "
             "last month or a month like 2026-01."
         )
-        return [turn.reply(wrong.format(text=args.strip()))]
+        return [turn.reply(wrong.format(text=formats.quoted(args.strip(), lang)))]
     late = breaches(await facts_between(services, start, end), start=start, end=end)
     if not late:
         return [turn.reply(_("No breaches in {period}.").format(period=label))]
@@ -198,10 +203,9 @@ async def breaches_command(turn: Turn, context: CommandContext, args: str) -> li
 
 async def digest_command(turn: Turn, context: CommandContext, args: str) -> list[Outgoing]:
     """`digest on|off`: the daily (and Monday weekly) summary in the managers' channel."""
-    choice = args.strip().lower()
-    choice = {"ein": "on", "an": "on", "aus": "off"}.get(choice, choice)
+    choice, rest = DIGEST_WORDS.split(args)
     _ = gettext_for(turn.actor.language)
-    if choice not in ("on", "off"):
+    if choice is None or rest:
         current = await context.services.store.preferences.get(DIGEST) or {}
         if current.get("on"):
             return [turn.reply(_("The digest is on. Write `digest on` or `digest off`."))]

@@ -120,7 +120,9 @@ async def _overview(turn: Turn, context: CommandContext, customer_filter: str) -
         if customer is None:
             _ = gettext_for(lang)
             return turn.reply(
-                _("I know no customer called {name}.").format(name=customer_text(customer_filter))
+                _("I know no customer called {words}.").format(
+                    words=formats.quoted(customer_filter, lang)
+                )
             )
         customer_key, customer_filter = customer.key, customer.name
     card = await service_overview(

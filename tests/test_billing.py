@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.model import Channel, ConversationRef, Incoming, OpenUrlAction, Sender
+from adapters.model import (
+    Channel,
+    ConversationRef,
+    Incoming,
+    OpenUrlAction,
+    Sender,
+    without_marks,
+)
 from storage.directory import Directory, Priority
 from storage.links import SignedFiles
 from storage.repositories import Store
@@ -223,7 +230,7 @@ async def test_the_monthly_billing_report_per_customer_with_csv(
     [empty] = await bot.say("billing 2026-04", sender=manager)
     assert empty.text == "**Billable effort April 2026**: no effort logged."
     [unknown] = await bot.say("billing 2026-03 globex", sender=manager)
-    assert unknown.text == "I know no customer called 'globex'."
+    assert without_marks(unknown.text) == "I know no customer called “globex”."
 
 
 def _download(bot: Transcript, url: str) -> str:

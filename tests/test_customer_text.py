@@ -29,6 +29,7 @@ from adapters.model import (
     SubmitAction,
     customer_text,
     outgoing_from_json,
+    without_marks,
 )
 from adapters.teams.translate import to_activity
 from adapters.webex.translate import to_messages
@@ -342,3 +343,14 @@ async def test_an_engineers_note_is_literal_in_the_thread(
     [note] = [post for post in await engineers_posts(store) if post.text.startswith("📝")]
     check_channels(note)
     shown_as_typed(rendered(note), STAFF_TYPED)
+
+
+@pytest.mark.parametrize("typed", ["<@all>", "[x](https://evil)", "**bold**"])
+async def test_what_staff_typed_is_quoted_back_literally(
+    bot: Transcript, directory: Directory, typed: str
+) -> None:
+    engineer = staff_member(directory, "engineer")
+    [answer] = await bot.say(f"maintenance {typed}", sender=engineer)
+
+    check_channels(answer)
+    assert without_marks(answer.text).startswith(f"I know no customer called “{typed}”.")

@@ -107,7 +107,7 @@ async def test_status_lists_the_tickets_most_at_risk_then_the_counts(chat: Chat)
     assert one_customer.card is not None
     assert one_customer.card.title == "Service status – Demo Customer GmbH"
     assert lines_of(one_customer) == lines_of(manager)
-    assert without_marks(unknown.text) == "I know no customer called Fabrikam."
+    assert without_marks(unknown.text) == "I know no customer called “Fabrikam”."
 
 
 async def test_a_contacts_status_tells_times_in_their_language(chat: Chat) -> None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.model import customer_text, without_marks
 from dialogs import formats
 from dialogs.context import Language
 from dialogs.when import in_words
@@ -81,3 +82,9 @@ def test_instants_in_words(language: Language, tomorrow: str, within_a_week: str
     assert in_words(INSTANT, now=now, zone=VIENNA, language=language) == tomorrow
     friday = INSTANT + timedelta(days=3)
     assert in_words(friday, now=INSTANT, zone=VIENNA, language=language) == within_a_week
+
+
+def test_typed_words_are_quoted_as_each_language_quotes() -> None:
+    assert without_marks(formats.quoted("W99", "de")) == "„W99“"
+    assert without_marks(formats.quoted("W99", "en")) == "“W99”"
+    assert formats.quoted("<@all>", "en") == f"“{customer_text('<@all>')}”"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from sqlmodel import select
 
 from adapters.model import Sender, without_marks
@@ -15,6 +16,7 @@ from bot.router import parse_command
 from bot.settings import EXAMPLE_DIRECTORY
 from dialogs.catalog import default_commands
 from dialogs.commands import command_words
+from dialogs.i18n import catalog_path
 from storage.directory import Directory, load_directory
 from storage.models import OutboxRow
 from storage.repositories import Store
@@ -78,8 +80,8 @@ async def test_a_german_engineer_works_a_ticket_in_german(
     vendor = await say(bot, f"hersteller {NUMBER} cisco 694123456", engineer)
     assert vendor.startswith(f"Cisco-Fall 694123456 zu {NUMBER} erfasst; ich erinnere")
     assert "8 Std. Servicezeit" in vendor
-    assert await say(bot, f"assign {NUMBER} Niemand", engineer) == (
-        "Eine Technikerin oder einen Techniker namens 'Niemand' kenne ich nicht."
+    assert without_marks(await say(bot, f"assign {NUMBER} Niemand", engineer)) == (
+        "Unter den Techniker:innen kenne ich niemanden namens „Niemand“."
     )
     assert await say(bot, f"resolve {NUMBER} Lizenz fehlte", engineer) == f"{NUMBER} gelöst."
     assert await say(bot, f"resolve {NUMBER} nochmals", engineer) == (
@@ -200,3 +202,50 @@ async def test_a_german_manager_names_periods_and_switches_in_german(
     )
     assert await say(bot, "zusammenfassung aus", manager) == "Zusammenfassung ausgeschaltet."
     assert "`zusammenfassung ein`" in await say(bot, "zusammenfassung", manager)
+
+
+def german_hints() -> list[str]:
+    """Every command line the German texts show: the help's usages and what the replies
+    put in backticks."""
+    with catalog_path("de", ".po").open("rb") as file:
+        german = read_po(file, locale="de")
+    hints = [command_words(c, "de") for c in default_commands()]
+    for message in german:
+        if message.id and isinstance(message.string, str):
+            hints += re.findall(r"`([^`]+)`", message.string)
+    return hints
+
+
+def test_german_hints_show_german_sub_command_words() -> None:
+    commands = default_commands()
+    lookup = {word.lower(): c for c in commands for word in (c.name, *c.aliases)}
+    english = []
+    for hint in german_hints():
+        name, rest = parse_command(hint, lookup)
+        command = lookup.get(name)
+        for word in re.split(r"[\s|\[\]]+", rest) if command else ():
+            entry = command.subcommands.name(word) if command else None
+            if entry is not None and word.lower() == entry:
+                english.append(f"{hint}: {word}")
+    assert english == []
+    assert "pflichten [Kunde] | pflichten übernehmen D‹n›" in german_hints()
+    assert "onboarding ‹Kunde› [erledigt ‹Punkt› [Notiz] | fragen]" in german_hints()
+
+
+async def test_a_german_engineer_types_sub_commands_in_german(
+    bot: Transcript, engineer: Sender, manager: Sender
+) -> None:
+    assert await say(bot, "pflichten übernehmen", engineer) == (
+        "Welche Pflicht? `pflichten übernehmen D<n>` (die Nummern stehen in `pflichten`)."
+    )
+    [checklist] = await bot.say("onboarding demo", sender=engineer)
+    assert checklist.card is not None
+    assert "`onboarding demo erledigt <a–e> [Notiz]`" in checklist.card.paragraphs[1]
+    assert "erledigt: Konto übergeben" in await say(
+        bot, "onboarding demo erledigt a Konto übergeben", engineer
+    )
+    unknown = await say(bot, "onboarding demo erledigt z", manager)
+    assert without_marks(unknown).startswith("Einen Onboarding-Punkt „z“ kenne ich nicht")
+    assert without_marks(await say(bot, "wartung absagen W9", engineer)) == (
+        "Ein Wartungsfenster „W9“ kenne ich nicht."
+    )

@@ -351,6 +351,28 @@ async def test_engineers_list_move_and_cancel(
     ]  # fmt: skip
 
 
+async def test_the_german_sub_command_words_work_in_either_order(
+    bot: Transcript, erika: Sender, clara: Sender, store: Store
+) -> None:
+    await bot.say(PROPOSE, sender=erika)
+    await bot.say("cancel", sender=clara)  # she answers later, from the list
+    [confirmed] = await bot.say("wartungsfenster W1 bestätigen", sender=clara)
+    assert confirmed.text.startswith("Thank you: maintenance window W1 is confirmed")
+
+    [asked] = await bot.say("wartung verschieben W1 2026-03-04 13:00", sender=erika)
+    assert asked.text == "Asked Clara Contact again: W1 at Wed 04.03.2026 13:00–15:00."
+    await bot.say("bestaetigen", sender=clara)
+    [done] = await bot.say("Wartung W1 erledigt", sender=erika)
+    assert done.text == "W1 is done."
+
+    await bot.say("maintenance demo 2026-03-05 09:00 1h Firmware", sender=erika)
+    [cancelled] = await bot.say("wartung W2 absagen Hardware fehlt", sender=erika)
+    assert cancelled.text == "W2 cancelled; the contact is told."
+    assert (await windows(store))[1].history[-1]["reason"] == "Hardware fehlt"
+    [unknown] = await bot.say("wartung absagen W9", sender=erika)
+    assert without_marks(unknown.text) == "I know no maintenance window “W9”."
+
+
 async def test_a_customer_without_a_reachable_contact_gets_no_proposal(
     directory: Directory, store: Store, tmp_path: Path, erika: Sender
 ) -> None:

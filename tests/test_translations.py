@@ -86,3 +86,21 @@ def test_plural_forms_follow_the_number() -> None:
     plural = ngettext_for("en")
     assert plural("{n} file", "{n} files", 1) == "{n} file"
     assert plural("{n} file", "{n} files", 3) == "{n} files"
+
+
+# People named by their role are written in one gender-inclusive form, with the colon
+# (Techniker:innen, Benutzer:innen); "Kunde" is the customer organisation and stays, and so
+# does a menu's name in another product ("Benutzer → …" in the Teams admin center).
+_ONE_GENDER = re.compile(
+    r"\b(?:Benutzer|Nutzer|Techniker|Manager|Mitarbeiter|Kollegen?|Kollegin)\b(?!:| →)"
+    r"|\b\w+in oder \w+ \w+er\b"
+)
+
+
+def test_german_names_people_in_one_gender_inclusive_form() -> None:
+    generic = [
+        message.string
+        for message in catalog("de")
+        if message.id and isinstance(message.string, str) and _ONE_GENDER.search(message.string)
+    ]
+    assert generic == []

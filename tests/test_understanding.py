@@ -172,6 +172,28 @@ def test_plain_words_for_every_role(
 
 
 @pytest.mark.parametrize(
+    ("text", "command", "args"),
+    [
+        ("ich übernehme D5", "duties", "take D5"),
+        ("kann ich die D9 übernehmen", "duties", "take D9"),
+        ("W5 ist fertig", "maintenance", "done W5"),
+        ("W4 absagen, Kunde krank", "maintenance", "cancel W4 Kunde krank"),
+        ("bitte W2 auf Freitag 9 Uhr verschieben", "maintenance", "move W2 2026-12-04 09:00"),
+        ("Onboarding-Punkt d bei Contoso abhaken", "onboarding", "contoso done d"),
+        ("frag Fabrikam nochmal nach dem Onboarding", "onboarding", "fabrikam ask"),
+        ("welche Onboarding-Fragen sind bei demo offen", "onboarding", "demo"),
+    ],
+)
+def test_german_sub_commands_in_plain_words(
+    understander: Understander, text: str, command: str, args: str
+) -> None:
+    reading = read(understander, text, Role.ENGINEER)
+    assert reading.command == command
+    shape = next(c for c in COMMANDS if c.name == command).phrasing.shape
+    assert shape is not None and shape(reading, VIENNA) == args
+
+
+@pytest.mark.parametrize(
     ("text", "contact", "engineer"),
     [
         ("open tickets", "my tickets", "queue"),
