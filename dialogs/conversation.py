@@ -188,8 +188,11 @@ class Conversation:
             return Run(command, self.arguments(turn, reading))
         return self._no_idea(turn, reading)
 
-    def arguments(self, turn: Turn, reading: Reading) -> str:
-        """The arguments the command's handler takes, from the reading."""
+    def arguments(
+        self, turn: Turn, reading: Reading, *, without: frozenset[str] = frozenset()
+    ) -> str:
+        """The arguments the command's handler takes, from the reading (leaving out the slots
+        named in `without`)."""
         command = self._commands.get(reading.command or "")
         if command is None:
             return ""
@@ -202,11 +205,16 @@ class Conversation:
         zone = self.zone(turn)
         if command.phrasing.shape is not None:
             return command.phrasing.shape(reading, zone)
-        return " ".join(v for s in command.phrasing.takes if (v := reading.slot(s, zone)))
+        slots = (s for s in command.phrasing.takes if s not in without)
+        return " ".join(v for s in slots if (v := reading.slot(s, zone)))
 
     def _confirm(self, turn: Turn, reading: Reading, command: Command) -> Ask:
         """ "should we close 14?" is a question, not an order: one button to do it."""
-        arguments = self._confirmed_arguments(turn, reading, command)
+        # A doubtful resolve keeps its ticket but not its words: in "don't resolve 1 yet,
+        # waiting for the carrier" they are no resolution, and resolve asks for one when the
+        # button is pressed. Other commands keep their words, and the button shows them.
+        without = frozenset({"text"}) if command.name == RESOLVE else frozenset()
+        arguments = self.arguments(turn, reading, without=without)
         label = self._label(turn, command)
         # the button says what it will do: "Give a ticket to another engineer: CCS-… Adele Vance"
         if arguments:
@@ -214,17 +222,6 @@ class Conversation:
         _ = gettext_for(turn.actor.language)
         prompt = _("I'm not sure you want me to do this now. Shall I?")
         return Ask(prompt, [Option(label, command.name, arguments)])
-
-    def _confirmed_arguments(self, turn: Turn, reading: Reading, command: Command) -> str:
-        """What the confirmation button runs. A doubtful resolve keeps its ticket but not its
-        words: in "don't resolve 1 yet, waiting for the carrier" they are no resolution, and
-        resolve asks for one when the button is pressed. Other commands keep their words, and
-        the button shows them."""
-        takes = command.phrasing.takes
-        if command.name != RESOLVE or command.phrasing.shape is not None:
-            return self.arguments(turn, reading)
-        zone = self.zone(turn)
-        return " ".join(v for s in takes if s != "text" and (v := reading.slot(s, zone)))
 
     def _option(self, turn: Turn, reading: Reading, name: str) -> Option:
         command = self._commands[name]

@@ -444,20 +444,7 @@ async def test_a_receiver_on_a_private_address_is_never_connected_to(
         customer_key=None,
         now=bot.now,
     )
-    production = WebhookSender(store=services.store)
-    outbox = Dispatcher(
-        store=services.store,
-        senders={},
-        posters={},
-        notifier=Notifier(store=services.store, directory=services.directory, clock=services.clock),
-        clock=services.clock,
-        webhooks=production,
-    )
-    try:
-        await services.store.tickets.create(sample_ticket(), prefix="CCS", year=2026, now=bot.now)
-        assert await outbox.deliver_due() == 0
-    finally:
-        await production.close()
+    await _create_a_ticket_and_deliver_with_the_production_sender(bot)
 
     assert (receiver.received, receiver.rejected) == ([], [])
     [row] = await deliveries(services.store)
@@ -485,20 +472,9 @@ async def test_a_receiver_written_as_a_private_address_is_never_connected_to(
         customer_key=None,
         now=bot.now,
     )
-    production = WebhookSender(store=services.store)
-    outbox = Dispatcher(
-        store=services.store,
-        senders={},
-        posters={},
-        notifier=Notifier(store=services.store, directory=services.directory, clock=services.clock),
-        clock=services.clock,
-        webhooks=production,
-    )
     try:
-        await services.store.tickets.create(sample_ticket(), prefix="CCS", year=2026, now=bot.now)
-        assert await outbox.deliver_due() == 0
+        await _create_a_ticket_and_deliver_with_the_production_sender(bot)
     finally:
-        await production.close()
         listener.close()
         await listener.wait_closed()
 
@@ -596,3 +572,23 @@ def test_the_readme_lists_every_event_type_and_no_other() -> None:
     section = readme.split("## Outbound webhooks", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\| `((?:ticket|sla)\.[a-z_]+)` \|", section, flags=re.MULTILINE)
     assert sorted(listed) == sorted(EVERYTHING)
+
+
+async def _create_a_ticket_and_deliver_with_the_production_sender(bot: Transcript) -> None:
+    """One ticket created and the outbox run once through the real webhook sender (with its
+    filtering resolver), which must deliver nothing."""
+    services = bot.services
+    production = WebhookSender(store=services.store)
+    outbox = Dispatcher(
+        store=services.store,
+        senders={},
+        posters={},
+        notifier=Notifier(store=services.store, directory=services.directory, clock=services.clock),
+        clock=services.clock,
+        webhooks=production,
+    )
+    try:
+        await services.store.tickets.create(sample_ticket(), prefix="CCS", year=2026, now=bot.now)
+        assert await outbox.deliver_due() == 0
+    finally:
+        await production.close()
